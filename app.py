@@ -1,0 +1,25 @@
+"""SafeQuiz application factory: ``flask --app app run``."""
+from __future__ import annotations
+
+from flask import Flask
+
+from quiz import cli, web
+from quiz.clock import SystemClock
+from quiz.config import INSTANCE, Config
+from quiz.extensions import csrf, db, htmx, login_manager, migrate
+
+
+def create_app(config: object | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True)
+    app.config.from_object(config or Config())
+    app.extensions["safequiz.clock"] = app.config.get("CLOCK") or SystemClock()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    web.init_app(app)
+    cli.init_app(app)
+    return app

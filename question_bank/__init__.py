@@ -1,0 +1,1 @@
+"""The built-in question bank (``data/``), the statutes it rests on (``laws/``) and their loaders."""

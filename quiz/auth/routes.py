@@ -1,0 +1,42 @@
+"""Login for organisers and enterprise admins (participants have no password)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import User
+from .forms import LoginForm
+
+bp = Blueprint("auth", __name__, url_prefix="/admin", template_folder="templates")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: a login link must not bounce people to another host.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("contests.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is not None and user.check_password(form.password.data):
+            login_user(user, remember=True)
+            return redirect(_safe_next(request.args.get("next")), 303)
+        error = "用户名或密码不正确。"
+    status = 401 if error else (422 if form.errors else 200)
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("index"), 303)

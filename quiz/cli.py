@@ -1,0 +1,89 @@
+"""Command-line tasks: ``flask --app app setup | user create | bank load | bank check | sweep``."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from question_bank.loader import load_bank, read_bank
+
+from . import attempts, clock
+from .extensions import db
+from .models import Contest
+from .setup import create_user, first_start
+
+user_cli = AppGroup("user", help="Organiser and enterprise-admin accounts.")
+bank_cli = AppGroup("bank", help="The built-in question bank.")
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--password", help="Password; generated and printed when omitted.")
+@click.option("--role", type=click.Choice(["organiser", "enterprise_admin"]), default="organiser")
+def user_create(username: str, password: str | None, role: str) -> None:
+    """Create an account, or set the password of an existing one."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(9)
+    if len(password) < 8:
+        raise click.UsageError("密码至少 8 位 / password must have at least 8 characters")
+    create_user(username, password, role=role, now=clock.now())
+    db.session.commit()
+    click.echo(f"账号 {username} 已保存。" + (f" 密码：{password}" if generated else ""))
+
+
+@bank_cli.command("load")
+def bank_load() -> None:
+    """Load or update the built-in bank (idempotent)."""
+    files, problems = read_bank()
+    if problems:
+        click.echo("\n".join(problems), err=True)
+        sys.exit(1)
+    counts = load_bank(db.session, files)
+    db.session.commit()
+    click.echo(
+        f"新增 {counts['added']}，更新 {counts['updated']}，未变 {counts['unchanged']}。"
+    )
+
+
+@bank_cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def bank_check(paths: tuple[Path, ...]) -> None:
+    """Validate the built-in bank (or the given files); exit 1 on any problem."""
+    files, problems = read_bank(list(paths) or None)
+    total = sum(len(f.questions) for f in files)
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"{len(files)} 个文件，{total} 道题，{len(problems)} 个问题。")
+    if problems:
+        sys.exit(1)
+
+
+@click.command("setup")
+def setup_command() -> None:
+    """First start: load the bank and demo data into an empty database, create the organiser."""
+    for line in first_start(clock.now()):
+        click.echo(line)
+
+
+@click.command("sweep")
+def sweep_command() -> None:
+    """Submit every attempt whose time ran out (run periodically, e.g. from cron)."""
+    now = clock.now()
+    grace = current_app.config["ANSWER_GRACE_SECONDS"]
+    closed = 0
+    for contest_id in db.session.scalars(select(Contest.id)):
+        closed += attempts.close_expired(contest_id, now, grace)
+    db.session.commit()
+    click.echo(f"已自动交卷 {closed} 份。")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(user_cli)
+    app.cli.add_command(bank_cli)
+    app.cli.add_command(setup_command)
+    app.cli.add_command(sweep_command)

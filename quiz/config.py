@@ -1,0 +1,68 @@
+"""Configuration from environment variables.
+
+``DATABASE_URL`` picks the database (SQLite under ``instance/`` when unset);
+``SECRET_KEY`` is generated into ``instance/secret_key`` on first run when unset.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("SAFEQUIZ_INSTANCE", ROOT / "instance"))
+
+
+def _secret_key() -> str:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url(url: str | None) -> str:
+    if not url:
+        return f"sqlite:///{INSTANCE / 'safequiz.db'}"
+    # Accept the common "postgres://" and "postgresql://" spellings; we ship psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    TIMEZONE = os.environ.get("SAFEQUIZ_TIMEZONE", "Asia/Shanghai")
+    # Base of the URLs printed on QR posters, e.g. https://quiz.example.gov.cn
+    # (a poster is read by phones, so it must not say 127.0.0.1). Unset: the request's host.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    # Seconds after the deadline that an answer in flight is still accepted.
+    ANSWER_GRACE_SECONDS = float(os.environ.get("ANSWER_GRACE_SECONDS", "2"))
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    WTF_CSRF_TIME_LIMIT = None  # a quiz may be left open for hours; the token is session-bound
+    WTF_I18N_ENABLED = False  # WTForms' own zh messages (quiz.forms.Form) instead
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(50 * 1024 * 1024)))
+    # Static URLs carry a content hash (static_url), so phones may cache them for a year.
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
+    TESTING = False
+
+    @property
+    def SECRET_KEY(self) -> str:  # noqa: N802 - Flask config name
+        return _secret_key()
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
+    WTF_CSRF_ENABLED = True  # tests send real tokens, as a browser does
+    PUBLIC_BASE_URL = "http://quiz.test"
+    SERVER_NAME = None

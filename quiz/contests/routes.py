@@ -1,0 +1,151 @@
+"""The organiser's contests: create, QR codes, posters."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from .. import clock, qr
+from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Attempt, Campaign, Category, Contest, Enterprise, Question
+from ..participants import allowed_enterprises
+from ..slogans import slogan_for
+from ..web import organiser_required
+from .forms import ContestForm
+
+bp = Blueprint("contests", __name__, url_prefix="/admin/contests", template_folder="templates")
+
+
+@bp.get("/")
+@organiser_required
+def index():
+    submitted = (
+        select(Attempt.contest_id, func.count(Attempt.id).label("submitted"))
+        .where(Attempt.submitted_at.is_not(None))
+        .group_by(Attempt.contest_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Contest, func.coalesce(submitted.c.submitted, 0))
+        .outerjoin(submitted, submitted.c.contest_id == Contest.id)
+        .order_by(Contest.opens_at.desc())
+    ).all()
+    return render_template("contests/index.html", rows=rows, now=clock.now())
+
+
+def _fill_choices(form: ContestForm) -> None:
+    form.campaign.choices = [
+        (c.id, c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.year.desc()))
+    ]
+    counts = dict(
+        db.session.execute(
+            select(Question.category_id, func.count(Question.id))
+            .where(Question.active.is_(True))
+            .group_by(Question.category_id)
+        ).all()
+    )
+    form.categories.choices = [
+        (c.id, f"{c.name}（{counts.get(c.id, 0)} 题）")
+        for c in db.session.scalars(select(Category).order_by(Category.position))
+    ]
+    form.enterprises.choices = [
+        (e.id, e.name)
+        for e in db.session.scalars(
+            select(Enterprise).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
+        )
+    ]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@organiser_required
+def new():
+    form = ContestForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.categories.data = [value for value, _ in form.categories.choices]
+    if form.validate_on_submit():
+        draft = ContestDraft(
+            campaign_id=form.campaign.data,
+            title=form.title.data,
+            opens_at=clock.from_local(form.opens_at.data),
+            closes_at=clock.from_local(form.closes_at.data),
+            question_count=form.question_count.data,
+            time_limit_seconds=form.time_limit_minutes.data * 60,
+            points_per_question=form.points_per_question.data,
+            category_ids=form.categories.data or [],
+            open_to_all=form.open_to_all.data == "all",
+            enterprise_ids=form.enterprises.data or [],
+        )
+        problems = draft_problems(draft)
+        for field, message in problems.items():
+            getattr(form, field).errors = [*getattr(form, field).errors, message]
+        if not problems:
+            contest = create_contest(draft, clock.now())
+            db.session.commit()
+            return redirect(url_for(".detail", contest_id=contest.id), 303)
+    status = 422 if form.errors or request.method == "POST" else 200
+    return render_template("contests/new.html", form=form), status
+
+
+def _contest(contest_id: int) -> Contest:
+    contest = db.session.get(Contest, contest_id)
+    if contest is None:
+        raise NotFound("找不到这个竞赛。")
+    return contest
+
+
+def _poster_enterprise(contest: Contest) -> Enterprise | None:
+    code = request.args.get("e")
+    if not code:
+        return None
+    enterprise = next((e for e in allowed_enterprises(contest) if e.code == code.upper()), None)
+    if enterprise is None:
+        raise NotFound("该单位不在本次竞赛的参赛范围内。")
+    return enterprise
+
+
+@bp.get("/<int:contest_id>")
+@organiser_required
+def detail(contest_id: int):
+    contest = _contest(contest_id)
+    enterprises = allowed_enterprises(contest)
+    return render_template(
+        "contests/detail.html",
+        contest=contest,
+        general_url=join_url(contest),
+        posters=[(e, join_url(contest, e)) for e in enterprises],
+    )
+
+
+@bp.get("/<int:contest_id>/qr.<any(png, svg):fmt>")
+@organiser_required
+def qr_code(contest_id: int, fmt: str):
+    contest = _contest(contest_id)
+    enterprise = _poster_enterprise(contest)
+    url = join_url(contest, enterprise)
+    name = f"{contest.code}-{enterprise.code}" if enterprise else contest.code
+    if fmt == "png":
+        body, mimetype = qr.png(url), "image/png"
+    else:
+        body, mimetype = qr.svg(url), "image/svg+xml"
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'{disposition}; filename="qr-{name}.{fmt}"'},
+    )
+
+
+@bp.get("/<int:contest_id>/poster")
+@organiser_required
+def poster(contest_id: int):
+    contest = _contest(contest_id)
+    enterprise = _poster_enterprise(contest)
+    return render_template(
+        "contests/poster.html",
+        contest=contest,
+        enterprise=enterprise,
+        url=join_url(contest, enterprise),
+        slogan=slogan_for(contest.id),
+    )

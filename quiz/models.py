@@ -1,0 +1,250 @@
+"""The domain, as SQLAlchemy 2 typed models.
+
+Rules that say "one per" are unique constraints here, not checks in code:
+one participant per (enterprise, phone/工号), one attempt number per
+(contest, participant), one row per (attempt, question).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+QUESTION_TYPES = ("single", "multi", "judge")
+TYPE_LABELS = {"single": "单选题", "multi": "多选题", "judge": "判断题"}
+JUDGE_OPTIONS = ["正确", "错误"]
+
+
+class User(UserMixin, db.Model):
+    """Someone who logs in: an organiser (安委办) or an enterprise admin."""
+
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default="organiser")
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (CheckConstraint("role in ('organiser', 'enterprise_admin')", name="role"),)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_organiser(self) -> bool:
+        return self.role == "organiser"
+
+
+class Campaign(db.Model):
+    """One year's 安全生产月 activity of an organiser, e.g. 2026年“安全生产月”."""
+
+    __tablename__ = "campaign"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    theme: Mapped[str] = mapped_column(String(120), default="")
+    year: Mapped[int] = mapped_column(Integer)
+
+
+class Enterprise(db.Model):
+    """A participating unit (企业/单位) with its headcount (应参与人数)."""
+
+    __tablename__ = "enterprise"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # Short code in the enterprise's own poster URL: /j/<contest>/<code>
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    headcount: Mapped[int] = mapped_column(Integer, default=0)
+    region: Mapped[str] = mapped_column(String(60), default="")
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (CheckConstraint("headcount >= 0", name="headcount"),)
+
+
+class Category(db.Model):
+    __tablename__ = "category"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Question(db.Model):
+    """A bank question. ``answer`` holds option letters (A = options[0]), e.g. "ACD"."""
+
+    __tablename__ = "question"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stable id from the bank file (e.g. "law-001"), so reloading a file updates in place.
+    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    qtype: Mapped[str] = mapped_column(String(10))
+    stem: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON)
+    answer: Mapped[str] = mapped_column(String(10))
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    basis: Mapped[str | None] = mapped_column(String(120))
+    difficulty: Mapped[int] = mapped_column(Integer, default=1)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(60), default="builtin")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    category: Mapped[Category] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("qtype in ('single', 'multi', 'judge')", name="qtype"),
+        CheckConstraint("difficulty between 1 and 3", name="difficulty"),
+    )
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS[self.qtype]
+
+    @property
+    def basis_label(self) -> str:
+        """"安全生产法 第五条" → "《安全生产法》第五条"."""
+        if not self.basis:
+            return ""
+        law, _, article = self.basis.partition(" ")
+        return f"《{law.strip('《》')}》{article.strip()}"
+
+
+contest_category = Table(
+    "contest_category",
+    db.metadata,
+    Column("contest_id", ForeignKey("contest.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("category.id"), primary_key=True),
+)
+
+contest_enterprise = Table(
+    "contest_enterprise",
+    db.metadata,
+    Column("contest_id", ForeignKey("contest.id", ondelete="CASCADE"), primary_key=True),
+    Column("enterprise_id", ForeignKey("enterprise.id"), primary_key=True),
+)
+
+
+class Contest(db.Model):
+    """A timed knowledge contest: questions drawn at random from chosen categories."""
+
+    __tablename__ = "contest"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    # Short public code in the join URL: /j/<code>
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    opens_at: Mapped[datetime] = mapped_column(DateTime)
+    closes_at: Mapped[datetime] = mapped_column(DateTime)
+    question_count: Mapped[int] = mapped_column(Integer)
+    time_limit_seconds: Mapped[int] = mapped_column(Integer)
+    points_per_question: Mapped[int] = mapped_column(Integer, default=10)
+    # True: every active enterprise may take part; False: only those in contest_enterprise.
+    open_to_all: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    campaign: Mapped[Campaign] = relationship(lazy="joined")
+    categories: Mapped[list[Category]] = relationship(secondary=contest_category, lazy="selectin")
+    enterprises: Mapped[list[Enterprise]] = relationship(
+        secondary=contest_enterprise, lazy="selectin"
+    )
+
+    __table_args__ = (
+        CheckConstraint("closes_at > opens_at", name="window"),
+        CheckConstraint("question_count > 0", name="question_count"),
+        CheckConstraint("time_limit_seconds > 0", name="time_limit"),
+    )
+
+    @property
+    def max_score(self) -> int:
+        return self.question_count * self.points_per_question
+
+
+class Participant(db.Model):
+    """A 参赛者. Identity is the enterprise plus phone number or 工号, not a cookie."""
+
+    __tablename__ = "participant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    identifier: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("enterprise_id", "identifier"),)
+
+
+class Attempt(db.Model):
+    """One participant's run at a contest. The deadline is fixed when it starts."""
+
+    __tablename__ = "attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    correct_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Milliseconds from start to submission, capped at the deadline; the first tie-break.
+    time_used_ms: Mapped[int | None] = mapped_column(Integer)
+
+    contest: Mapped[Contest] = relationship(lazy="joined")
+    participant: Mapped[Participant] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("contest_id", "participant_id", "number"),
+        Index("ix_attempt_contest_submitted", "contest_id", "submitted_at"),
+        CheckConstraint("score >= 0", name="score"),
+    )
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class AttemptQuestion(db.Model):
+    """A drawn question inside an attempt, and the answer given to it.
+
+    ``option_order`` is the per-attempt shuffle: shown option i is
+    ``question.options[option_order[i]]``. ``chosen`` holds original letters.
+    """
+
+    __tablename__ = "attempt_question"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    option_order: Mapped[list[int]] = mapped_column(JSON)
+    chosen: Mapped[str | None] = mapped_column(String(10))
+    is_correct: Mapped[bool | None] = mapped_column(Boolean)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    question: Mapped[Question] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        UniqueConstraint("attempt_id", "question_id"),
+    )

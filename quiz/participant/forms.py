@@ -1,0 +1,44 @@
+from ..forms import Form
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..participants import identifier_error, normalise_identifier
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class SignupForm(Form):
+    name = StringField(
+        "姓名",
+        filters=[_strip],
+        validators=[DataRequired("请填写姓名。"), Length(max=20, message="姓名不能超过 20 个字。")],
+    )
+    identifier = StringField(
+        "手机号或工号",
+        filters=[normalise_identifier],
+        validators=[DataRequired("请填写手机号或工号。")],
+    )
+    enterprise = SelectField("单位", coerce=_int_or_none, validate_choice=False)
+    department = StringField(
+        "部门",
+        filters=[_strip],
+        validators=[DataRequired("请填写部门。"), Length(max=30, message="部门不能超过 30 个字。")],
+    )
+
+    def validate_identifier(self, field):
+        error = identifier_error(field.data)
+        if error:
+            raise ValidationError(error)
+
+    def validate_enterprise(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError("请选择单位。")

@@ -1,0 +1,225 @@
+"""The participant's journey: join link → sign-up → one question per screen → result."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import attempts, clock, participants, standings
+from ..errors import Conflict, NotFound, QuizError, TooLate
+from ..extensions import db, htmx
+from ..models import Attempt, Contest, Enterprise, Participant
+from ..web import render
+from .forms import SignupForm
+
+bp = Blueprint("participant", __name__, template_folder="templates")
+
+PARTICIPANT_KEY = "participant_id"
+
+
+def _grace() -> float:
+    return current_app.config["ANSWER_GRACE_SECONDS"]
+
+
+def get_contest(code: str) -> Contest:
+    contest = db.session.scalar(select(Contest).where(Contest.code == code.upper()))
+    if contest is None:
+        raise NotFound("找不到这个竞赛，请检查二维码或链接是否正确。")
+    return contest
+
+
+def poster_enterprise(contest: Contest, enterprise_code: str | None) -> Enterprise | None:
+    if not enterprise_code:
+        return None
+    enterprise = db.session.scalar(
+        select(Enterprise).where(Enterprise.code == enterprise_code.upper())
+    )
+    if enterprise is None or not participants.may_take_part(contest, enterprise):
+        raise NotFound("该单位不在本次竞赛的参赛范围内，请联系组织者。")
+    return enterprise
+
+
+def current_participant() -> Participant | None:
+    participant_id = session.get(PARTICIPANT_KEY)
+    return db.session.get(Participant, participant_id) if participant_id else None
+
+
+def _redirect(url: str):
+    """Leave the htmx swap for a new page (full navigation), or a plain 303 without htmx."""
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+@bp.get("/join")
+def join_by_code():
+    """The code typed from a poster on the start page."""
+    code = "".join(ch for ch in request.args.get("code", "") if ch.isalnum())
+    if not code:
+        raise QuizError("请输入参赛码。")
+    return redirect(url_for(".join", code=code.upper()))
+
+
+@bp.route("/j/<code>", methods=["GET", "POST"], endpoint="join")
+@bp.route("/j/<code>/<enterprise_code>", methods=["GET", "POST"], endpoint="join")
+def join(code: str, enterprise_code: str | None = None):
+    contest = get_contest(code)
+    fixed = poster_enterprise(contest, enterprise_code)
+    now = clock.now()
+    state = attempts.contest_state(contest, now)
+    known = current_participant()
+    if known and not (
+        participants.may_take_part(contest, known.enterprise)
+        and (fixed is None or known.enterprise_id == fixed.id)
+    ):
+        known = None  # this phone's person may not take part via this poster: ask again
+    attempt = attempts.find_attempt(contest, known) if known else None
+    if attempt is not None and request.method == "GET":
+        return redirect(url_for(".quiz", attempt_id=attempt.id))
+
+    form = SignupForm()
+    choices = [fixed] if fixed else participants.allowed_enterprises(contest)
+    form.enterprise.choices = [(e.id, e.name) for e in choices]
+    if fixed:
+        form.enterprise.data = fixed.id
+    context = dict(contest=contest, form=form, fixed=fixed, state=state, known=known)
+
+    if request.method == "POST":
+        if state != "open":
+            attempts.require_open(contest, now)  # raises the right message
+        if known and request.form.get("continue") == "1":
+            participant = known
+        elif form.validate_on_submit():
+            enterprise = db.session.get(Enterprise, form.enterprise.data)
+            participant = participants.sign_up(
+                enterprise, form.identifier.data, form.name.data, form.department.data, now
+            )
+        else:
+            return render("participant/join.html", "participant/_signup.html", 422, **context)
+        attempt = attempts.start_or_resume(contest, participant, now)
+        db.session.commit()
+        session.permanent = True
+        session[PARTICIPANT_KEY] = participant.id
+        return _redirect(url_for(".quiz", attempt_id=attempt.id))
+
+    status = {"open": 200, "upcoming": 200, "closed": 410}[state]
+    return render("participant/join.html", "participant/_signup.html", status, **context)
+
+
+@bp.post("/j/<code>/forget")
+def forget(code: str):
+    """"不是我": this phone signs up as someone else."""
+    session.pop(PARTICIPANT_KEY, None)
+    return redirect(url_for(".join", code=code), 303)
+
+
+def owned_attempt(attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound("找不到这份答卷。")
+    is_owner = session.get(PARTICIPANT_KEY) == attempt.participant_id
+    is_organiser = current_user.is_authenticated and current_user.is_organiser
+    if not (is_owner or is_organiser):
+        raise QuizError("这不是您的答卷。", status=403)
+    return attempt
+
+
+def _quiz_view(attempt: Attempt, position: int | None, message: str | None = None, status=200):
+    now = clock.now()
+    items = attempts.items(attempt)
+    if position is None:
+        position = next((i.position for i in items if i.chosen is None), 0)
+    item = next((i for i in items if i.position == position), None)
+    context = dict(
+        attempt=attempt,
+        contest=attempt.contest,
+        items=items,
+        item=item,
+        options=attempts.shown_options(item) if item else [],
+        chosen=attempts.to_shown(item, item.chosen) if item else "",
+        unanswered=[i.position for i in items if i.chosen is None],
+        seconds_left=attempts.seconds_left(attempt, now),
+        message=message,
+    )
+    response = make_response(render("participant/quiz.html", "participant/_quiz.html", status, **context))
+    if htmx:
+        # Reloading the page comes back to this very question.
+        query = {"q": position} if item else {"q": 0}
+        response.headers["HX-Push-Url"] = url_for(".quiz", attempt_id=attempt.id, **query)
+    return response
+
+
+@bp.get("/a/<int:attempt_id>")
+def quiz(attempt_id: int):
+    attempt = owned_attempt(attempt_id)
+    if attempts.close_if_expired(attempt, clock.now(), _grace()):
+        db.session.commit()
+    if attempt.is_submitted:
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    position = request.args.get("q", type=int)
+    return _quiz_view(attempt, position)
+
+
+@bp.post("/a/<int:attempt_id>/answer")
+def answer(attempt_id: int):
+    attempt = owned_attempt(attempt_id)
+    position = request.form.get("position", type=int)
+    go = request.form.get("go", type=int)
+    chosen = request.form.getlist("choice")
+    if position is None:
+        raise NotFound("该题不在您的试卷中。")
+    try:
+        if chosen:
+            attempts.save_answer(attempt, position, chosen, clock.now(), _grace())
+        db.session.commit()
+    except TooLate as late:
+        db.session.commit()  # the attempt was submitted with the answers it had
+        return render(
+            "participant/expired.html", "participant/_expired.html", late.status,
+            attempt=attempt, message=late.message,
+        )
+    except QuizError as error:
+        db.session.rollback()
+        if error.status == 404 or isinstance(error, Conflict):
+            raise
+        return _quiz_view(attempt, position, message=error.message, status=error.status)
+    return _quiz_view(attempt, position if go is None else go)
+
+
+@bp.post("/a/<int:attempt_id>/submit")
+def submit(attempt_id: int):
+    attempt = owned_attempt(attempt_id)
+    attempts.submit(attempt, clock.now())
+    db.session.commit()
+    return _redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.get("/a/<int:attempt_id>/result")
+def result(attempt_id: int):
+    attempt = owned_attempt(attempt_id)
+    if attempts.close_if_expired(attempt, clock.now(), _grace()):
+        db.session.commit()
+    if not attempt.is_submitted:
+        return redirect(url_for(".quiz", attempt_id=attempt.id))
+    items = attempts.items(attempt)
+    rank, ranked = standings.rank_of(attempt.contest_id, attempt.id)
+    return render(
+        "participant/result.html",
+        "participant/_result.html",
+        attempt=attempt,
+        contest=attempt.contest,
+        items=items,
+        reviews=[attempts.review(i) for i in items],
+        rank=rank,
+        ranked=ranked,
+    )

@@ -1,0 +1,93 @@
+"""Who a participant is: the enterprise plus a phone number or 工号."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .errors import QuizError
+from .extensions import db
+from .models import Contest, Enterprise, Participant
+
+PHONE = re.compile(r"^1[3-9]\d{9}$")
+STAFF_NO = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+
+
+def normalise_identifier(raw: str) -> str:
+    """Full-width digits and letters to ASCII, spaces and dashes in phone numbers removed."""
+    text = unicodedata.normalize("NFKC", raw or "").strip().upper()
+    compact = re.sub(r"[\s-]", "", text)
+    if compact.isdigit():
+        if compact.startswith("86") and len(compact) == 13:
+            compact = compact[2:]
+        return compact
+    return re.sub(r"\s", "", text)
+
+
+def identifier_error(identifier: str) -> str | None:
+    if not identifier:
+        return "请填写手机号或工号。"
+    if identifier.isdigit() and len(identifier) == 11:
+        return None if PHONE.match(identifier) else "手机号格式不正确，应为 11 位数字。"
+    if STAFF_NO.match(identifier):
+        return None
+    return "手机号或工号格式不正确：手机号为 11 位数字，工号只能包含字母、数字和短横线。"
+
+
+def allowed_enterprises(contest: Contest) -> list[Enterprise]:
+    if contest.open_to_all:
+        return list(
+            db.session.scalars(
+                select(Enterprise).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
+            )
+        )
+    return sorted((e for e in contest.enterprises if e.active), key=lambda e: e.name)
+
+
+def may_take_part(contest: Contest, enterprise: Enterprise) -> bool:
+    if not enterprise.active:
+        return False
+    return contest.open_to_all or any(e.id == enterprise.id for e in contest.enterprises)
+
+
+def sign_up(
+    enterprise: Enterprise, identifier: str, name: str, department: str, now: datetime
+) -> Participant:
+    """The participant with this identity in this enterprise, created on first sign-up.
+
+    The same phone/工号 in the same enterprise is the same person on any phone. The
+    name stays as first registered (it is on the leaderboard); the department is
+    updated, since people move between departments.
+    """
+    error = identifier_error(identifier)
+    if error:
+        raise QuizError(error)
+    existing = db.session.scalar(
+        select(Participant).where(
+            Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
+        )
+    )
+    if existing is not None:
+        existing.department = department
+        return existing
+    participant = Participant(
+        enterprise_id=enterprise.id,
+        identifier=identifier,
+        name=name,
+        department=department,
+        created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(participant)
+    except IntegrityError:
+        # Two phones signed up with the same identity at the same instant.
+        return db.session.scalars(
+            select(Participant).where(
+                Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
+            )
+        ).one()
+    return participant

@@ -1,0 +1,130 @@
+"""Wiring of the web layer: blueprints, login, error pages, htmx-aware rendering."""
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+from pathlib import Path
+
+from flask import Flask, abort, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import clock
+from .errors import QuizError
+from .extensions import db, htmx, login_manager
+from .models import User
+
+ERROR_MESSAGES = {
+    400: "请求有误，请返回重试。",
+    403: "您没有权限访问此页面。",
+    404: "页面不存在，请检查链接或二维码。",
+    405: "不支持此操作。",
+    413: "上传的文件太大。",
+    500: "服务器出错了，请稍后再试。",
+}
+
+
+def render(full: str, fragment: str, status: int = 200, **context):
+    """One view, two answers: the fragment for an htmx swap, else the full page."""
+    wants_fragment = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    return render_template(fragment if wants_fragment else full, **context), status
+
+
+def organiser_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_organiser:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _error_page(message: str, status: int):
+    return render("error.html", "_message.html", status=status, message=message, level="error")
+
+
+def init_app(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
+    from .auth.routes import bp as auth_bp
+    from .contests.routes import bp as contests_bp
+    from .league.routes import bp as league_bp
+    from .participant.routes import bp as participant_bp
+
+    for blueprint in (participant_bp, league_bp, auth_bp, contests_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    @app.errorhandler(QuizError)
+    def quiz_error(error: QuizError):
+        db.session.rollback()
+        return _error_page(error.message, error.status)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _error_page("页面已过期，请刷新后重试。", 400)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        return _error_page(ERROR_MESSAGES.get(code, error.description or ""), code)
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        if app.testing:
+            raise error  # a test must see the traceback, not a friendly page
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return _error_page(ERROR_MESSAGES[500], 500)
+
+    @app.after_request
+    def vary_on_htmx(response):
+        # Full page and fragment share a URL; caches must keep them apart.
+        response.vary.add("HX-Request")
+        return response
+
+    @app.template_global()
+    def static_url(filename: str) -> str:
+        """A static URL that changes with the file's content, so it can be cached for a year."""
+        version = _static_versions.get(filename)
+        if version is None:
+            path = Path(app.static_folder) / filename
+            version = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+            _static_versions[filename] = version
+        return url_for("static", filename=filename, v=version)
+
+    _static_versions: dict[str, str] = {}
+
+    @app.template_filter("local")
+    def local_time(moment, fmt: str = "%Y-%m-%d %H:%M"):
+        value = clock.to_local(moment)
+        return value.strftime(fmt) if value else ""
+
+    @app.template_filter("duration")
+    def duration(ms: int | None) -> str:
+        if ms is None:
+            return "—"
+        seconds = round(ms / 1000)
+        minutes, seconds = divmod(seconds, 60)
+        return f"{minutes}分{seconds:02d}秒" if minutes else f"{seconds}秒"
+
+    @app.template_filter("percent")
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    @app.get("/")
+    def index():
+        if current_user.is_authenticated:
+            return redirect(url_for("contests.index"))
+        return render_template("index.html")
+

@@ -1,0 +1,22 @@
+// Countdown display only: the server owns the deadline. The page receives the
+// seconds left (not a wall-clock time), so a phone with a wrong clock still counts right.
+(function () {
+  var timer = null;
+  function start() {
+    var el = document.getElementById("countdown");
+    clearInterval(timer);
+    if (!el) return;
+    var end = Date.now() + parseInt(el.dataset.secondsLeft, 10) * 1000;
+    function tick() {
+      var s = Math.max(0, Math.round((end - Date.now()) / 1000));
+      el.textContent = Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+      if (s <= 60) el.classList.add("urgent");
+      if (s <= 0) { clearInterval(timer); window.location.href = el.dataset.expiredUrl; }
+    }
+    tick();
+    timer = setInterval(tick, 1000);
+  }
+  document.addEventListener("DOMContentLoaded", start);
+  document.addEventListener("htmx:afterSettle", start);
+  // A locked phone pauses timers but not Date.now(), so the count stays right on return.
+})();
