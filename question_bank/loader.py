@@ -41,6 +41,8 @@ class BankFile:
     category: str
     questions: list[BankQuestion]
     problems: list[str]
+    # (id, stem) of every entry, valid or not: duplicates are reported either way.
+    stems: list[tuple[str, str]] = field(default_factory=list)
 
 
 def normalise_stem(stem: str) -> str:
@@ -120,12 +122,16 @@ def read_file(path: Path) -> BankFile:
     category = str(data.get("category", "")).strip()
     problems = [] if category else [f"{path.name}：缺少 category"]
     questions = []
+    stems = [
+        (str(raw.get("id", "")).strip(), str(raw.get("stem", "")).strip())
+        for raw in data.get("questions", [])
+    ]
     for raw in data.get("questions", []):
         question, errors = _question(raw, category)
         problems.extend(f"{path.name} {e}" for e in errors)
         if question:
             questions.append(question)
-    return BankFile(path, category, questions, problems)
+    return BankFile(path, category, questions, problems, stems)
 
 
 def read_bank(paths: list[Path] | None = None) -> tuple[list[BankFile], list[str]]:
@@ -135,14 +141,14 @@ def read_bank(paths: list[Path] | None = None) -> tuple[list[BankFile], list[str
     seen_ids: dict[str, str] = {}
     seen_stems: dict[str, str] = {}
     for bank_file in files:
-        for q in bank_file.questions:
-            if q.uid in seen_ids:
-                problems.append(f"{bank_file.path.name} {q.uid}：id 与 {seen_ids[q.uid]} 重复")
-            seen_ids[q.uid] = f"{bank_file.path.name} {q.uid}"
-            key = normalise_stem(q.stem)
-            if key in seen_stems:
-                problems.append(f"{bank_file.path.name} {q.uid}：题干与 {seen_stems[key]} 重复")
-            seen_stems[key] = q.uid
+        for uid, stem in bank_file.stems:
+            if uid in seen_ids:
+                problems.append(f"{bank_file.path.name} {uid}：id 与 {seen_ids[uid]} 重复")
+            seen_ids[uid] = f"{bank_file.path.name} {uid}"
+            key = normalise_stem(stem)
+            if key and key in seen_stems:
+                problems.append(f"{bank_file.path.name} {uid}：题干与 {seen_stems[key]} 重复")
+            seen_stems.setdefault(key, uid)
     return files, problems
 
 

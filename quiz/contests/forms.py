@@ -7,7 +7,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -18,7 +18,7 @@ class MultiCheckboxField(SelectMultipleField):
     def pre_validate(self, form):
         known = {value for value, *_ in self.choices}
         if any(value not in known for value in self.data or []):
-            raise ValueError("选择的项目不存在。")
+            raise ValidationError("选择的项目不存在。")
 
 
 def _int_list(values):
