@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup db check clean
+.PHONY: run test setup db browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,20 @@ run: db
 	@echo "SafeQuiz: http://$(HOST):$(PORT)/  (organiser login: http://$(HOST):$(PORT)/admin/login)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Debian's Chromium for the phone tests (Playwright drives it; no browser download).
+# Without root or apt, the browser tests skip with a message saying so.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (Debian package) for the browser tests"; \
+			(apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1)) || \
+			echo "could not install chromium: browser tests will be skipped"; \
+		else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: setup
+test: setup browser
 	$(FLASK) bank check
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -342,3 +342,18 @@ def test_options_are_shuffled_per_attempt_but_graded_by_content(app, enterprises
         assert attempt.score == (200 if i % 2 == 0 else 0)
         orders.update(tuple(question_of(attempt_id, p).option_order) for p in range(1, 21))
     assert len(orders) > 3  # options are really shuffled
+
+
+def test_known_phone_joins_another_contest_in_one_tap(contest, enterprises, phone):
+    first = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    second_contest = make_contest(code="SECOND", title="第二场")
+    html = phone.get(f"/j/{second_contest.code}").get_data(as_text=True)
+    assert "欢迎回来，<strong>张三</strong>" in html and "参赛登记" not in html
+    response = phone.post(f"/j/{second_contest.code}", {"continue": "1"})
+    second = phone.attempt_id(response)
+    assert second != first
+    assert db.session.get(Attempt, second).participant_id == db.session.get(Attempt, first).participant_id
+    # "不是我": the phone forgets the person and shows the sign-up form again.
+    response = phone.post(f"/j/{second_contest.code}/forget", htmx=False)
+    assert response.status_code == 303
+    assert "参赛登记" in phone.get(f"/j/{second_contest.code}").get_data(as_text=True)

@@ -1,0 +1,118 @@
+"""The participant's journey in real headless Chromium at 360×640, as a phone in WeChat sees it."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from quiz.extensions import db
+from quiz.models import Attempt
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}: `make test` installs it (apt chromium)"
+)
+WECHAT_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 10; Redmi 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/86.0.4240.99 Mobile Safari/537.36 MicroMessenger/8.0.40.2420(0x28002837) NetType/4G"
+)
+
+
+@pytest.fixture
+def server(app):
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture
+def phone_page(server):
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(
+            viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
+            device_scale_factor=2, user_agent=WECHAT_ANDROID, locale="zh-CN",
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        browser.close()
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_phone_journey_in_chromium(contest, enterprises, server, phone_page):
+    page = phone_page
+    page.goto(f"{server}/j/{contest.code}")
+    assert no_horizontal_scroll(page)
+    page.get_by_label("姓名").fill("李四")
+    page.get_by_label("手机号或工号").fill("13900139000")
+    page.get_by_label("单位").select_option(label=enterprises[1].name)
+    page.get_by_label("部门").fill("运输车队")
+    page.get_by_role("button", name="开始答题").click()
+
+    # Screen 2: the first question, the countdown in view.
+    page.get_by_text("第 1/5 题").wait_for()
+    assert page.locator("#countdown").is_visible()
+    assert page.locator("#countdown").inner_text() in ("10:00", "9:59")
+    assert no_horizontal_scroll(page)
+    first_url = page.url
+
+    for position in range(1, 6):
+        page.get_by_text(f"第 {position}/5 题").wait_for()
+        page.locator("label.option").first.click()
+        if page.locator("input[type=checkbox]").count():  # 多选: at least two
+            page.locator("label.option").nth(1).click()
+        box = page.locator("label.option").first.bounding_box()
+        assert box["height"] >= 44  # a thumb-sized tap target
+        page.get_by_role("button", name="保存并检查" if position == 5 else "下一题").click()
+    # htmx swapped fragments: no full page load, and the URL follows the question.
+    page.get_by_text("全部 5 题均已作答").wait_for()
+    assert page.url != first_url and "q=0" in page.url
+
+    # A reload comes back to the same place with the answers kept.
+    page.reload()
+    page.get_by_text("全部 5 题均已作答").wait_for()
+
+    page.get_by_role("button", name="确认交卷").click()
+    page.get_by_text("答题解析").wait_for()
+    assert "/ 50 分" in page.inner_text(".score")
+    assert "第 1 名（共 1 人）" in page.inner_text(".score")
+    assert no_horizontal_scroll(page)
+
+    attempt = db.session.scalars(select(Attempt)).one()
+    assert attempt.submitted_at is not None
+    assert attempt.participant.name == "李四" and attempt.participant.enterprise_id == enterprises[1].id
+
+
+def test_unanswered_questions_are_listed_before_submitting(contest, enterprises, server, phone_page):
+    page = phone_page
+    page.goto(f"{server}/j/{contest.code}/{enterprises[0].code}")
+    page.get_by_label("姓名").fill("王五")
+    page.get_by_label("手机号或工号").fill("GH-0042")
+    page.get_by_label("部门").fill("一车间")
+    page.get_by_role("button", name="开始答题").click()
+    page.get_by_text("第 1/5 题").wait_for()
+    page.locator("label.option").first.click()
+    page.get_by_role("button", name="下一题").click()
+    page.get_by_text("第 2/5 题").wait_for()
+    page.get_by_role("link", name="交卷").click()
+    page.get_by_text("还有 4 题未作答").wait_for()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
+    page.get_by_role("button", name="确认交卷").click()
+    page.get_by_text("答题解析").wait_for()
+    assert dialogs and "4 题未作答" in dialogs[0]
