@@ -54,6 +54,12 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def tick_an_answer(page) -> None:
+    page.locator("label.option").first.click()
+    if page.locator("input[type=checkbox]").count():  # 多选 needs at least two
+        page.locator("label.option").nth(1).click()
+
+
 def test_phone_journey_in_chromium(contest, enterprises, server, phone_page):
     page = phone_page
     page.goto(f"{server}/j/{contest.code}")
@@ -73,9 +79,7 @@ def test_phone_journey_in_chromium(contest, enterprises, server, phone_page):
 
     for position in range(1, 6):
         page.get_by_text(f"第 {position}/5 题").wait_for()
-        page.locator("label.option").first.click()
-        if page.locator("input[type=checkbox]").count():  # 多选: at least two
-            page.locator("label.option").nth(1).click()
+        tick_an_answer(page)
         box = page.locator("label.option").first.bounding_box()
         assert box["height"] >= 44  # a thumb-sized tap target
         page.get_by_role("button", name="保存并检查" if position == 5 else "下一题").click()
@@ -106,7 +110,7 @@ def test_unanswered_questions_are_listed_before_submitting(contest, enterprises,
     page.get_by_label("部门").fill("一车间")
     page.get_by_role("button", name="开始答题").click()
     page.get_by_text("第 1/5 题").wait_for()
-    page.locator("label.option").first.click()
+    tick_an_answer(page)
     page.get_by_role("button", name="下一题").click()
     page.get_by_text("第 2/5 题").wait_for()
     page.get_by_role("link", name="交卷").click()
