@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from quiz.extensions import db
-from quiz.models import Category, Contest
+from quiz.models import Campaign, Category, Contest
 
 from .conftest import START, csrf_token, make_contest
 
@@ -19,7 +19,7 @@ def contest_form(client, **overrides):
     categories = [str(c.id) for c in db.session.scalars(select(Category).order_by(Category.position))][:3]
     data = {
         "title": "2026年安全生产月知识竞赛",
-        "campaign": "1",
+        "campaign": str(db.session.scalars(select(Campaign.id)).first()),
         "opens_at": "2026-06-01T08:00",
         "closes_at": "2026-06-30T20:00",
         "question_count": "10",
