@@ -183,3 +183,15 @@ def test_organiser_leaderboard_figures(app, enterprises, organiser_client, new_p
         ("2", "安达物流股份有限公司", "1", "5", "20.0%", "0.0"),
         ("3", "城建第三工程有限公司", "0", "—", "—", "—"),  # no participants, no headcount
     ]
+
+
+def test_organiser_reads_results_but_cannot_answer_for_a_participant(contest, enterprises, organiser_client, phone):
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    token = csrf_token(organiser_client, "/admin/contests/")
+    response = organiser_client.post(f"/a/{attempt_id}/answer", data={"position": 1, "choice": "A"},
+                                     headers={"X-CSRFToken": token})
+    assert response.status_code == 403
+    assert organiser_client.post(f"/a/{attempt_id}/submit", headers={"X-CSRFToken": token}).status_code == 403
+    phone.post(f"/a/{attempt_id}/submit")
+    result = organiser_client.get(f"/a/{attempt_id}/result")
+    assert result.status_code == 200 and "张三" in result.get_data(as_text=True)

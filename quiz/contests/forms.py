@@ -1,4 +1,4 @@
-from ..forms import Form
+from ..forms import Form, strip
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
@@ -28,7 +28,7 @@ def _int_list(values):
 class ContestForm(Form):
     title = StringField(
         "竞赛名称",
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        filters=[strip],
         validators=[DataRequired("请填写竞赛名称。"), Length(max=120, message="名称不能超过 120 个字。")],
     )
     campaign = SelectField("所属活动", coerce=int)

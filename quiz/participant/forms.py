@@ -1,12 +1,8 @@
-from ..forms import Form
+from ..forms import Form, strip
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..participants import identifier_error, normalise_identifier
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _int_or_none(value):
@@ -19,7 +15,7 @@ def _int_or_none(value):
 class SignupForm(Form):
     name = StringField(
         "姓名",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("请填写姓名。"), Length(max=20, message="姓名不能超过 20 个字。")],
     )
     identifier = StringField(
@@ -30,7 +26,7 @@ class SignupForm(Form):
     enterprise = SelectField("单位", coerce=_int_or_none, validate_choice=False)
     department = StringField(
         "部门",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("请填写部门。"), Length(max=30, message="部门不能超过 30 个字。")],
     )
 

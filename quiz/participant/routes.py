@@ -123,13 +123,14 @@ def forget(code: str):
     return redirect(url_for(".join", code=code), 303)
 
 
-def owned_attempt(attempt_id: int) -> Attempt:
+def owned_attempt(attempt_id: int, organiser_may_read: bool = False) -> Attempt:
+    """The attempt, if it is this phone's; an organiser may read results, never answer."""
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound("找不到这份答卷。")
     is_owner = session.get(PARTICIPANT_KEY) == attempt.participant_id
     is_organiser = current_user.is_authenticated and current_user.is_organiser
-    if not (is_owner or is_organiser):
+    if not (is_owner or (organiser_may_read and is_organiser)):
         raise QuizError("这不是您的答卷。", status=403)
     return attempt
 
@@ -206,7 +207,7 @@ def submit(attempt_id: int):
 
 @bp.get("/a/<int:attempt_id>/result")
 def result(attempt_id: int):
-    attempt = owned_attempt(attempt_id)
+    attempt = owned_attempt(attempt_id, organiser_may_read=True)
     if attempts.close_if_expired(attempt, clock.now(), _grace()):
         db.session.commit()
     if not attempt.is_submitted:
