@@ -14,9 +14,9 @@ from .models import Campaign, Category, Contest, Enterprise, Question, User
 
 DEMO_ENTERPRISES = [
     # name, poster code, 应参与人数, region, industry
-    ("示范化工有限公司", "HG01", 120, "滨海街道", "危险化学品"),
-    ("安达物流股份有限公司", "WL02", 80, "开发区", "仓储物流"),
-    ("城建第三工程有限公司", "JS03", 60, "新城镇", "城市建设"),
+    ("示范化工有限公司", "HGQY", 120, "滨海街道", "危险化学品"),
+    ("安达物流股份有限公司", "ADWL", 80, "开发区", "仓储物流"),
+    ("城建第三工程有限公司", "CJSG", 60, "新城镇", "城市建设"),
 ]
 
 
