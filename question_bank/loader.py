@@ -153,11 +153,16 @@ def read_bank(paths: list[Path] | None = None) -> tuple[list[BankFile], list[str
 
 
 def load_bank(session, files: list[BankFile]) -> dict[str, int]:
-    """Upsert the questions of valid files; returns counts of added and updated."""
+    """Upsert the questions of valid files by stable id; returns counts.
+
+    A changed question that has already been answered becomes a new version
+    (``quiz.bank.revise``), so results keep the version they asked.
+    """
+    from quiz.bank import revise
     from quiz.models import Category, Question
 
     categories = {c.name: c for c in session.scalars(select(Category))}
-    existing = {q.uid: q for q in session.scalars(select(Question))}
+    existing = {q.uid: q for q in session.scalars(select(Question).where(Question.current.is_(True)))}
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     for position, bank_file in enumerate(files, start=1):
         category = categories.get(bank_file.category)
@@ -180,11 +185,11 @@ def load_bank(session, files: list[BankFile]) -> dict[str, int]:
             )
             row = existing.get(q.uid)
             if row is None:
-                session.add(Question(uid=q.uid, source="builtin", active=True, **values))
+                session.add(Question(uid=q.uid, version=1, current=True, source="builtin",
+                                     active=True, **values))
                 counts["added"] += 1
             elif any(getattr(row, k) != v for k, v in values.items()):
-                for key, value in values.items():
-                    setattr(row, key, value)
+                revise(row, values)
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1

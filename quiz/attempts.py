@@ -46,12 +46,17 @@ def require_open(contest: Contest, now: datetime) -> None:
         raise Closed("本次竞赛已经结束，不能再答题。")
 
 
+def drawable():
+    """Conditions for a question that may be drawn: the current version, not retired."""
+    return (Question.current.is_(True), Question.active.is_(True))
+
+
 def available_question_count(category_ids: list[int]) -> int:
     if not category_ids:
         return 0
     return db.session.scalar(
         select(func.count(Question.id)).where(
-            Question.active.is_(True), Question.category_id.in_(category_ids)
+            *drawable(), Question.category_id.in_(category_ids)
         )
     ) or 0
 
@@ -61,7 +66,7 @@ def draw_questions(contest: Contest, rng: random.Random) -> list[Question]:
     ids = db.session.scalars(
         select(Question.id)
         .join(contest_category, contest_category.c.category_id == Question.category_id)
-        .where(contest_category.c.contest_id == contest.id, Question.active.is_(True))
+        .where(contest_category.c.contest_id == contest.id, *drawable())
         .order_by(Question.id)
     ).all()
     if len(ids) < contest.question_count:

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -36,7 +37,11 @@ def database_url(url: str | None) -> str:
 
 class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        # Chinese stays readable in JSON columns (and tag search can match it as text).
+        "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
+    }
     TIMEZONE = os.environ.get("SAFEQUIZ_TIMEZONE", "Asia/Shanghai")
     # Base of the URLs printed on QR posters, e.g. https://quiz.example.gov.cn
     # (a poster is read by phones, so it must not say 127.0.0.1). Unset: the request's host.

@@ -91,12 +91,19 @@ class Category(db.Model):
 
 
 class Question(db.Model):
-    """A bank question. ``answer`` holds option letters (A = options[0]), e.g. "ACD"."""
+    """One version of a bank question. ``answer`` holds option letters (A = options[0]).
+
+    A question that has been answered is never changed in place: an edit adds a
+    new version row (same ``uid``, ``version`` + 1, ``current``) and attempts keep
+    pointing at the version they asked. Nothing is deleted; ``active`` False retires.
+    """
 
     __tablename__ = "question"
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stable id from the bank file (e.g. "law-001"), so reloading a file updates in place.
-    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    # Stable id across versions (e.g. "law-001" from the bank file, "imp-…" for imports).
+    uid: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
     qtype: Mapped[str] = mapped_column(String(10))
     stem: Mapped[str] = mapped_column(Text)
@@ -112,6 +119,7 @@ class Question(db.Model):
     category: Mapped[Category] = relationship(lazy="joined")
 
     __table_args__ = (
+        UniqueConstraint("uid", "version"),
         CheckConstraint("qtype in ('single', 'multi', 'judge')", name="qtype"),
         CheckConstraint("difficulty between 1 and 3", name="difficulty"),
     )
@@ -248,3 +256,30 @@ class AttemptQuestion(db.Model):
         UniqueConstraint("attempt_id", "position"),
         UniqueConstraint("attempt_id", "question_id"),
     )
+
+
+class PracticeAnswer(db.Model):
+    """An answer given in training (练习): no clock, no ranking, feeds the 错题本."""
+
+    __tablename__ = "practice_answer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    chosen: Mapped[str] = mapped_column(String(10))
+    is_correct: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Mistake(db.Model):
+    """A question in a participant's 错题本, until answered right twice in a row."""
+
+    __tablename__ = "mistake"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"))
+    question_uid: Mapped[str] = mapped_column(String(40))
+    wrong_count: Mapped[int] = mapped_column(Integer, default=0)
+    right_streak: Mapped[int] = mapped_column(Integer, default=0)
+    last_wrong_at: Mapped[datetime] = mapped_column(DateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("participant_id", "question_uid"),)

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from sqlalchemy import func, select
 
 from .. import clock, qr
+from ..attempts import drawable
 from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
 from ..errors import NotFound
 from ..extensions import db
@@ -41,7 +42,7 @@ def _fill_choices(form: ContestForm) -> None:
     counts = dict(
         db.session.execute(
             select(Question.category_id, func.count(Question.id))
-            .where(Question.active.is_(True))
+            .where(*drawable())
             .group_by(Question.category_id)
         ).all()
     )
