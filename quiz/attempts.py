@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from question_bank.laws import article_text
 
+from . import mistakes
 from .errors import Closed, Conflict, NotFound, QuizError, TooLate
 from .extensions import db
 from .models import (
@@ -230,6 +231,7 @@ def submit(attempt: Attempt, now: datetime) -> Attempt:
     attempt.score = correct * attempt.contest.points_per_question
     attempt.submitted_at = submitted_at
     attempt.time_used_ms = int((submitted_at - attempt.started_at).total_seconds() * 1000)
+    mistakes.record_attempt(attempt.participant_id, attempt.id, now)
     db.session.flush()
     return attempt
 

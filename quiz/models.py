@@ -129,6 +129,13 @@ class Question(db.Model):
         return TYPE_LABELS[self.qtype]
 
     @property
+    def answer_label(self) -> str:
+        """"B", "ACD", or 正确/错误 for a 判断题."""
+        if self.qtype == "judge":
+            return JUDGE_OPTIONS["AB".index(self.answer)]
+        return self.answer
+
+    @property
     def basis_label(self) -> str:
         """"安全生产法 第五条" → "《安全生产法》第五条"."""
         if not self.basis:

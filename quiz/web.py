@@ -53,8 +53,9 @@ def init_app(app: Flask) -> None:
     from .contests.routes import bp as contests_bp
     from .league.routes import bp as league_bp
     from .participant.routes import bp as participant_bp
+    from .training.routes import bp as training_bp
 
-    for blueprint in (participant_bp, league_bp, auth_bp, contests_bp, admin_bp):
+    for blueprint in (participant_bp, training_bp, league_bp, auth_bp, contests_bp, admin_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

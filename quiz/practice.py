@@ -1,0 +1,104 @@
+"""Training (练习): one question at a time, immediate feedback, no clock, no ranking."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from question_bank.laws import article_text
+
+from . import mistakes
+from .attempts import LETTERS, drawable
+from .errors import Conflict, NotFound, QuizError
+from .extensions import db
+from .models import Category, PracticeAnswer, Question
+
+
+def categories_with_counts() -> list[tuple[Category, int]]:
+    counts = dict(
+        db.session.execute(
+            select(Question.category_id, func.count(Question.id))
+            .where(*drawable())
+            .group_by(Question.category_id)
+        ).all()
+    )
+    return [
+        (category, counts.get(category.id, 0))
+        for category in db.session.scalars(select(Category).order_by(Category.position))
+        if counts.get(category.id)
+    ]
+
+
+def next_in_category(participant_id: int, category_id: int, rng: random.Random,
+                     after: int | None = None) -> Question | None:
+    """A random question of the category, among those this person has practised least."""
+    practised = (
+        select(PracticeAnswer.question_id, func.count(PracticeAnswer.id).label("times"))
+        .where(PracticeAnswer.participant_id == participant_id)
+        .group_by(PracticeAnswer.question_id)
+        .subquery()
+    )
+    times = func.coalesce(practised.c.times, 0)
+    rows = db.session.execute(
+        select(Question.id, times)
+        .outerjoin(practised, practised.c.question_id == Question.id)
+        .where(Question.category_id == category_id, *drawable())
+    ).all()
+    candidates = [row for row in rows if row[0] != after] or rows
+    if not candidates:
+        return None
+    fewest = min(t for _, t in candidates)
+    chosen = rng.choice([qid for qid, t in candidates if t == fewest])
+    return db.session.get(Question, chosen)
+
+
+def next_mistake(participant_id: int, after: int | None = None) -> Question | None:
+    """The oldest open question of the 错题本 (its current version), not the one just answered."""
+    uids = mistakes.open_uids(participant_id)
+    if not uids:
+        return None
+    questions = {
+        q.uid: q
+        for q in db.session.scalars(select(Question).where(Question.uid.in_(uids), *drawable()))
+    }
+    ordered = [questions[uid] for uid in uids if uid in questions]
+    return next((q for q in ordered if q.id != after), ordered[0] if ordered else None)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    question: Question
+    chosen: str
+    is_correct: bool
+    basis_text: str | None
+    streak_left: int | None  # right answers still needed to leave the 错题本, if it is in it
+
+
+def answer(participant_id: int, question_id: int, letters: list[str], now: datetime) -> Feedback:
+    question = db.session.get(Question, question_id)
+    if question is None or not question.active:
+        raise NotFound("这道题不存在或已停用。")
+    if not question.current:
+        raise Conflict("这道题已更新，请重新作答。")
+    letters = sorted({s.strip().upper() for s in letters if s.strip()})
+    if not letters:
+        raise QuizError("请先选择答案。")
+    if any(letter not in LETTERS[: len(question.options)] for letter in letters):
+        raise QuizError("所选选项不存在，请重新选择。")
+    if question.qtype in ("single", "judge") and len(letters) != 1:
+        raise QuizError("本题只能选择一个答案。")
+    if question.qtype == "multi" and len(letters) < 2:
+        raise QuizError("多选题至少选择两个选项。")
+    chosen = "".join(letters)
+    correct = chosen == question.answer
+    db.session.add(PracticeAnswer(participant_id=participant_id, question_id=question.id,
+                                  chosen=chosen, is_correct=correct, answered_at=now))
+    mistake = mistakes.record(participant_id, question.uid, correct, now)
+    db.session.flush()
+    found = article_text(question.basis) if question.basis else None
+    streak_left = None
+    if mistake is not None and mistake.cleared_at is None:
+        streak_left = mistakes.CLEAR_AFTER - mistake.right_streak
+    return Feedback(question, chosen, correct, found[2] if found else None, streak_left)

@@ -1,0 +1,103 @@
+"""Training (练习) and the 错题本, for participants on their phones."""
+from __future__ import annotations
+
+import random
+
+from flask import Blueprint, redirect, request, session, url_for
+from sqlalchemy import select
+
+from .. import clock, mistakes, participants, practice
+from ..errors import QuizError
+from ..extensions import db
+from ..models import Category, Enterprise
+from ..participant.forms import SignupForm
+from ..participant.routes import PARTICIPANT_KEY, current_participant
+from ..web import render
+
+bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")
+
+
+@bp.route("/", methods=["GET", "POST"])
+def home():
+    participant = current_participant()
+    if participant is None:
+        form = SignupForm()
+        form.enterprise.choices = [
+            (e.id, e.name)
+            for e in db.session.scalars(
+                select(Enterprise).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
+            )
+        ]
+        if form.validate_on_submit():
+            participant = participants.sign_up(
+                db.session.get(Enterprise, form.enterprise.data), form.identifier.data,
+                form.name.data, form.department.data, clock.now(),
+            )
+            db.session.commit()
+            session.permanent = True
+            session[PARTICIPANT_KEY] = participant.id
+            return redirect(url_for(".home"), 303)
+        status = 422 if request.method == "POST" else 200
+        return render("training/signup.html", "training/signup.html", status, form=form)
+    return render(
+        "training/home.html", "training/home.html",
+        participant=participant,
+        categories=practice.categories_with_counts(),
+        open_mistakes=mistakes.open_count(participant.id),
+    )
+
+
+def _require_participant():
+    participant = current_participant()
+    if participant is None:
+        raise QuizError("请先登记后再练习。", status=403)
+    return participant
+
+
+def _question_page(question, mode: str, title: str, message: str | None = None, status=200):
+    return render(
+        "training/question.html", "training/_question.html", status,
+        question=question, mode=mode, title=title, message=message,
+    )
+
+
+@bp.get("/c/<int:category_id>")
+def category(category_id: int):
+    participant = _require_participant()
+    found = db.session.get(Category, category_id)
+    if found is None:
+        raise QuizError("没有这个分类。", status=404)
+    question = practice.next_in_category(participant.id, found.id, random.SystemRandom(),
+                                         after=request.args.get("after", type=int))
+    return _question_page(question, str(found.id), found.name)
+
+
+@bp.get("/mistakes")
+def mistake_book():
+    participant = _require_participant()
+    question = practice.next_mistake(participant.id, after=request.args.get("after", type=int))
+    return _question_page(question, "mistakes", "错题本")
+
+
+@bp.post("/answer")
+def answer():
+    participant = _require_participant()
+    question_id = request.form.get("question_id", type=int) or 0
+    mode = request.form.get("mode", "")
+    try:
+        feedback = practice.answer(participant.id, question_id, request.form.getlist("choice"),
+                                   clock.now())
+    except QuizError as error:
+        db.session.rollback()
+        if error.status != 400:
+            raise
+        question = db.session.get(practice.Question, question_id)
+        return _question_page(question, mode, "练习", message=error.message, status=400)
+    db.session.commit()
+    if mode == "mistakes":
+        next_url = url_for(".mistake_book", after=feedback.question.id)
+    else:
+        next_url = url_for(".category", category_id=feedback.question.category_id,
+                           after=feedback.question.id)
+    return render("training/feedback.html", "training/_feedback.html",
+                  feedback=feedback, next_url=next_url, mode=mode)

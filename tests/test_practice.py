@@ -1,0 +1,119 @@
+"""Training (练习) and the 错题本, through the test client."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from quiz.extensions import db
+from quiz.models import Category, Mistake, PracticeAnswer, Question
+
+from .conftest import question_of, shown_letters_for
+
+
+def practice_phone(phone, enterprises):
+    response = phone.post("/practice/", {
+        "name": "赵六", "identifier": "13700137000", "enterprise": enterprises[0].id,
+        "department": "仓储部"}, htmx=False)
+    assert response.status_code == 303
+    return phone
+
+
+def shown_question_id(html: str) -> int:
+    return int(re.search(r'name="question_id" value="(\d+)"', html).group(1))
+
+
+def wrong_letters(question: Question) -> list[str]:
+    if question.qtype == "multi":
+        wrong = [c for c in "ABCDEFGH"[: len(question.options)] if c not in question.answer]
+        return (wrong + [question.answer[0]])[:2] if len(wrong) < 2 else wrong[:2]
+    return ["B" if question.answer == "A" else "A"]
+
+
+def test_practice_needs_sign_up_then_lists_categories(app, enterprises, phone):
+    html = phone.get("/practice/").get_data(as_text=True)
+    assert "开始练习" in html and "手机号或工号" in html
+    assert phone.get("/practice/mistakes").status_code == 403
+    practice_phone(phone, enterprises)
+    html = phone.get("/practice/").get_data(as_text=True)
+    assert "错题本（0 题）" in html and "安全生产法律法规" in html
+
+
+def test_practice_gives_immediate_feedback_with_the_article(app, enterprises, phone):
+    practice_phone(phone, enterprises)
+    law = db.session.scalars(select(Category).order_by(Category.position)).first()
+    page = phone.get(f"/practice/c/{law.id}").get_data(as_text=True)
+    question = db.session.get(Question, shown_question_id(page))
+    # No key, no explanation before answering.
+    assert question.explanation not in page and "正确答案" not in page
+    response = phone.post("/practice/answer", {
+        "question_id": question.id, "choice": list(question.answer), "mode": str(law.id)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "回答正确" in html
+    assert question.explanation in html
+    if question.basis:
+        from question_bank.laws import article_text
+        assert article_text(question.basis)[2].splitlines()[0] in html
+    answer = db.session.scalars(select(PracticeAnswer)).one()
+    assert answer.is_correct and answer.question_id == question.id
+    # "下一题" brings another question of the same category.
+    next_url = re.search(r'hx-get="([^"]+after=\d+)"', html).group(1).replace("&amp;", "&")
+    nxt = phone.get(next_url, htmx=True).get_data(as_text=True)
+    assert shown_question_id(nxt) != question.id
+
+
+def test_bad_practice_answers_are_refused(app, enterprises, phone):
+    practice_phone(phone, enterprises)
+    question = db.session.scalars(select(Question).where(Question.qtype == "single")).first()
+    response = phone.post("/practice/answer", {"question_id": question.id, "choice": ["A", "B"]})
+    assert response.status_code == 400 and "只能选择一个答案" in response.get_data(as_text=True)
+    response = phone.post("/practice/answer", {"question_id": question.id, "choice": ["H"]})
+    assert response.status_code == 400 and "所选选项不存在" in response.get_data(as_text=True)
+    response = phone.post("/practice/answer", {"question_id": 999999, "choice": ["A"]})
+    assert response.status_code == 404
+    question.active = False
+    db.session.commit()
+    response = phone.post("/practice/answer", {"question_id": question.id, "choice": ["A"]})
+    assert response.status_code == 404 and "已停用" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(PracticeAnswer.id))) == 0
+
+
+def test_wrong_answers_enter_the_book_until_right_twice_in_a_row(contest, enterprises, phone):
+    from .test_participant_journey import answer_all
+
+    # A contest answered all wrong: every question goes into the 错题本.
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    answer_all(phone, attempt_id, right=False)
+    phone.post(f"/a/{attempt_id}/submit")
+    assert db.session.scalar(select(func.count(Mistake.id))) == 5
+    assert "错题本（5 题）" in phone.get("/practice/").get_data(as_text=True)
+
+    page = phone.get("/practice/mistakes").get_data(as_text=True)
+    question = db.session.get(Question, shown_question_id(page))
+    post = lambda letters: phone.post("/practice/answer", {  # noqa: E731
+        "question_id": question.id, "choice": letters, "mode": "mistakes"}).get_data(as_text=True)
+    assert "再连续答对 1 次" in post(list(question.answer))
+    assert "再连续答对 2 次" in post(wrong_letters(question))  # a wrong answer resets the streak
+    post(list(question.answer))
+    assert "移出错题本" in post(list(question.answer))
+    assert "错题本（4 题）" in phone.get("/practice/").get_data(as_text=True)
+    # The book offers another question now, never the cleared one.
+    assert shown_question_id(phone.get("/practice/mistakes").get_data(as_text=True)) != question.id
+
+
+def test_practice_wrong_answer_enters_the_book(app, enterprises, phone):
+    practice_phone(phone, enterprises)
+    question = db.session.scalars(select(Question).where(Question.qtype == "judge")).first()
+    phone.post("/practice/answer", {"question_id": question.id, "choice": wrong_letters(question)})
+    mistake = db.session.scalars(select(Mistake)).one()
+    assert mistake.question_uid == question.uid and mistake.wrong_count == 1
+    html = phone.get("/practice/mistakes").get_data(as_text=True)
+    assert shown_question_id(html) == question.id
+
+
+def test_unanswered_contest_questions_are_not_mistakes(contest, enterprises, phone):
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    item = question_of(attempt_id, 1)
+    phone.post(f"/a/{attempt_id}/answer", {"position": 1, "choice": shown_letters_for(item, item.question.answer)})
+    phone.post(f"/a/{attempt_id}/submit")
+    assert db.session.scalar(select(func.count(Mistake.id))) == 0
