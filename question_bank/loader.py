@@ -51,7 +51,7 @@ def normalise_stem(stem: str) -> str:
     return "".join(ch for ch in text if not unicodedata.category(ch)[0] in "PZS")
 
 
-def _question(raw: dict, category: str) -> tuple[BankQuestion | None, list[str]]:
+def validate_question(raw: dict, category: str) -> tuple[BankQuestion | None, list[str]]:
     uid = str(raw.get("id", "")).strip()
     where = uid or "(无 id)"
     problems: list[str] = []
@@ -59,7 +59,7 @@ def _question(raw: dict, category: str) -> tuple[BankQuestion | None, list[str]]
     stem = str(raw.get("stem", "")).strip()
     explanation = str(raw.get("explanation", "")).strip()
     answer_raw = str(raw.get("answer", "")).strip().upper()
-    if not re.fullmatch(r"[a-z]+-\d{3,}", uid):
+    if not re.fullmatch(r"[a-z]+-[0-9a-z]{3,}", uid):
         problems.append(f"{where}：id 应形如 law-001")
     if qtype is None:
         problems.append(f"{where}：题型应为 单选、多选 或 判断")
@@ -127,7 +127,7 @@ def read_file(path: Path) -> BankFile:
         for raw in data.get("questions", [])
     ]
     for raw in data.get("questions", []):
-        question, errors = _question(raw, category)
+        question, errors = validate_question(raw, category)
         problems.extend(f"{path.name} {e}" for e in errors)
         if question:
             questions.append(question)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from question_bank.loader import load_bank, read_bank
 
-from . import attempts, clock
+from . import attempts, bank_io, clock
 from .extensions import db
 from .models import Contest
 from .setup import create_user, first_start
@@ -60,6 +60,33 @@ def bank_check(paths: tuple[Path, ...]) -> None:
         click.echo(problem, err=True)
     click.echo(f"{len(files)} 个文件，{total} 道题，{len(problems)} 个问题。")
     if problems:
+        sys.exit(1)
+
+
+@bank_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--category", help="分类 for rows without a category column.")
+@click.option("--dry-run", is_flag=True, help="Preview only: change nothing.")
+def bank_import(path: Path, category: str | None, dry_run: bool) -> None:
+    """Import questions from .xlsx, .csv, .txt, Aiken or GIFT; exit 1 if any row is rejected."""
+    limits = bank_io.limits(current_app.config["IMPORT_MAX_BYTES"])
+    data = path.read_bytes()[: limits.max_bytes + 1]
+    result = bank_io.preview(path.name, data, category, limits)
+    for error in result.file_errors:
+        click.echo(error, err=True)
+    for row in result.rows:
+        for message in row.messages:
+            click.echo(f"{row.where}：{message}", err=row.status == "rejected")
+    imported = 0
+    if not dry_run:
+        imported = bank_io.commit(result, category, f"导入:{path.name}")
+        db.session.commit()
+    click.echo(
+        f"读取 {len(result.rows)}，{'可导入' if dry_run else '导入'} "
+        f"{result.count('ok') if dry_run else imported}，跳过 {result.count('duplicate')}，"
+        f"拒绝 {result.count('rejected')}。"
+    )
+    if result.file_errors or result.count("rejected"):
         sys.exit(1)
 
 

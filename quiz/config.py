@@ -54,7 +54,9 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     WTF_CSRF_TIME_LIMIT = None  # a quiz may be left open for hours; the token is session-bound
     WTF_I18N_ENABLED = False  # WTForms' own zh messages (quiz.forms.Form) instead
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(50 * 1024 * 1024)))
+    # Question-bank uploads: the file itself; the request may be a little larger (form fields).
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+    MAX_CONTENT_LENGTH = IMPORT_MAX_BYTES + 1024 * 1024
     # Static URLs carry a content hash (static_url), so phones may cache them for a year.
     SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600
     TESTING = False

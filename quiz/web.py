@@ -53,9 +53,11 @@ def init_app(app: Flask) -> None:
     from .contests.routes import bp as contests_bp
     from .league.routes import bp as league_bp
     from .participant.routes import bp as participant_bp
+    from .questions.routes import bp as questions_bp
     from .training.routes import bp as training_bp
 
-    for blueprint in (participant_bp, training_bp, league_bp, auth_bp, contests_bp, admin_bp):
+    for blueprint in (participant_bp, training_bp, league_bp, auth_bp, contests_bp, admin_bp,
+                      questions_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
@@ -78,7 +80,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        return _error_page(ERROR_MESSAGES.get(code, error.description or ""), code)
+        message = ERROR_MESSAGES.get(code, error.description or "")
+        if code == 413:
+            message = f"上传的文件太大，上限为 {app.config['IMPORT_MAX_BYTES'] // (1024 * 1024)} MB。"
+        return _error_page(message, code)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

@@ -1,0 +1,24 @@
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..forms import Form, strip
+
+
+class QuestionForm(Form):
+    category = SelectField("分类", coerce=int)
+    qtype = SelectField("题型", choices=[("单选", "单选题"), ("多选", "多选题"), ("判断", "判断题")])
+    stem = TextAreaField("题干", filters=[strip], validators=[DataRequired("请填写题干。"), Length(max=2000)])
+    options = TextAreaField("选项（每行一个，不写字母；判断题留空）", filters=[strip])
+    answer = StringField("答案（如 B、ACD；判断题填 正确 或 错误）", filters=[strip],
+                         validators=[DataRequired("请填写答案。")])
+    explanation = TextAreaField("解析", filters=[strip], validators=[DataRequired("请填写解析。")])
+    difficulty = SelectField("难度", coerce=int, choices=[(1, "1 简单"), (2, "2 中等"), (3, "3 困难")])
+    tags = StringField("标签（逗号分隔）", filters=[strip])
+    basis = StringField("依据（如：安全生产法 第五十四条）", filters=[strip])
+
+
+class ImportForm(Form):
+    file = FileField("题库文件", validators=[FileRequired("请选择要导入的文件。")])
+    category = StringField("分类（文件中没有“分类”列时使用；可填新分类名）", filters=[strip],
+                           validators=[Length(max=60, message="分类名不能超过 60 个字。")])
