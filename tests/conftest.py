@@ -10,7 +10,7 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 
 from app import create_app
 from question_bank.loader import load_bank, read_bank
@@ -84,6 +84,10 @@ def app(database_uri, _schema, clock):
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in BANK_TABLES:
                 db.session.execute(delete(table))
+        # The built-in bank stays loaded between tests (fast); what a test added or changed goes.
+        db.session.execute(delete(Question).where((Question.source != "builtin") | (Question.version > 1)))
+        db.session.execute(Question.__table__.update().values(current=True, active=True))
+        db.session.execute(delete(Category).where(~Category.id.in_(select(Question.category_id))))
         load_bank(db.session, _schema)  # restores any question a test changed
         db.session.commit()
         yield app

@@ -1,0 +1,1284 @@
+"""Reading the question files organisers already have (see IMPORT_FORMATS.md).
+
+``parse_file(filename, data)`` turns an upload into questions shaped like the built-in bank
+(types single/multi/judge, options without letters, answer as sorted letters, judge options
+["正确", "错误"]) plus messages in Chinese saying row by row what could not be read.
+
+The format is detected from the content (the extension is only a hint):
+
+* zip magic → .xlsx (checked for zip bombs before openpyxl sees it);
+* otherwise the bytes are decoded (UTF-8 with or without BOM, else GB18030) and sniffed:
+  a delimited table with a recognisable header row → csv; GIFT markers → gift;
+  ``ANSWER:`` lines → aiken; anything else → a plain-text paper.
+
+Spreadsheets and csv are both turned into rows of strings with the row number a person sees,
+then share one header/row reader. Every reader produces ``_Draft``s (fields as written in the
+file) and one function, ``_finish``, normalises and checks them, so the rules are the same
+whatever the file looked like. Pure functions: no Flask, no database.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import unicodedata
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+
+from .loader import normalise_stem
+
+LETTERS = "ABCDEFGH"
+JUDGE_OPTIONS = ["正确", "错误"]
+FORMULA_ERROR = "单元格含公式，请粘贴为数值后再导入"
+NO_QUESTIONS = "文件中没有找到题目"
+NO_HEADER = "找不到表头：需要题干和答案列"
+NOT_XLSX = "文件不是有效的 Excel（.xlsx）文件"
+OLD_XLS = "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx"
+ZIP_BOMB = "文件解压后过大，疑似压缩炸弹，已拒绝"
+BAD_ENCODING = "无法识别文件编码，请另存为 UTF-8 或 GBK"
+UNSUPPORTED_GIFT = "不支持的 GIFT 题型"
+
+
+# --------------------------------------------------------------------------- public types
+
+
+@dataclass
+class ImportedQuestion:
+    qtype: str
+    stem: str
+    options: list[str]
+    answer: str
+    explanation: str = ""
+    category: str | None = None
+    difficulty: int | None = None
+    basis: str | None = None
+    tags: list[str] = field(default_factory=list)
+    score: float | None = None
+
+
+@dataclass
+class RowResult:
+    line: int
+    sheet: str | None
+    question: ImportedQuestion | None
+    errors: list[str]
+
+
+@dataclass
+class ParseResult:
+    format: str
+    rows: list[RowResult]
+    errors: list[str]
+    encoding: str | None = None
+
+
+@dataclass(frozen=True)  # frozen: it is used as a default argument
+class Limits:
+    max_bytes: int = 50 * 1024 * 1024
+    max_uncompressed: int = 200 * 1024 * 1024
+    max_ratio: int = 100
+    max_rows: int = 20000
+
+
+class _FileError(Exception):
+    """A problem with the whole file; its message is shown to the organiser as is."""
+
+
+def parse_file(filename: str, data: bytes, limits: Limits = Limits()) -> ParseResult:
+    """Parse an uploaded question file. Never raises: anything unexpected becomes a file error."""
+    hint = _extension(filename)
+    try:
+        return _parse(hint, bytes(data), limits)
+    except _FileError as exc:
+        return ParseResult(_format_from_hint(hint), [], [str(exc)])
+    except Exception as exc:  # noqa: BLE001 - the boundary: a bad upload must not become a 500
+        return ParseResult(
+            _format_from_hint(hint), [], [f"读取文件时出错（{type(exc).__name__}），请检查文件内容"]
+        )
+
+
+def _extension(filename: str) -> str:
+    name = (filename or "").strip().lower()
+    return name.rsplit(".", 1)[-1] if "." in name else ""
+
+
+def _format_from_hint(hint: str) -> str:
+    if hint in ("xlsx", "xlsm", "xls"):
+        return "xlsx"
+    if hint in ("csv", "tsv"):
+        return "csv"
+    if hint in ("gift", "aiken"):
+        return hint
+    return "txt"
+
+
+def _parse(hint: str, data: bytes, limits: Limits) -> ParseResult:
+    if len(data) > limits.max_bytes:
+        raise _FileError(f"文件超过 {_size_text(limits.max_bytes)} 上限")
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        # OLE compound file: Excel 97-2003 (or an old .doc); openpyxl cannot read it.
+        raise _FileError(OLD_XLS)
+    if data.startswith(b"PK") and zipfile.is_zipfile(io.BytesIO(data)):
+        result = _parse_xlsx(data, limits)
+    elif hint in ("xlsx", "xlsm"):
+        raise _FileError(NOT_XLSX)
+    else:
+        result = _parse_text(hint, data, limits)
+    _reject_duplicates(result.rows)
+    if not result.rows and not result.errors:
+        result.errors.append(NO_QUESTIONS)
+    return result
+
+
+def _size_text(size: int) -> str:
+    """50 MB limit as "50 MB"; limits below 1 MB (tests, small deployments) in KB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size / 1024:g} KB"
+
+
+# --------------------------------------------------------------------------- drafts → questions
+
+
+@dataclass
+class _Draft:
+    """One question as written in the file, before normalising and checking."""
+
+    line: int
+    sheet: str | None = None
+    stem: str = ""
+    qtype: str | None = None  # declared by a column, heading, sheet name or format; None: infer
+    options: list[str] = field(default_factory=list)
+    answer: str = ""  # the answer cell/line as written
+    letters: str | None = None  # answer already known as letters (是否正确, （正确答案）, GIFT)
+    explanation: str = ""
+    category: str | None = None
+    difficulty: str = ""
+    five_scale: bool = False  # the table's numeric 难度 runs 1–5 (some value is 4 or 5)
+    basis: str = ""
+    score: str = ""
+    tags: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # found while reading; they end the checks
+
+    def has_content(self) -> bool:
+        return bool(self.stem.strip() or self.answer.strip() or any(o.strip() for o in self.options)
+                    or self.letters)
+
+
+_TRUE_WORDS = {"正确", "对", "√", "✓", "✔", "是", "T", "TRUE", "Y", "YES", "R", "RIGHT", "对的"}
+_FALSE_WORDS = {"错误", "错", "×", "✗", "✘", "✕", "X", "否", "F", "FALSE", "N", "NO", "WRONG", "错的"}
+
+
+def _fold(text: str) -> str:
+    """Width-folded, upper-case, trimmed: for comparing answers, headers and codes."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def _truth_word(text: str) -> bool | None:
+    value = _fold(text).strip("。.;；!！")
+    if value in _TRUE_WORDS:
+        return True
+    if value in _FALSE_WORDS:
+        return False
+    return None
+
+
+def _is_judge_pair(options: list[str]) -> bool:
+    return len(options) == 2 and {_truth_word(options[0]), _truth_word(options[1])} == {True, False}
+
+
+def _finish(d: _Draft) -> RowResult:
+    """Normalise a draft and check that its answer is consistent with its type and options."""
+    if d.errors:  # formula, unsupported type…: the other fields cannot be trusted
+        return RowResult(d.line, d.sheet, None, list(d.errors))
+    errors: list[str] = []
+    stem = _clean_stem(d.stem)
+    if not stem:
+        errors.append("缺少题干")
+    options = [_clean_text(o) for o in d.options]
+    while options and not options[-1]:
+        options.pop()  # trailing empty option columns are just unused
+    errors.extend(f"选项 {LETTERS[i]} 为空" for i, o in enumerate(options) if not o)
+    qtype = d.qtype or _infer_type(options, d)
+    if qtype == "judge":
+        answer = _judge_answer(options, d, errors)
+        options = list(JUDGE_OPTIONS)
+    else:
+        answer = _choice_answer(qtype, options, d, errors)
+    difficulty = _difficulty(d.difficulty, errors, d.five_scale)
+    score = _score(d.score, errors)
+    if errors:
+        return RowResult(d.line, d.sheet, None, errors)
+    question = ImportedQuestion(
+        qtype=qtype,
+        stem=stem,
+        options=options,
+        answer=answer,
+        explanation=_clean_block(d.explanation),
+        category=_clean_text(d.category or "") or None,
+        difficulty=difficulty,
+        basis=_clean_text(d.basis) or None,
+        tags=[t for t in dict.fromkeys(_clean_text(t) for t in d.tags) if t],
+        score=score,
+    )
+    return RowResult(d.line, d.sheet, question, [])
+
+
+def _infer_type(options: list[str], d: _Draft) -> str:
+    if _is_judge_pair(options):
+        return "judge"
+    # With no options a choice question is impossible; only a written judgement (对/√/正确…)
+    # makes it a judge question — a bare "A" is more likely a choice row missing its options.
+    if not options and d.letters is None and _truth_word(d.answer) is not None:
+        return "judge"
+    letters = d.letters if d.letters is not None else _letters(d.answer, options)
+    return "multi" if letters and len(letters) > 1 else "single"
+
+
+def _judge_answer(options: list[str], d: _Draft, errors: list[str]) -> str:
+    if options and not _is_judge_pair(options):
+        errors.append("判断题的选项只能是 正确/错误")
+        return ""
+    raw = d.letters if d.letters is not None else d.answer
+    if not raw.strip():
+        errors.append("缺少答案")
+        return ""
+    truth = _truth_word(raw)
+    if truth is None:
+        # Position notation: A/B or 1/2 points at an option (正确/错误 unless the file lists them
+        # in another order); 0 is the common boolean "false".
+        value = _fold(raw)
+        position = {"A": 0, "B": 1, "1": 0, "2": 1}.get(value)
+        if position is not None:
+            truth = _truth_word(options[position]) if options else position == 0
+        elif value == "0":
+            truth = False
+    if truth is None:
+        errors.append(f"判断题答案「{raw.strip()}」无法识别，应为 正确/错误、对/错、√/×、是/否、A/B 或 T/F")
+        return ""
+    return "A" if truth else "B"
+
+
+def _choice_answer(qtype: str, options: list[str], d: _Draft, errors: list[str]) -> str:
+    if len(options) < 2:
+        errors.append("至少需要两个选项")
+    letters = d.letters if d.letters is not None else _letters(d.answer, options)
+    if letters is None:
+        errors.append(f"答案「{d.answer.strip()}」无法识别")
+        return ""
+    if not letters:
+        errors.append("缺少答案")
+        return ""
+    if len(options) < 2:
+        return ""  # "不在选项中" would only repeat the missing options
+    outside = [letter for letter in letters if letter not in LETTERS[: len(options)]]
+    if outside:
+        errors.append(f"答案 {'、'.join(outside)} 不在选项中")
+    elif qtype == "single" and len(letters) > 1:
+        errors.append("单选题只能有一个答案")
+    elif qtype == "multi" and len(letters) < 2:
+        errors.append("多选题至少需要两个正确答案")
+    return letters
+
+
+_ANSWER_SEPARATORS = re.compile(r"[\s,、/|;和与及]+")
+
+
+def _letters(raw: str, options: list[str]) -> str | None:
+    """Answer letters, sorted and unique: B, ACD, A,C, A，C, A、C, A/C/D, 1–8, or an option's text.
+
+    "" when nothing is written, None when the answer cannot be read as letters."""
+    text = _fold(raw).strip("。.")
+    if not text:
+        return ""
+    folded_options = [_fold(o) for o in options]
+    if text in folded_options and not re.fullmatch(r"[A-H]+|\d+", text):
+        return LETTERS[folded_options.index(text)]  # some systems export the right option's text
+    letters: list[str] = []
+    for token in _ANSWER_SEPARATORS.split(text):
+        if re.fullmatch(r"[A-Z]+", token):
+            letters.extend(token)
+        elif re.fullmatch(r"[1-9]+", token):
+            # Position numbers: 1 → A. "13" without separators means options 1 and 3.
+            letters.extend(chr(ord("A") + int(digit) - 1) for digit in token)
+        elif token:
+            return None
+    return "".join(sorted(set(letters)))
+
+
+_DIFFICULTY_WORDS = {
+    "简单": 1, "易": 1, "容易": 1, "较易": 1, "低": 1,
+    "中等": 2, "中": 2, "一般": 2, "适中": 2,
+    "困难": 3, "难": 3, "较难": 3, "高": 3,
+}
+
+
+def _difficulty(raw: str, errors: list[str], five_scale: bool = False) -> int | None:
+    value = _fold(raw)
+    if not value:
+        return None
+    if value in _DIFFICULTY_WORDS:
+        return _DIFFICULTY_WORDS[value]
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if number in (1, 2, 3, 4, 5):
+        # A table whose 难度 reaches 4 or 5 uses a 1–5 scale, folded onto the bank's 1–3;
+        # otherwise 1–3 is the bank's own scale (our export and template write it).
+        if five_scale:
+            return {1: 1, 2: 1, 3: 2, 4: 3, 5: 3}[int(number)]
+        return min(int(number), 3)
+    errors.append(f"难度「{raw.strip()}」无法识别，应为 简单/中等/困难 或 1–5")
+    return None
+
+
+def _score(raw: str, errors: list[str]) -> float | None:
+    value = _fold(raw).removesuffix("分")
+    if not value:
+        return None
+    try:
+        score = float(value)
+    except ValueError:
+        score = -1
+    if not math.isfinite(score) or score < 0:
+        errors.append(f"分值「{raw.strip()}」不是有效的数字")
+        return None
+    return score
+
+
+# --------------------------------------------------------------------------- cleaning text
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Own numbering at the start of a stem: "12." "12、" "（12）" "第12题". (?!\d) keeps "1.5米".
+_NUMBERING = re.compile(
+    r"^(?:第\s*\d{1,5}\s*题\s*[.．、:：]?|[（(]\s*\d{1,5}\s*[)）]|\d{1,5}\s*[.．、:：)）](?!\d))\s*"
+)
+# Blank placeholders: empty brackets with spaces/underscores, or a run of underscores.
+_PLACEHOLDER = re.compile(r"[（(][\s_＿]*[)）]|[_＿]{2,}")
+
+
+def _clean_text(text: str) -> str:
+    """One line: cell newlines joined, invisible characters dropped, spaces trimmed."""
+    lines = [line.strip() for line in text.translate(_INVISIBLE).splitlines()]
+    parts: list[str] = []
+    for line in filter(None, lines):
+        # Chinese text wrapped inside a cell joins without a space; Latin words keep one.
+        if parts and parts[-1][-1].isascii() and line[0].isascii():
+            parts.append(" ")
+        parts.append(line)
+    return "".join(parts)
+
+
+def _clean_block(text: str) -> str:
+    """Multi-line text (explanations) keeps its line breaks, trimmed line by line."""
+    lines = [line.strip() for line in text.translate(_INVISIBLE).splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def _clean_stem(text: str) -> str:
+    stem = _NUMBERING.sub("", _clean_text(text), count=1)
+    return _PLACEHOLDER.sub("（　）", stem).strip()
+
+
+# Option markers "A." "A、" "A：" "A-" "(A)" …, in full or half width.
+_MARKER_SEPARATORS = r"[.．、:：)）]"
+
+
+def _marker(letter: str, strict: bool) -> re.Pattern[str]:
+    wide = chr(ord(letter) - ord("A") + ord("Ａ"))
+    if strict:
+        # Strict: the letter starts the text or follows a space/delimiter, so "维生素B、C" inside
+        # an option is not taken as option B. "-" only counts here ("A-带电|B-停电").
+        return re.compile(rf"(?<![^\s*|;；）)。？?])[（(]?[{letter}{wide}]\s*(?:{_MARKER_SEPARATORS}|-)")
+    # Loose: options run together ("A.xxB.xxC.xx"); any preceding character is allowed.
+    return re.compile(rf"[（(]?[{letter}{wide}]\s*{_MARKER_SEPARATORS}")
+
+
+_MARKERS = {strict: [_marker(letter, strict) for letter in LETTERS] for strict in (True, False)}
+
+
+def _split_options(text: str, strict: bool) -> tuple[str, list[str]]:
+    """Split "prefix A.xx B.xx …" at markers in letter order; returns (prefix, options)."""
+    found: list[re.Match[str]] = []
+    position = 0
+    for pattern in _MARKERS[strict]:
+        match = pattern.search(text, position)
+        if not match:
+            break
+        found.append(match)
+        position = match.end()
+    if not found:
+        return text, []
+    ends = [m.start() for m in found[1:]] + [len(text)]
+    options = [text[m.end() : end].strip(" \t\r\n*|;；") for m, end in zip(found, ends)]
+    return text[: found[0].start()], options
+
+
+def _split_lettered(text: str) -> list[str]:
+    """Options that start with letters: strict markers first; loose ones when the options are
+    run together ("A.xxB.xxC.xx" gives only A under the strict rule)."""
+    _, options = _split_options(text, strict=True)
+    if len(options) < 2:
+        _, options = _split_options(text, strict=False)
+    return options
+
+
+def _split_packed(cell: str) -> list[str]:
+    """Options packed in one cell: **A.正确**B.错误, A-带电|B-停电, A：xx / A、xx on lines."""
+    if not cell.strip():
+        return []
+    options = _split_lettered(cell)
+    if len(options) < 2:  # no letters at all: one option per line or between bars
+        options = [part.strip() for part in re.split(r"[\n|]", cell) if part.strip()]
+    return options
+
+
+# --------------------------------------------------------------------------- spreadsheet headers
+
+# Header names as they appear in real files, best first (the first one present wins).
+_FIELD_NAMES: dict[str, list[str]] = {
+    "type": ["题型", "试题类型", "题目类型", "类型", "题型名称"],
+    "stem": ["题干", "题目内容", "问题内容", "试题内容", "试题题干", "题目", "问题", "试题", "题目名称"],
+    "answer": ["正确答案", "答案", "正确选项", "题目答案", "标准答案", "参考答案"],
+    "explanation": ["解析", "答案解析", "试题解析", "题目解析", "判断题解析", "解释"],
+    # The first category-like column present is the category, the others become tags
+    # (e.g. 一级纲要 → category, 二级纲要 → tag).
+    "category": ["分类", "题目分类", "试题分类", "所属分类", "所属题库", "题库", "作业种类",
+                 "一级纲要", "知识点", "二级纲要"],
+    "difficulty": ["难度", "难易度", "难度等级", "难易程度"],
+    "basis": ["依据", "题目依据", "法律依据"],
+    "score": ["分值", "试题分数", "分数", "题目分值"],
+    "tags": ["标签", "关键词", "关键字"],
+    "packed": ["选项", "选项内容", "备选项", "答案选项", "题目选项", "所有选项"],
+}
+_FLAG_NAMES = {"是否正确", "是否正确答案", "正确与否", "是否答案"}
+_CHINESE_DIGITS = "一二三四五六七八"
+_TYPE_WORDS = [
+    ("单项选择", "single"), ("单选", "single"), ("多项选择", "multi"), ("多选", "multi"),
+    ("不定项", None), ("判断", "judge"), ("是非", "judge"), ("对错", "judge"),
+    ("选择", None),  # 选择题 / 不定项: single or multi, decided by the number of answers
+]
+_OTHER_KINDS = ("填空", "简答", "问答", "论述", "案例", "计算", "名词解释")
+
+
+def _header_name(cell: str) -> str:
+    """"题型（0单选，1判断，2多选）" → "题型"; "*题干" → "题干"; "选项 a" → "选项A"."""
+    name = _fold(cell)
+    name = re.sub(r"\(.*?\)|\[.*?\]|【.*?】", "", name)
+    return re.sub(r"[\s*:：]", "", name)
+
+
+def _option_index(name: str) -> int | None:
+    """Column for one option: A…H, 选项A…选项H, A选项, 选项一…选项八, 选项1…选项8."""
+    match = re.fullmatch(r"(?:选项)?([A-H])(?:选项)?", name)
+    if match:
+        return LETTERS.index(match.group(1))
+    match = re.fullmatch(r"选项([一二三四五六七八]|[1-8])", name)
+    if match:
+        value = match.group(1)
+        return _CHINESE_DIGITS.index(value) if value in _CHINESE_DIGITS else int(value) - 1
+    return None
+
+
+def _type_codes(header: str) -> dict[str, str | None]:
+    """Codes explained in the header: 题型（0单选，1判断，2多选） or 题型(单选=1,多选=2,判断=3)."""
+    text = _fold(header)
+    codes: dict[str, str | None] = {}
+    for word, qtype in _TYPE_WORDS:
+        for match in re.finditer(rf"(\d+)\s*[:=\-.、为]?\s*{word}", text):
+            codes.setdefault(match.group(1), qtype)
+        for match in re.finditer(rf"{word}题?\s*[:=\-为]\s*(\d+)", text):
+            codes.setdefault(match.group(1), qtype)
+    return codes
+
+
+@dataclass
+class _Columns:
+    """Where each field is in a table, found from its header row."""
+
+    fields: dict[str, int] = field(default_factory=dict)
+    options: dict[int, int] = field(default_factory=dict)  # option index → column
+    flags: dict[int, int] = field(default_factory=dict)  # option index → its 是否正确 column
+    tag_columns: list[int] = field(default_factory=list)
+    type_codes: dict[str, str | None] = field(default_factory=dict)
+
+    def is_header(self) -> bool:
+        return "stem" in self.fields and ("answer" in self.fields or bool(self.flags))
+
+    def used(self) -> set[int]:
+        return {*self.fields.values(), *self.options.values(), *self.flags.values(),
+                *self.tag_columns}
+
+
+def _map_header(cells: list[str]) -> _Columns:
+    columns = _Columns()
+    candidates: dict[str, list[tuple[int, int]]] = {}
+    last_option: int | None = None
+    for col, cell in enumerate(cells):
+        name = _header_name(cell)
+        if not name:
+            continue
+        option = _option_index(name)
+        if option is not None and option not in columns.options:
+            columns.options[option] = col
+            last_option = option
+            continue
+        if name in _FLAG_NAMES and last_option is not None:
+            columns.flags[last_option] = col  # a 是否正确 column belongs to the option before it
+            continue
+        for fld, names in _FIELD_NAMES.items():
+            if name in names:
+                candidates.setdefault(fld, []).append((names.index(name), col))
+    for fld, found in candidates.items():
+        found.sort()
+        columns.fields[fld] = found[0][1]
+        if fld == "category":
+            columns.tag_columns.extend(col for _, col in found[1:])
+    if "tags" in columns.fields:
+        columns.tag_columns.append(columns.fields.pop("tags"))
+    if "type" in columns.fields:
+        columns.type_codes = _type_codes(cells[columns.fields["type"]])
+    return columns
+
+
+def _type_value(raw: str, codes: dict[str, str | None]) -> tuple[str | None, str | None]:
+    """(type, error) for a type cell: 单选/单选题/单项选择…, or a code explained in the header."""
+    value = _fold(raw)
+    if value in codes:
+        return codes[value], None
+    name = value.removesuffix("题")
+    for word, qtype in _TYPE_WORDS:
+        if name.startswith(word):
+            return qtype, None
+    if any(kind in name for kind in _OTHER_KINDS):
+        return None, f"不支持的题型「{raw.strip()}」，只能导入单选、多选、判断题"
+    return None, f"题型「{raw.strip()}」无法识别，应为 单选、多选 或 判断"
+
+
+def _sheet_type(name: str | None) -> str | None:
+    """One sheet per type: a sheet called 单选题 / 多选题 / 判断题 sets the type of its rows."""
+    for word, qtype in _TYPE_WORDS:
+        if name and word in name:
+            return qtype
+    return None
+
+
+# --------------------------------------------------------------------------- tables (xlsx + csv)
+
+
+@dataclass
+class _Row:
+    line: int  # as the spreadsheet shows it
+    cells: list[str]
+    formulas: set[int]  # columns whose cell is a formula
+
+
+_HEADER_SEARCH_ROWS = 15  # title and instruction rows come before the header, never many
+
+
+def _find_header(rows: list[_Row]) -> tuple[int, _Columns] | None:
+    """Position of the header row: the first row with a stem-like and an answer-like header."""
+    seen = 0
+    for position, row in enumerate(rows):
+        if not any(c.strip() for c in row.cells):
+            continue
+        columns = _map_header(row.cells)
+        if columns.is_header():
+            return position, columns
+        seen += 1
+        if seen >= _HEADER_SEARCH_ROWS:
+            break
+    return None
+
+
+def _table_drafts(
+    rows: list[_Row], sheet: str | None, type_hint: str | None
+) -> list[_Draft] | None:
+    """Drafts of every question row of one table; None when no header row is found."""
+    header = _find_header(rows)
+    if header is None:
+        return None
+    position, columns = header
+    header_cells = rows[position].cells
+    drafts = []
+    for row in rows[position + 1 :]:
+        if _repeats_header(row.cells, header_cells, columns):
+            continue  # the header repeated further down (blocks pasted one under another)
+        draft = _row_draft(row, columns, sheet, type_hint)
+        if draft.has_content():
+            drafts.append(draft)
+    five_scale = any(_fold(d.difficulty) in {"4", "5"} for d in drafts)
+    for draft in drafts:
+        draft.five_scale = five_scale
+    return drafts
+
+
+def _repeats_header(cells: list[str], header: list[str], columns: _Columns) -> bool:
+    stem = columns.fields["stem"]
+    return stem < len(cells) and cells[stem].strip() == header[stem].strip()
+
+
+def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str | None) -> _Draft:
+    def cell(col: int | None) -> str:
+        return row.cells[col] if col is not None and col < len(row.cells) else ""
+
+    f = columns.fields
+    d = _Draft(line=row.line, sheet=sheet)
+    d.stem = cell(f.get("stem"))
+    d.answer = cell(f.get("answer"))
+    d.explanation = cell(f.get("explanation"))
+    d.category = cell(f.get("category"))
+    d.difficulty = cell(f.get("difficulty"))
+    d.basis = cell(f.get("basis"))
+    d.score = cell(f.get("score"))
+    d.tags = [t for col in columns.tag_columns for t in re.split(r"[,，、;；\s]+", cell(col)) if t]
+    if columns.options:
+        count = max(columns.options) + 1
+        d.options = [_strip_letter(cell(columns.options.get(i)), i) for i in range(count)]
+    if not any(o.strip() for o in d.options):
+        d.options = _split_packed(cell(f.get("packed")))
+    if columns.flags and not d.answer.strip():
+        marked = [LETTERS[i] for i, col in sorted(columns.flags.items()) if _truth_word(cell(col))]
+        if marked:
+            d.letters = "".join(marked)
+    if "type" in f and cell(f["type"]).strip():
+        d.qtype, error = _type_value(cell(f["type"]), columns.type_codes)
+        if error:
+            d.errors.append(error)
+    else:
+        d.qtype = type_hint
+    if row.formulas & columns.used():
+        # Only formulas in columns we read matter: "=ROW()-1" in a 序号 column is harmless.
+        d.errors = [FORMULA_ERROR]
+    return d
+
+
+def _strip_letter(text: str, index: int) -> str:
+    """"A.直接责任人" in column 选项A → "直接责任人" (only the column's own letter)."""
+    letter = LETTERS[index]
+    return re.sub(rf"^\s*[（(]?{letter}\s*(?:{_MARKER_SEPARATORS}|-)\s*", "", text, count=1)
+
+
+def _looks_like_table(rows: list[_Row]) -> bool:
+    return sum(1 for row in rows if sum(1 for c in row.cells if c.strip()) >= 2) >= 2
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def _check_zip(data: bytes, limits: Limits) -> None:
+    """Refuse zip bombs from the central directory, before anything is decompressed.
+
+    zipfile never inflates a member beyond the size its header declares, so checking the
+    declared sizes bounds what openpyxl can unpack."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise _FileError(NOT_XLSX) from exc
+    total = 0
+    for member in members:
+        total += member.file_size
+        # The ratio only matters for members big enough to hurt: tiny XML parts compress well.
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 1024 * 1024 and ratio > limits.max_ratio:
+            raise _FileError(ZIP_BOMB)
+    if total > limits.max_uncompressed:
+        raise _FileError(ZIP_BOMB)
+    names = {m.filename for m in members}
+    if "word/document.xml" in names:
+        raise _FileError("这是 Word 文件：请把题目复制到 .txt 文本文件，或整理成 Excel 表格后再导入")
+
+
+def _parse_xlsx(data: bytes, limits: Limits) -> ParseResult:
+    _check_zip(data, limits)
+    sheets = _read_workbook(data, limits)
+    several = len(sheets) > 1
+    rows: list[RowResult] = []
+    errors: list[str] = []
+    without_header: list[str] = []
+    found_header = False
+    for name, sheet_rows in sheets:
+        if not any(any(c.strip() for c in r.cells) for r in sheet_rows):
+            continue  # empty sheets (Sheet2, Sheet3 of a new workbook) are skipped
+        drafts = _table_drafts(sheet_rows, name if several else None, _sheet_type(name))
+        if drafts is None:
+            if _looks_like_table(sheet_rows):
+                without_header.append(name)
+            continue
+        found_header = True
+        rows.extend(_finish(d) for d in drafts)
+    if not found_header and without_header:
+        errors.append(NO_HEADER)
+    else:
+        # A sheet of instructions next to the question sheets is normal; a table that we
+        # cannot read is not silently skipped.
+        errors.extend(f"工作表「{name}」{NO_HEADER}，已跳过" for name in without_header)
+    return ParseResult("xlsx", rows, errors)
+
+
+def _read_workbook(data: bytes, limits: Limits) -> list[tuple[str, list[_Row]]]:
+    """Every worksheet as rows of strings. Loaded once with data_only=False: formula cells
+    keep their formula (data_type "f") so they can be refused, and every other cell has the
+    same value it would have with data_only=True."""
+    import openpyxl  # imported here so text imports work even where openpyxl is missing
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no default style" and similar noise
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            try:
+                return _workbook_rows(workbook, limits)
+            finally:
+                workbook.close()
+    except _FileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - broken zip/XML, here or while reading a sheet lazily
+        raise _FileError(NOT_XLSX) from exc
+
+
+def _workbook_rows(workbook, limits: Limits) -> list[tuple[str, list[_Row]]]:
+    """(sheet name, non-empty rows) for every worksheet; stops at the row limit."""
+    counted = 0
+    sheets = []
+    for worksheet in workbook.worksheets:
+        worksheet.reset_dimensions()  # don't trust (or pad up to) the declared dimension
+        rows = []
+        for number, cells in enumerate(worksheet.iter_rows(), start=1):
+            row = _xlsx_row(number, cells)
+            if row is None:
+                continue
+            counted += 1
+            if counted > limits.max_rows:
+                raise _FileError(f"文件超过 {limits.max_rows} 行上限，请拆分后再导入")
+            rows.append(row)
+        sheets.append((worksheet.title, rows))
+    return sheets
+
+
+def _xlsx_row(number: int, cells) -> _Row | None:
+    values = []
+    formulas = set()
+    for col, cell in enumerate(cells):
+        value = getattr(cell, "value", None)
+        if getattr(cell, "data_type", None) == "f":
+            formulas.add(col)
+        values.append(_cell_text(value))
+    if not any(v.strip() for v in values) and not formulas:
+        return None
+    line = next((c.row for c in cells if getattr(c, "row", None)), number)
+    return _Row(line, values, formulas)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 3.0 typed in a 难度 or 答案 column means 3
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+# --------------------------------------------------------------------------- text files
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (BOM or not), else GB18030 (a superset of GBK)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
+            encoding = "utf-8"
+        if _looks_binary(text):
+            break
+        return text, encoding
+    raise _FileError(BAD_ENCODING)
+
+
+def _looks_binary(text: str) -> bool:
+    """NULs (UTF-16, binary files) or many control characters: not a text file we can read."""
+    if "\x00" in text:
+        return True
+    controls = len(_CONTROL_CHARACTERS.findall(text))
+    return controls > max(2, len(text) // 200)
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def _parse_text(hint: str, data: bytes, limits: Limits) -> ParseResult:
+    if not data.strip():
+        raise _FileError(NO_QUESTIONS)
+    try:
+        text, encoding = _decode(data)
+    except _FileError:
+        if hint == "xls":
+            raise _FileError(OLD_XLS) from None
+        raise
+    delimiter = _sniff_delimiter(text)
+    if delimiter is not None:
+        # Also .xls files that are really tab-separated text, as some systems export them.
+        result = _parse_csv(text, delimiter, limits)
+    elif hint == "xls":
+        raise _FileError(OLD_XLS)  # e.g. an HTML table saved as .xls: Excel can convert it
+    elif _GIFT_HINT.search(text):
+        result = _drafts_result("gift", _gift_drafts(text), limits)
+    elif _AIKEN_ANSWER.search(text):
+        result = _drafts_result("aiken", _aiken_drafts(text), limits)
+    elif hint in ("csv", "tsv"):
+        # Meant as a table (the name says so) but no header: reading it as a paper would only
+        # produce confusing row errors.
+        result = ParseResult("csv", [], [NO_HEADER])
+    else:
+        result = _drafts_result("txt", _paper_drafts(text), limits)
+    result.encoding = encoding
+    return result
+
+
+def _drafts_result(fmt: str, drafts: list[_Draft], limits: Limits) -> ParseResult:
+    if len(drafts) > limits.max_rows:
+        raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
+    return ParseResult(fmt, [_finish(d) for d in drafts], [])
+
+
+# ---- csv
+
+_SNIFF_RECORDS = 30
+
+
+def _sniff_delimiter(text: str) -> str | None:
+    """The delimiter when the text is a table whose header we recognise, else None.
+
+    Of comma, tab and semicolon, the one under which the header maps the most columns wins."""
+    best: tuple[int, str] | None = None
+    for delimiter in (",", "\t", ";"):
+        rows = _csv_rows(text, delimiter, limit=_SNIFF_RECORDS)
+        header = _find_header(rows)
+        if header is None:
+            continue
+        _, columns = header
+        score = len(columns.used())
+        if best is None or score > best[0]:
+            best = (score, delimiter)
+    return best[1] if best else None
+
+
+def _csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[_Row]:
+    """Records with their row number as Excel shows it (a quoted cell may span lines)."""
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for number, cells in enumerate(reader, start=1):
+            if limit is not None and number > limit:
+                break
+            cells = [c.translate(_INVISIBLE) for c in cells]
+            # Opened in Excel, a cell starting with "=" becomes a formula.
+            formulas = {col for col, c in enumerate(cells) if c.strip().startswith("=")}
+            rows.append(_Row(number, cells, formulas))
+    except csv.Error as exc:
+        if limit is not None:
+            return rows  # sniffing: judge by what could be read
+        raise _FileError(f"CSV 格式有误（第 {reader.line_num} 行附近）：{exc}") from exc
+    return rows
+
+
+def _parse_csv(text: str, delimiter: str, limits: Limits) -> ParseResult:
+    rows = [r for r in _csv_rows(text, delimiter) if any(c.strip() for c in r.cells)]
+    if len(rows) > limits.max_rows:
+        raise _FileError(f"文件超过 {limits.max_rows} 行上限，请拆分后再导入")
+    drafts = _table_drafts(rows, None, None)
+    if drafts is None:
+        return ParseResult("csv", [], [NO_HEADER])
+    return ParseResult("csv", [_finish(d) for d in drafts], [])
+
+
+# ---- plain-text papers
+
+# "12." "12、" "（12）" "第12题"; (?!\d) so "1.5米…" is not a number.
+_QUESTION_START = re.compile(
+    r"^(?:第\s*(\d{1,5})\s*题[\s.．、:：]*|[（(]\s*(\d{1,5})\s*[)）]\s*|(\d{1,5})\s*[.．、:：)）](?!\d)\s*)"
+)
+_KINDS = "单项选择|单选|多项选择|多选|不定项选择|不定项|选择|判断|是非|填空|简答|问答|论述|案例分析"
+# "一、单选题（共50题）" "（二）多项选择题：" "第三部分 判断题": numbered headings may carry a note;
+# an unnumbered one must be just the kind, e.g. "判断题" or "判断题（每题1分）".
+_HEADING = re.compile(
+    rf"^(?:(?:第?[一二三四五六七八九十]+(?:部分|大题)?\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)"
+    rf"(?P<kind>{_KINDS})题?[^？?]{{0,40}}"
+    rf"|(?P<bare>{_KINDS})题?\s*(?:[（(][^)）]*[)）])?\s*[:：]?)$"
+)
+_HEADING_TYPES = {"单项选择": "single", "单选": "single", "多项选择": "multi", "多选": "multi",
+                  "不定项选择": None, "不定项": None, "选择": None, "判断": "judge", "是非": "judge"}
+_OPTION_LINE = re.compile(rf"^[（(]?[A-HＡ-Ｈ]\s*{_MARKER_SEPARATORS}")
+# "答案：B" "答案:B" "【答案】B" "正确答案：B" — a colon or brackets are required, so a stem
+# that merely starts with the word 答案 is not taken for an answer.
+_KEY_LINE = re.compile(
+    r"^(?:【\s*(?P<b>[^】]{1,6}?)\s*】|\[\s*(?P<s>[^\]]{1,6}?)\s*\]|(?P<c>[^:：\s]{1,6}?)\s*[:：])"
+    r"\s*(?P<value>.*)$"
+)
+_ANSWER_KEYS = {"答案", "正确答案", "参考答案", "标准答案"}
+_EXPLANATION_KEYS = {"解析", "答案解析", "试题解析", "题目解析", "解释", "判断题解析"}
+_INLINE_EXPLANATION = re.compile(r"[。.;；,，\s]*(?:【解析】|\[解析\]|(?:答案)?解析\s*[:：])")
+_RIGHT_MARK = re.compile(r"\s*[（(]\s*正确答案\s*[)）]")  # 问卷星 writes it after the right option
+_JUDGE_MARK = re.compile(r"\s*[（(]\s*(对|错|√|×|✓|✔|✗|✘|正确|错误|[xX])\s*[)）]\s*(?=[。.！!]?\s*$)")
+_TYPE_TAG = re.compile(r"\s*[【\[](单选题?|多选题?|判断题?)[】\]]\s*")  # 问卷星: "1.题目【单选题】"
+
+
+def _key(line: str) -> tuple[str, str] | None:
+    """("answer" | "explanation" | a table field, value) for lines such as 答案：B or 难度：中等."""
+    match = _KEY_LINE.match(line)
+    if not match:
+        return None
+    name = _header_name(match.group("b") or match.group("s") or match.group("c") or "")
+    value = match.group("value")
+    if name in _ANSWER_KEYS:
+        return "answer", value
+    if name in _EXPLANATION_KEYS:
+        return "explanation", value
+    for fld in ("difficulty", "category", "basis", "score", "type"):
+        if name in _FIELD_NAMES[fld]:
+            return fld, value
+    return None
+
+
+@dataclass
+class _PaperQuestion:
+    """A question of a text paper while its lines are being read."""
+
+    line: int
+    number: int | None
+    section_type: str | None
+    section_error: str | None
+    stem_lines: list[str] = field(default_factory=list)
+    option_lines: list[str] = field(default_factory=list)
+    answer: str | None = None
+    explanation: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    mode: str = "stem"  # which part the next plain line continues: stem, options, explanation
+
+
+def _paper_drafts(text: str) -> list[_Draft]:
+    lines = text.splitlines()
+    numbered = any(_QUESTION_START.match(line.strip()) for line in lines)
+    section_type: str | None = None
+    section_error: str | None = None
+    current: _PaperQuestion | None = None
+    drafts: list[_Draft] = []
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            draft = _paper_draft(current)
+            # Unnumbered papers: a block with neither options nor answer is a title or a note.
+            if numbered or draft.options or draft.answer or draft.letters is not None:
+                drafts.append(draft)
+        current = None
+
+    for number, raw in enumerate(lines, start=1):
+        line = raw.translate(_INVISIBLE).strip()
+        if not line:
+            if current is not None and current.mode == "explanation":
+                current.mode = "done"  # an explanation runs until the next blank line
+            if not numbered:
+                close()  # unnumbered papers: blank lines separate questions
+            continue
+        heading = _HEADING.match(line)
+        if heading and not _QUESTION_START.match(line):
+            close()
+            kind = heading.group("kind") or heading.group("bare")
+            section_type = _HEADING_TYPES.get(kind)
+            section_error = None if kind in _HEADING_TYPES else f"不支持的题型「{kind}题」，只能导入单选、多选、判断题"
+            continue
+        start = _QUESTION_START.match(line) if numbered else None
+        question_number = int(next(g for g in start.groups() if g)) if start else 0
+        if start and _starts_question(current, question_number):
+            close()
+            current = _PaperQuestion(number, question_number, section_type, section_error)
+            current.stem_lines.append(line)
+            continue
+        if current is None:
+            if numbered:
+                continue  # title, instructions before question 1
+            current = _PaperQuestion(number, None, section_type, section_error)
+            current.stem_lines.append(line)
+            continue
+        if (not numbered and current.mode == "after_answer"
+                and not _key(line) and not _OPTION_LINE.match(line)):
+            close()  # unnumbered, no blank line: a new stem right after the previous answer
+            current = _PaperQuestion(number, None, section_type, section_error)
+            current.stem_lines.append(line)
+            continue
+        _paper_line(current, line)
+    close()
+    return drafts
+
+
+def _starts_question(current: _PaperQuestion | None, number: int) -> bool:
+    """A numbered line starts a question, except a list ("1. … 2. …") inside an explanation or
+    a stem: there the numbers do not go past the current question's."""
+    if current is None or current.number is None or number > current.number:
+        return True
+    return current.answer is not None and current.mode != "explanation"
+
+
+def _paper_line(q: _PaperQuestion, line: str) -> None:
+    key = _key(line)
+    if key:
+        name, value = key
+        if name == "answer":
+            # "答案：B。解析：……" on one line
+            parts = _INLINE_EXPLANATION.split(value, maxsplit=1)
+            q.answer = parts[0].strip(" 。.;；")
+            if len(parts) > 1:
+                q.explanation.append(parts[1])
+                q.mode = "explanation"
+            else:
+                q.mode = "after_answer"
+        elif name == "explanation":
+            q.explanation.append(value)
+            q.mode = "explanation"
+        else:
+            q.fields[name] = value
+    elif _OPTION_LINE.match(line) and q.mode in ("stem", "options"):
+        q.option_lines.append(line)
+        q.mode = "options"
+    elif q.mode == "explanation":
+        q.explanation.append(line)
+    elif q.mode == "options":
+        q.option_lines[-1] += line  # an option wrapped onto the next line
+    elif q.mode == "stem":
+        q.stem_lines.append(line)
+    # anything else after the answer (page footers, notes) is not part of the question
+
+
+def _paper_draft(q: _PaperQuestion) -> _Draft:
+    d = _Draft(line=q.line, qtype=q.section_type)
+    if q.section_error:
+        d.errors.append(q.section_error)
+    stem = "\n".join(q.stem_lines)
+    tag = _TYPE_TAG.search(stem)
+    if tag:
+        d.qtype = _sheet_type(tag.group(1))
+        stem = _TYPE_TAG.sub("", stem)
+    option_text = "\n".join(q.option_lines)
+    if not option_text:
+        # Options written on the stem's own line: "……是（ ）。A.xx B.xx C.xx" or "（ ）A.xxB.xx"
+        prefix, options = _split_options(stem, strict=True)
+        if options and len(_split_lettered(stem[len(prefix) :])) >= 2:
+            stem, option_text = prefix, stem[len(prefix) :]
+    d.options = _split_packed(option_text) if option_text else []
+    marked = []
+    for i, option in enumerate(d.options):
+        if _RIGHT_MARK.search(option):
+            marked.append(LETTERS[i])
+            d.options[i] = _RIGHT_MARK.sub("", option)
+    judge_mark = _JUDGE_MARK.search(stem)
+    if judge_mark and not d.options:
+        stem = stem[: judge_mark.start()] + stem[judge_mark.end() :]
+        if d.qtype is None:
+            d.qtype = "judge"
+    d.stem = stem
+    if q.answer is not None:
+        d.answer = q.answer
+    elif judge_mark and not d.options:
+        d.answer = judge_mark.group(1)
+    elif marked:
+        d.letters = "".join(marked)
+    d.explanation = "\n".join(q.explanation)
+    d.difficulty = q.fields.get("difficulty", "")
+    d.category = q.fields.get("category")
+    d.basis = q.fields.get("basis", "")
+    d.score = q.fields.get("score", "")
+    if q.fields.get("type"):
+        d.qtype, error = _type_value(q.fields["type"], {})
+        if error:
+            d.errors.append(error)
+    return d
+
+
+# ---- Aiken
+
+_AIKEN_ANSWER = re.compile(r"^\s*ANSWER\s*:\s*(.*)$", re.MULTILINE)
+_AIKEN_OPTION = re.compile(r"^([A-H])\s*[.)]\s*(.*)$")
+
+
+def _aiken_drafts(text: str) -> list[_Draft]:
+    """Stem line(s), "A. …" / "A) …" options, "ANSWER: B". Aiken is single choice only."""
+    drafts: list[_Draft] = []
+    current: _Draft | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.translate(_INVISIBLE).strip()
+        if not line:
+            continue
+        answer = _AIKEN_ANSWER.match(line)
+        if answer:
+            if current is not None:
+                current.answer = answer.group(1)
+                drafts.append(_aiken_type(current))
+            current = None
+            continue
+        option = _AIKEN_OPTION.match(line)
+        if current is None:
+            current = _Draft(line=number, stem=line)
+        elif option and (current.options or option.group(1) == "A"):
+            current.options.append(option.group(2))
+        elif current.options:
+            current.options[-1] += line
+        else:
+            current.stem += "\n" + line
+    if current is not None:  # the last question has no ANSWER line
+        drafts.append(_aiken_type(current))
+    return drafts
+
+
+def _aiken_type(d: _Draft) -> _Draft:
+    # Aiken has single choice only; 正确/错误 as the two options is still a judge question.
+    d.qtype = "judge" if _is_judge_pair([_clean_text(o) for o in d.options]) else "single"
+    return d
+
+
+# ---- GIFT (Moodle)
+
+_GIFT_HINT = re.compile(
+    r"^\s*\$CATEGORY:|^\s*::[^\n]*?::|\{\s*(?:[=~#]|(?:T|F|TRUE|FALSE)\s*[#}])",
+    re.MULTILINE | re.IGNORECASE,
+)
+# Escaped special characters are swapped for private-use characters while parsing, so plain
+# string operations never mistake "\=" for an answer; they are restored at the end.
+_ESCAPES = {char: chr(0xE000 + i) for i, char in enumerate(":#={}~\\")}
+_RESTORE = str.maketrans({v: k for k, v in _ESCAPES.items()})
+
+
+def _gift_protect(text: str) -> str:
+    def swap(match: re.Match[str]) -> str:
+        char = match.group(1)
+        return "\n" if char == "n" else _ESCAPES.get(char, char)
+
+    return re.sub(r"\\(.)", swap, text)
+
+
+def _gift_restore(text: str) -> str:
+    return text.translate(_RESTORE).strip()
+
+
+def _gift_drafts(text: str) -> list[_Draft]:
+    drafts: list[_Draft] = []
+    category: str | None = None
+    block: list[str] = []
+    start = 0
+
+    def flush() -> None:
+        nonlocal block
+        if block:
+            drafts.append(_gift_question(start, "\n".join(block), category))
+        block = []
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _gift_protect(raw.translate(_INVISIBLE))
+        stripped = line.strip()
+        if stripped.startswith("//"):
+            continue
+        if stripped.upper().startswith("$CATEGORY:"):
+            flush()
+            segments = [s.strip() for s in stripped[len("$CATEGORY:") :].split("/") if s.strip()]
+            category = _gift_restore(segments[-1]) if segments else None
+            continue
+        if not stripped:
+            # Blank lines separate questions, except inside an answer block left open.
+            joined = "\n".join(block)
+            if joined.count("{") <= joined.count("}"):
+                flush()
+            continue
+        if not block:
+            start = number
+        block.append(line)
+    flush()
+    return drafts
+
+
+def _gift_question(line: int, text: str, category: str | None) -> _Draft:
+    d = _Draft(line=line, category=category)
+    text = re.sub(r"^\s*::.*?::", "", text, count=1, flags=re.DOTALL)  # the title
+    text = re.sub(r"^\s*\[(?:html|moodle|plain|markdown)\]", "", text, flags=re.IGNORECASE)
+    opening = text.find("{")
+    closing = text.find("}", opening + 1)
+    if opening < 0 or closing < 0:
+        d.errors.append(UNSUPPORTED_GIFT)  # a description item, or a malformed question
+        return d
+    before, inner, after = text[:opening].strip(), text[opening + 1 : closing], text[closing + 1 :]
+    after = after.strip()
+    # "Missing word" questions have text after the answers: keep it, with a blank placeholder.
+    d.stem = _gift_restore(f"{before}（　）{after}" if after else before)
+    inner, _, general = inner.partition("####")
+    inner = inner.strip()
+    if not _gift_answers(d, inner):
+        d.errors.append(UNSUPPORTED_GIFT)
+        return d
+    if general.strip():
+        d.explanation = _gift_restore(general)
+    return d
+
+
+_GIFT_TRUE_FALSE = r"(TRUE|FALSE|T|F)\s*((?:#[^#]*){0,2})"  # {T} {FALSE#wrong#right}
+
+
+def _gift_answers(d: _Draft, inner: str) -> bool:
+    """Fill options/answer from the text inside {…}; False for kinds we do not support."""
+    if not inner or inner.startswith("#"):
+        return False  # essay, numeric
+    true_false = re.fullmatch(_GIFT_TRUE_FALSE, inner, re.IGNORECASE | re.DOTALL)
+    if true_false:
+        d.qtype = "judge"
+        d.letters = "A" if true_false.group(1).upper().startswith("T") else "B"
+        feedback = [_gift_restore(f) for f in true_false.group(2).split("#")]
+        d.explanation = "；".join(f for f in feedback if f)
+        return True
+    tokens = re.findall(r"([=~])([^=~]*)", inner)
+    if not tokens or "~" not in inner or any("->" in body for _, body in tokens):
+        return False  # short answer (only "="), matching ("->")
+    letters, feedback = [], []
+    for index, (kind, body) in enumerate(tokens):
+        weight = re.match(r"\s*%(-?\d+(?:\.\d+)?)%", body)
+        if weight:
+            body = body[weight.end() :]
+        right = kind == "=" or (weight is not None and float(weight.group(1)) > 0)
+        option, _, note = body.partition("#")
+        d.options.append(_gift_restore(option))
+        if right and index < len(LETTERS):
+            letters.append(LETTERS[index])
+            if _gift_restore(note):
+                feedback.append(_gift_restore(note))
+    if len(d.options) > len(LETTERS):
+        d.errors.append(f"选项最多 {len(LETTERS)} 个")
+    d.letters = "".join(letters)
+    d.explanation = "；".join(feedback)
+    return True
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+def _reject_duplicates(rows: list[RowResult]) -> None:
+    """Reject later questions whose stem (punctuation/space-free, width-folded) repeats an
+    earlier accepted one; the message points at the first."""
+    first: dict[str, RowResult] = {}
+    for row in rows:
+        if row.question is None:
+            continue
+        key = normalise_stem(row.question.stem)
+        original = first.get(key)
+        if original is None:
+            first[key] = row
+            continue
+        where = f"第 {original.line} 行"
+        if original.sheet != row.sheet and original.sheet:
+            where = f"工作表「{original.sheet}」{where}"
+        row.question = None
+        row.errors.append(f"与{where}重复")
