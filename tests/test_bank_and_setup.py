@@ -24,7 +24,13 @@ def test_builtin_bank_is_valid_and_covers_every_type_per_category():
     for bank_file in files:
         types = {q.qtype for q in bank_file.questions}
         assert types == {"single", "multi", "judge"}, bank_file.path.name
-    assert sum(len(f.questions) for f in files) >= 100
+    assert sum(len(f.questions) for f in files) >= 600
+    assert [f.category for f in files] == [
+        "安全生产法律法规", "消防安全", "危险化学品", "特种设备与特种作业", "职业健康", "用电安全",
+        "燃气安全", "道路交通安全", "建筑施工与有限空间", "应急避险与自救互救", "急救", "安全生产月常识"]
+    for question in (q for f in files for q in f.questions):
+        assert question.explanation and question.explanation not in ("略", "无")
+        assert 1 <= question.difficulty <= 3
 
 
 def test_every_basis_names_an_existing_article():

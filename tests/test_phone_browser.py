@@ -120,3 +120,26 @@ def test_unanswered_questions_are_listed_before_submitting(contest, enterprises,
     page.get_by_role("button", name="确认交卷").click()
     page.get_by_text("答题解析").wait_for()
     assert dialogs and "4 题未作答" in dialogs[0]
+
+
+def test_bank_search_filters_as_the_organiser_types(app, server):
+    from .conftest import make_organiser
+
+    make_organiser()
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(10_000)
+        page.goto(f"{server}/admin/login")
+        page.get_by_label("用户名").fill("organiser")
+        page.get_by_label("密码").fill("correct horse 1")
+        page.get_by_role("button", name="登录").click()
+        page.goto(f"{server}/admin/questions/")
+        total = page.inner_text("#results p.muted")
+        page.get_by_placeholder("搜索题干").press_sequentially("灭火器")
+        page.wait_for_function(f"document.querySelector('#results p.muted').innerText !== {total!r}")
+        rows = page.locator("#results tbody tr")
+        assert rows.count() > 0
+        assert all("灭火器" in rows.nth(i).inner_text() for i in range(rows.count()))
+        assert "q=" in page.url  # the filter is in the address, so a reload keeps it
+        browser.close()
