@@ -12,6 +12,7 @@ import json
 
 from sqlalchemy import String, case, cast, exists, func, select
 
+from .attempts import drawable
 from .extensions import db
 from .models import AttemptQuestion, Category, PracticeAnswer, Question
 
@@ -103,6 +104,17 @@ def search(f: BankFilter):
     elif f.status == "retired":
         query = query.where(Question.active.is_(False))
     return query.order_by(Question.category_id, Question.uid)
+
+
+def drawable_counts() -> dict[int, int]:
+    """Category id → number of questions that can be drawn or practised."""
+    return dict(
+        db.session.execute(
+            select(Question.category_id, func.count(Question.id))
+            .where(*drawable())
+            .group_by(Question.category_id)
+        ).all()
+    )
 
 
 def sources() -> list[str]:

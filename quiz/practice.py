@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from question_bank.laws import article_text
 
-from . import mistakes
+from . import bank, mistakes
 from .attempts import LETTERS, drawable
 from .errors import Conflict, NotFound, QuizError
 from .extensions import db
@@ -17,13 +17,7 @@ from .models import Category, PracticeAnswer, Question
 
 
 def categories_with_counts() -> list[tuple[Category, int]]:
-    counts = dict(
-        db.session.execute(
-            select(Question.category_id, func.count(Question.id))
-            .where(*drawable())
-            .group_by(Question.category_id)
-        ).all()
-    )
+    counts = bank.drawable_counts()
     return [
         (category, counts.get(category.id, 0))
         for category in db.session.scalars(select(Category).order_by(Category.position))

@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from .. import clock, qr
-from ..attempts import drawable
+from .. import bank, clock, qr
 from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Attempt, Campaign, Category, Contest, Enterprise, Question
+from ..models import Attempt, Campaign, Category, Contest, Enterprise
 from ..participants import allowed_enterprises
 from ..slogans import slogan_for
 from ..web import organiser_required
@@ -39,13 +38,7 @@ def _fill_choices(form: ContestForm) -> None:
     form.campaign.choices = [
         (c.id, c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.year.desc()))
     ]
-    counts = dict(
-        db.session.execute(
-            select(Question.category_id, func.count(Question.id))
-            .where(*drawable())
-            .group_by(Question.category_id)
-        ).all()
-    )
+    counts = bank.drawable_counts()
     form.categories.choices = [
         (c.id, f"{c.name}（{counts.get(c.id, 0)} 题）")
         for c in db.session.scalars(select(Category).order_by(Category.position))
