@@ -6,7 +6,7 @@ from flask import Flask
 from quiz import cli, web
 from quiz.clock import SystemClock
 from quiz.config import INSTANCE, Config
-from quiz.extensions import csrf, db, htmx, login_manager, migrate
+from quiz.extensions import csrf, db, htmx, login_manager, migrate, sqlite_pragmas
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -15,6 +15,8 @@ def create_app(config: object | None = None) -> Flask:
     app.extensions["safequiz.clock"] = app.config.get("CLOCK") or SystemClock()
 
     db.init_app(app)
+    with app.app_context():
+        sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

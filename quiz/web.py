@@ -128,6 +128,11 @@ def init_app(app: Flask) -> None:
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:.1f}%"
 
+    @app.get("/healthz")
+    def healthz():
+        """Liveness for load balancers; also the bare baseline of the load benchmark."""
+        return "ok", 200, {"Content-Type": "text/plain"}
+
     @app.get("/")
     def index():
         if current_user.is_authenticated:
