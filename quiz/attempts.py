@@ -10,22 +10,16 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from question_bank.laws import article_text
 
-from . import mistakes
+from . import clock, draws, mistakes, scoring
+from .codes import new_code
 from .errors import Closed, Conflict, NotFound, QuizError, TooLate
 from .extensions import db
-from .models import (
-    Attempt,
-    AttemptQuestion,
-    Contest,
-    Participant,
-    Question,
-    contest_category,
-)
+from .models import Attempt, AttemptQuestion, Contest, Participant, Question
 
 LETTERS = "ABCDEFGH"
 
@@ -47,36 +41,6 @@ def require_open(contest: Contest, now: datetime) -> None:
         raise Closed("本次竞赛已经结束，不能再答题。")
 
 
-def drawable():
-    """Conditions for a question that may be drawn: the current version, not retired."""
-    return (Question.current.is_(True), Question.active.is_(True))
-
-
-def available_question_count(category_ids: list[int]) -> int:
-    if not category_ids:
-        return 0
-    return db.session.scalar(
-        select(func.count(Question.id)).where(
-            *drawable(), Question.category_id.in_(category_ids)
-        )
-    ) or 0
-
-
-def draw_questions(contest: Contest, rng: random.Random) -> list[Question]:
-    """A random sample, never the same question twice, from the contest's categories."""
-    ids = db.session.scalars(
-        select(Question.id)
-        .join(contest_category, contest_category.c.category_id == Question.category_id)
-        .where(contest_category.c.contest_id == contest.id, *drawable())
-        .order_by(Question.id)
-    ).all()
-    if len(ids) < contest.question_count:
-        raise QuizError("题库中的题目不足，请联系组织者。", status=503)
-    chosen = rng.sample(ids, contest.question_count)
-    by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
-    return [by_id[i] for i in chosen]
-
-
 def shuffled_order(question: Question, rng: random.Random) -> list[int]:
     order = list(range(len(question.options)))
     if question.qtype != "judge":  # 正确/错误 keep their customary order
@@ -85,6 +49,7 @@ def shuffled_order(question: Question, rng: random.Random) -> list[int]:
 
 
 def find_attempt(contest: Contest, participant: Participant) -> Attempt | None:
+    """The participant's newest attempt at this contest."""
     return db.session.scalar(
         select(Attempt).where(
             Attempt.contest_id == contest.id, Attempt.participant_id == participant.id
@@ -92,26 +57,47 @@ def find_attempt(contest: Contest, participant: Participant) -> Attempt | None:
     )
 
 
+def attempts_left(contest: Contest, participant: Participant, now: datetime) -> int:
+    """How many more attempts this person may start: in all, or today (local day) if per day."""
+    query = select(Attempt.started_at).where(
+        Attempt.contest_id == contest.id, Attempt.participant_id == participant.id
+    )
+    started = db.session.scalars(query).all()
+    if contest.attempts_per_day:
+        today = clock.to_local(now).date()
+        started = [s for s in started if clock.to_local(s).date() == today]
+    return max(0, contest.max_attempts - len(started))
+
+
 def start_or_resume(
-    contest: Contest, participant: Participant, now: datetime, rng: random.Random | None = None
+    contest: Contest, participant: Participant, now: datetime, rng: random.Random | None = None,
+    new: bool = False,
 ) -> Attempt:
-    """The participant's attempt, started now if there is none (one attempt per contest)."""
+    """The attempt in progress, else (with ``new``, or when there is none) a new one if allowed."""
     existing = find_attempt(contest, participant)
-    if existing is not None:
+    if existing is not None and (not existing.is_submitted or not new):
         return existing
     require_open(contest, now)
+    if attempts_left(contest, participant, now) <= 0:
+        if contest.attempts_per_day:
+            raise Conflict(f"今天的 {contest.max_attempts} 次答题机会已用完，明天再来。")
+        raise Conflict(f"本竞赛每人可答 {contest.max_attempts} 次，您的次数已用完。")
     rng = rng or random.SystemRandom()
-    deadline = min(now + timedelta(seconds=contest.time_limit_seconds), contest.closes_at)
+    questions = draws.draw(contest, rng)
+    limit = contest.time_limit_seconds
+    if contest.per_question_seconds:
+        limit = contest.per_question_seconds * len(questions)
     attempt = Attempt(
         contest_id=contest.id,
         participant_id=participant.id,
-        number=1,
+        number=(existing.number + 1) if existing else 1,
         started_at=now,
-        deadline=deadline,
+        deadline=min(now + timedelta(seconds=limit), contest.closes_at),
         score=0,
+        max_score=float(sum(contest.points_for(q.qtype) for q in questions)),
         correct_count=0,
+        leave_count=0,
     )
-    questions = draw_questions(contest, rng)
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
@@ -122,16 +108,17 @@ def start_or_resume(
                     position=i + 1,
                     question_id=q.id,
                     option_order=shuffled_order(q, rng),
+                    points=0,
                 )
                 for i, q in enumerate(questions)
             )
             db.session.flush()
     except IntegrityError:
         # The same person started on two phones at once: the other request won.
-        existing = find_attempt(contest, participant)
-        if existing is None:
+        other = find_attempt(contest, participant)
+        if other is None or other is existing:
             raise
-        return existing
+        return other
     return attempt
 
 
@@ -145,8 +132,33 @@ def items(attempt: Attempt) -> list[AttemptQuestion]:
     )
 
 
-def seconds_left(attempt: Attempt, now: datetime) -> int:
-    return max(0, int((attempt.deadline - now).total_seconds()))
+def seconds_left(attempt: Attempt, now: datetime, item: AttemptQuestion | None = None) -> int:
+    """Seconds the participant has: to the attempt's deadline, or the question's if it has one."""
+    deadline = attempt.deadline
+    if item is not None and item.deadline is not None:
+        deadline = min(deadline, item.deadline)
+    return max(0, int((deadline - now).total_seconds()))
+
+
+def per_question(attempt: Attempt) -> bool:
+    return bool(attempt.contest.per_question_seconds)
+
+
+def current_item(attempt: Attempt, all_items: list[AttemptQuestion], now: datetime,
+                 grace_seconds: float) -> AttemptQuestion | None:
+    """Per-question timing: the question to show now. Its clock starts when first shown;
+    a question whose time ran out is left behind unanswered. None: the paper is done."""
+    for item in all_items:
+        if item.chosen is not None:
+            continue
+        if item.deadline is None:
+            item.shown_at = now
+            item.deadline = now + timedelta(seconds=attempt.contest.per_question_seconds)
+            db.session.flush()
+            return item
+        if now <= item.deadline + timedelta(seconds=grace_seconds):
+            return item
+    return None
 
 
 def is_expired(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
@@ -201,39 +213,101 @@ def save_answer(
     )
     if item is None:
         raise NotFound("该题不在您的试卷中。")
+    if per_question(attempt):
+        if item.deadline is None:
+            raise QuizError("请按顺序作答。", status=409)
+        if item.chosen is not None:
+            raise Conflict("本题已作答，逐题计时的竞赛不能修改答案。")
+        if now > item.deadline + timedelta(seconds=grace_seconds):
+            raise TooLate("本题时间已到，答案未被接受。")
     letters = [s.strip().upper() for s in shown_letters if s.strip()]
     if not letters:
         raise QuizError("请先选择答案。")
+    if any(len(letter) > 1 for letter in letters) or len(letters) > len(LETTERS):
+        raise QuizError("所选选项不存在，请重新选择。")
     qtype = item.question.qtype
     if qtype in ("single", "judge") and len(letters) != 1:
         raise QuizError("本题只能选择一个答案。")
     original = to_original(item, letters)
     if qtype == "multi" and len(original) < 2:
         raise QuizError("多选题至少选择两个选项。")
-    item.chosen = original
-    item.is_correct = original == item.question.answer
-    item.answered_at = now
-    db.session.flush()
+    points = scoring.points(item.question, original, attempt.contest)
+    # Only while the attempt is open: an answer racing a submission never changes a result.
+    updated = db.session.execute(
+        update(AttemptQuestion)
+        .where(
+            AttemptQuestion.id == item.id,
+            select(Attempt.id).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None)).exists(),
+        )
+        .values(chosen=original, is_correct=original == item.question.answer, points=points,
+                answered_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not updated:
+        raise Conflict("试卷已提交，答案不能再修改。")
+    db.session.refresh(item)
     return item
 
 
 def submit(attempt: Attempt, now: datetime) -> Attempt:
-    """Score and close the attempt. Late closing (sweep, next visit) counts up to the deadline."""
+    """Score and close the attempt. Late closing (sweep, next visit) counts up to the deadline.
+
+    The closing UPDATE only matches an open attempt, so of two submits at the same
+    moment exactly one wins; the other is told the paper is already in.
+    """
     if attempt.is_submitted:
         raise Conflict("试卷已提交，不能重复提交。")
     submitted_at = min(now, attempt.deadline)
-    correct = db.session.scalar(
-        select(func.count(AttemptQuestion.id)).where(
-            AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.is_correct.is_(True)
+    correct, score = db.session.execute(
+        select(
+            func.count(AttemptQuestion.id).filter(AttemptQuestion.is_correct.is_(True)),
+            func.coalesce(func.sum(AttemptQuestion.points), 0),
+        ).where(AttemptQuestion.attempt_id == attempt.id)
+    ).one()
+    score = scoring.clamp(score)
+    contest = attempt.contest
+    passed = None if contest.pass_score is None else score >= contest.pass_score
+    closed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(
+            submitted_at=submitted_at,
+            correct_count=correct,
+            score=score,
+            passed=passed,
+            time_used_ms=int((submitted_at - attempt.started_at).total_seconds() * 1000),
+            certificate_no=certificate_number() if passed else None,
         )
-    ) or 0
-    attempt.correct_count = correct
-    attempt.score = correct * attempt.contest.points_per_question
-    attempt.submitted_at = submitted_at
-    attempt.time_used_ms = int((submitted_at - attempt.started_at).total_seconds() * 1000)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if not closed:
+        raise Conflict("试卷已提交，不能重复提交。")
     mistakes.record_attempt(attempt.participant_id, attempt.id, now)
     db.session.flush()
     return attempt
+
+
+def certificate_number() -> str:
+    """Unguessable, so the public verification page cannot be walked through."""
+    return "SQ" + new_code(10)
+
+
+def record_leave(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
+    """Count one leaving of the page; True when that exceeds the contest's limit and submits."""
+    if attempt.is_submitted:
+        return False
+    db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(leave_count=Attempt.leave_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(attempt)
+    limit = attempt.contest.leave_limit
+    if limit is not None and attempt.leave_count > limit and not attempt.is_submitted:
+        submit(attempt, now)
+        return True
+    return False
 
 
 def close_if_expired(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:

@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import String, case, cast, exists, func, select
 
-from .attempts import drawable
+from .draws import drawable
 from .extensions import db
 from .models import AttemptQuestion, Category, PracticeAnswer, Question
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -160,7 +161,13 @@ contest_enterprise = Table(
 
 
 class Contest(db.Model):
-    """A timed knowledge contest: questions drawn at random from chosen categories."""
+    """A timed knowledge contest.
+
+    The paper is drawn per attempt: ``draw_rules`` (category × type × count, optional
+    difficulty), else ``question_count`` at random from ``categories``; or a fixed paper
+    (``fixed_question_uids``). Time is per attempt, or per question when
+    ``per_question_seconds`` is set.
+    """
 
     __tablename__ = "contest"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,9 +179,24 @@ class Contest(db.Model):
     closes_at: Mapped[datetime] = mapped_column(DateTime)
     question_count: Mapped[int] = mapped_column(Integer)
     time_limit_seconds: Mapped[int] = mapped_column(Integer)
-    points_per_question: Mapped[int] = mapped_column(Integer, default=10)
+    per_question_seconds: Mapped[int | None] = mapped_column(Integer)
+    draw_rules: Mapped[list[dict] | None] = mapped_column(JSON)
+    fixed_question_uids: Mapped[list[str] | None] = mapped_column(JSON)
+    points_single: Mapped[int] = mapped_column(Integer, default=10)
+    points_multi: Mapped[int] = mapped_column(Integer, default=10)
+    points_judge: Mapped[int] = mapped_column(Integer, default=10)
+    # 多选: False all-or-nothing; True right ÷ all right, zero if any wrong option is chosen.
+    multi_partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=1)
+    attempts_per_day: Mapped[bool] = mapped_column(Boolean, default=False)  # N per day, not in all
+    pass_score: Mapped[float | None] = mapped_column(Float)
+    ranking: Mapped[str] = mapped_column(String(10), default="best")  # best | latest attempt
+    # Leaving the page more often than this submits the attempt (None: only counted).
+    leave_limit: Mapped[int | None] = mapped_column(Integer)
     # True: every active enterprise may take part; False: only those in contest_enterprise.
     open_to_all: Mapped[bool] = mapped_column(Boolean, default=True)
+    # An enterprise's own internal contest (created by its admin); None for campaign contests.
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
@@ -187,11 +209,13 @@ class Contest(db.Model):
         CheckConstraint("closes_at > opens_at", name="window"),
         CheckConstraint("question_count > 0", name="question_count"),
         CheckConstraint("time_limit_seconds > 0", name="time_limit"),
+        CheckConstraint("max_attempts > 0", name="max_attempts"),
+        CheckConstraint("ranking in ('best', 'latest')", name="ranking"),
     )
 
-    @property
-    def max_score(self) -> int:
-        return self.question_count * self.points_per_question
+    def points_for(self, qtype: str) -> int:
+        return {"single": self.points_single, "multi": self.points_multi,
+                "judge": self.points_judge}[qtype]
 
 
 class Participant(db.Model):
@@ -221,10 +245,15 @@ class Attempt(db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     deadline: Mapped[datetime] = mapped_column(DateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
-    score: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[float] = mapped_column(Float, default=0)
+    max_score: Mapped[float] = mapped_column(Float, default=0)
     correct_count: Mapped[int] = mapped_column(Integer, default=0)
     # Milliseconds from start to submission, capped at the deadline; the first tie-break.
     time_used_ms: Mapped[int | None] = mapped_column(Integer)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    # Times the page was left (Page Visibility API), counted here so a page script cannot reset it.
+    leave_count: Mapped[int] = mapped_column(Integer, default=0)
+    certificate_no: Mapped[str | None] = mapped_column(String(20), unique=True)
 
     contest: Mapped[Contest] = relationship(lazy="joined")
     participant: Mapped[Participant] = relationship(lazy="joined")
@@ -255,7 +284,11 @@ class AttemptQuestion(db.Model):
     option_order: Mapped[list[int]] = mapped_column(JSON)
     chosen: Mapped[str | None] = mapped_column(String(10))
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
+    points: Mapped[float] = mapped_column(Float, default=0)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Per-question timing: set when the question is first shown.
+    shown_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime)
 
     question: Mapped[Question] = relationship(lazy="joined")
 

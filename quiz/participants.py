@@ -38,6 +38,9 @@ def identifier_error(identifier: str) -> str | None:
 
 
 def allowed_enterprises(contest: Contest) -> list[Enterprise]:
+    if contest.enterprise_id is not None:  # an enterprise's internal contest
+        own = db.session.get(Enterprise, contest.enterprise_id)
+        return [own] if own is not None and own.active else []
     if contest.open_to_all:
         return list(
             db.session.scalars(
@@ -50,6 +53,8 @@ def allowed_enterprises(contest: Contest) -> list[Enterprise]:
 def may_take_part(contest: Contest, enterprise: Enterprise) -> bool:
     if not enterprise.active:
         return False
+    if contest.enterprise_id is not None:
+        return enterprise.id == contest.enterprise_id
     return contest.open_to_all or any(e.id == enterprise.id for e in contest.enterprises)
 
 

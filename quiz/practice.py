@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from question_bank.laws import article_text
 
 from . import bank, mistakes
-from .attempts import LETTERS, drawable
+from .attempts import LETTERS
+from .draws import drawable
 from .errors import Conflict, NotFound, QuizError
 from .extensions import db
 from .models import Category, PracticeAnswer, Question

@@ -1,12 +1,15 @@
 """Leaderboards, each one SQL aggregate returning plain rows (columns only).
 
+Which attempt counts: each participant's best (score desc, time used asc,
+submitted asc) or latest submitted attempt, as the contest says.
+
 Individual ranking: score descending, then time used ascending, then the
 earlier submission first. RANK() gives equal ranks only when all three are equal.
 
-Enterprise ranking: average score descending, then participation rate
-descending, then name. Participants are people with a submitted attempt;
-participation rate = participants ÷ headcount (应参与人数), None when the
-headcount is unknown (0).
+Enterprise ranking: average score (of counted attempts) descending, then
+participation rate descending, then name. Participants are people with a
+submitted attempt; participation rate = participants ÷ headcount (应参与人数),
+None when the headcount is unknown (0).
 """
 from __future__ import annotations
 
@@ -18,22 +21,20 @@ from sqlalchemy import Float, and_, case, cast, func, select
 from .extensions import db
 from .models import Attempt, Contest, Enterprise, Participant, contest_enterprise
 
-INDIVIDUAL_ORDER = (
-    Attempt.score.desc(),
-    Attempt.time_used_ms.asc(),
-    Attempt.submitted_at.asc(),
-)
+BEST = (Attempt.score.desc(), Attempt.time_used_ms.asc(), Attempt.submitted_at.asc(), Attempt.id.asc())
+LATEST = (Attempt.submitted_at.desc(), Attempt.id.desc())
 
 
 @dataclass(frozen=True)
 class IndividualRow:
     rank: int
+    enterprise_rank: int
     attempt_id: int
     participant_id: int
     name: str
     enterprise: str
     department: str
-    score: int
+    score: float
     correct_count: int
     time_used_ms: int
     submitted_at: datetime
@@ -46,14 +47,31 @@ class EnterpriseRow:
     name: str
     headcount: int
     participants: int
+    attempts: int
     average_score: float | None
     participation_rate: float | None
 
 
-def _ranked_attempts(contest_id: int):
+def counted_attempts(contest: Contest):
+    """One submitted attempt per participant: the one the contest's ranking counts."""
+    order = LATEST if contest.ranking == "latest" else BEST
+    numbered = (
+        select(
+            Attempt.id.label("attempt_id"),
+            func.row_number().over(partition_by=Attempt.participant_id, order_by=order).label("n"),
+        )
+        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None))
+        .subquery()
+    )
+    return select(numbered.c.attempt_id).where(numbered.c.n == 1)
+
+
+def _ranked(contest: Contest):
+    order = (Attempt.score.desc(), Attempt.time_used_ms.asc(), Attempt.submitted_at.asc())
     return (
         select(
-            func.rank().over(order_by=INDIVIDUAL_ORDER).label("rank"),
+            func.rank().over(order_by=order).label("rank"),
+            func.rank().over(partition_by=Participant.enterprise_id, order_by=order).label("enterprise_rank"),
             Attempt.id.label("attempt_id"),
             Participant.id.label("participant_id"),
             Participant.name,
@@ -66,36 +84,47 @@ def _ranked_attempts(contest_id: int):
         )
         .join(Participant, Participant.id == Attempt.participant_id)
         .join(Enterprise, Enterprise.id == Participant.enterprise_id)
-        .where(Attempt.contest_id == contest_id, Attempt.submitted_at.is_not(None))
+        .where(Attempt.id.in_(counted_attempts(contest)))
     )
 
 
-def individuals(contest_id: int, limit: int | None = 100) -> list[IndividualRow]:
-    query = _ranked_attempts(contest_id).order_by(*INDIVIDUAL_ORDER, Attempt.id)
+def individuals(contest: Contest, limit: int | None = 100) -> list[IndividualRow]:
+    ranked = _ranked(contest).subquery()
+    query = select(ranked).order_by(ranked.c.rank, ranked.c.attempt_id)
     if limit is not None:
         query = query.limit(limit)
     return [IndividualRow(**row._mapping) for row in db.session.execute(query)]
 
 
-def rank_of(contest_id: int, attempt_id: int) -> tuple[int | None, int]:
-    """(rank of this attempt, number of ranked attempts) in the contest."""
-    ranked = _ranked_attempts(contest_id).add_columns(
-        func.count().over().label("total")
+@dataclass(frozen=True)
+class Placing:
+    rank: int | None  # None: this attempt is not the one that counts
+    total: int
+    enterprise_rank: int | None
+    enterprise_total: int
+
+
+def placing(contest: Contest, attempt_id: int) -> Placing:
+    """Rank of an attempt in the contest and inside its enterprise."""
+    ranked = _ranked(contest).add_columns(
+        func.count().over().label("total"),
+        func.count().over(partition_by=Participant.enterprise_id).label("enterprise_total"),
     ).subquery()
-    row = db.session.execute(
-        select(ranked.c.rank, ranked.c.total).where(ranked.c.attempt_id == attempt_id)
-    ).first()
+    row = db.session.execute(select(ranked).where(ranked.c.attempt_id == attempt_id)).first()
     if row is None:
-        return None, 0
-    return row.rank, row.total
+        total = db.session.scalar(select(func.count()).select_from(counted_attempts(contest).subquery()))
+        return Placing(None, total or 0, None, 0)
+    return Placing(row.rank, row.total, row.enterprise_rank, row.enterprise_total)
 
 
 def enterprises(contest: Contest) -> list[EnterpriseRow]:
+    counted = counted_attempts(contest)
     per_enterprise = (
         select(
             Participant.enterprise_id.label("enterprise_id"),
             func.count(func.distinct(Attempt.participant_id)).label("participants"),
-            func.avg(cast(Attempt.score, Float)).label("average_score"),
+            func.count(Attempt.id).label("attempts"),
+            func.avg(case((Attempt.id.in_(counted), cast(Attempt.score, Float)))).label("average_score"),
         )
         .join(Participant, Participant.id == Attempt.participant_id)
         .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None))
@@ -119,13 +148,16 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
             Enterprise.name,
             Enterprise.headcount,
             participants.label("participants"),
+            func.coalesce(per_enterprise.c.attempts, 0).label("attempts"),
             per_enterprise.c.average_score,
             rate.label("participation_rate"),
         )
         .outerjoin(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
         .order_by(*order)
     )
-    if contest.open_to_all:
+    if contest.enterprise_id is not None:
+        query = query.where(Enterprise.id == contest.enterprise_id)
+    elif contest.open_to_all:
         query = query.where(Enterprise.active.is_(True))
     else:
         query = query.join(

@@ -124,6 +124,12 @@ def init_app(app: Flask) -> None:
         minutes, seconds = divmod(seconds, 60)
         return f"{minutes}分{seconds:02d}秒" if minutes else f"{seconds}秒"
 
+    @app.template_filter("score")
+    def score(value: float | None) -> str:
+        if value is None:
+            return "—"
+        return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
     @app.template_filter("percent")
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value * 100:.1f}%"

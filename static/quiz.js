@@ -19,4 +19,21 @@
   document.addEventListener("DOMContentLoaded", start);
   document.addEventListener("htmx:afterSettle", start);
   // A locked phone pauses timers but not Date.now(), so the count stays right on return.
+
+  // Leaving the page is counted on the server (a script cannot reset it there). If the
+  // count passes the contest's limit the server submits, and on return we show the result.
+  var submittedUrl = null;
+  document.addEventListener("visibilitychange", function () {
+    var quiz = document.getElementById("quiz");
+    if (!quiz || !quiz.dataset.leaveUrl) return;
+    if (document.visibilityState === "hidden") {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      headers["HX-Request"] = "true";
+      fetch(quiz.dataset.leaveUrl, { method: "POST", headers: headers, keepalive: true, credentials: "same-origin" })
+        .then(function (r) { submittedUrl = r.headers.get("HX-Redirect"); })
+        .catch(function () {});
+    } else if (submittedUrl) {
+      window.location.href = submittedUrl;
+    }
+  });
 })();

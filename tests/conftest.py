@@ -147,11 +147,15 @@ def make_contest(
         closes_at=now + opens_in + lasts,
         question_count=question_count,
         time_limit_seconds=minutes * 60,
-        points_per_question=kw.pop("points", 10),
+        points_single=kw.get("points", 10),
+        points_multi=kw.get("points", 10),
+        points_judge=kw.pop("points", 10),
         open_to_all=enterprises is None,
         created_at=now,
         categories=cats,
         enterprises=enterprises or [],
+        max_attempts=kw.pop("max_attempts", 1),
+        **kw,  # any other contest rule: pass_score, per_question_seconds, draw_rules, …
     )
     db.session.add(contest)
     db.session.commit()

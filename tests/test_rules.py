@@ -92,9 +92,10 @@ def test_equal_score_time_and_submission_share_a_rank(app, enterprises):
         attempt = attempts.start_or_resume(contest, person, START)
         attempts.submit(attempt, START + timedelta(seconds=10))
     db.session.commit()
-    rows = standings.individuals(contest.id)
+    rows = standings.individuals(contest)
     assert [row.rank for row in rows] == [1, 1]
-    assert standings.rank_of(contest.id, rows[1].attempt_id) == (1, 2)
+    placing = standings.placing(contest, rows[1].attempt_id)
+    assert (placing.rank, placing.total, placing.enterprise_rank, placing.enterprise_total) == (1, 2, 1, 2)
 
 
 def test_enterprise_board_lists_only_eligible_units(app, enterprises):

@@ -1,13 +1,22 @@
 from ..forms import Form, strip
 from wtforms import (
     DateTimeLocalField,
+    DecimalField,
+    TextAreaField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -48,12 +57,29 @@ class ContestForm(Form):
         default=10,
         validators=[InputRequired("请填写答题限时。"), NumberRange(1, 180, "限时应在 1 到 180 分钟之间。")],
     )
-    points_per_question = IntegerField(
-        "每题分值",
-        default=10,
-        validators=[InputRequired("请填写每题分值。"), NumberRange(1, 100, "每题分值应在 1 到 100 之间。")],
+    per_question_seconds = IntegerField(
+        "逐题限时（秒，留空则按整卷限时）",
+        validators=[Optional(), NumberRange(5, 600, "逐题限时应在 5 到 600 秒之间。")],
     )
-    categories = MultiCheckboxField("题目分类（从中随机抽题）", coerce=_int_list)
+    points_single = IntegerField("单选题分值", default=10, validators=[
+        InputRequired("请填写分值。"), NumberRange(1, 100, "分值应在 1 到 100 之间。")])
+    points_multi = IntegerField("多选题分值", default=10, validators=[
+        InputRequired("请填写分值。"), NumberRange(1, 100, "分值应在 1 到 100 之间。")])
+    points_judge = IntegerField("判断题分值", default=10, validators=[
+        InputRequired("请填写分值。"), NumberRange(1, 100, "分值应在 1 到 100 之间。")])
+    multi_partial = RadioField("多选题计分", default="all", choices=[
+        ("all", "全部选对才得分"), ("partial", "少选按比例得分，错选不得分")])
+    max_attempts = IntegerField("答题次数", default=1, validators=[
+        InputRequired("请填写答题次数。"), NumberRange(1, 100, "答题次数应在 1 到 100 之间。")])
+    attempts_per_day = RadioField("次数计算", default="total", choices=[
+        ("total", "整个竞赛期间"), ("day", "每天")])
+    pass_score = DecimalField("及格分（留空则不设）", places=None, validators=[
+        Optional(), NumberRange(0, 100000, "及格分不能为负数。")])
+    ranking = RadioField("排名计入", default="best", choices=[("best", "最好一次成绩"), ("latest", "最近一次成绩")])
+    leave_limit = IntegerField("离开页面超过几次自动交卷（留空则只记录）", validators=[
+        Optional(), NumberRange(0, 100, "次数应在 0 到 100 之间。")])
+    fixed_paper = TextAreaField("固定试卷：题目编号（每行或用逗号分隔；填写后忽略抽题设置）", filters=[strip])
+    categories = MultiCheckboxField("题目分类（未按题型设置数量时，从中随机抽题）", coerce=_int_list)
     open_to_all = RadioField(
         "参赛单位", choices=[("all", "所有单位"), ("listed", "仅限下列单位")], default="all"
     )

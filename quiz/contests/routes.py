@@ -1,14 +1,16 @@
 """The organiser's contests: create, QR codes, posters."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from .. import bank, clock, qr
+from .. import bank, bank_io, clock, draws, qr
 from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Attempt, Campaign, Category, Contest, Enterprise
+from ..models import Attempt, Campaign, Category, Contest, Enterprise, Question
 from ..participants import allowed_enterprises
 from ..slogans import slogan_for
 from ..web import organiser_required
@@ -51,6 +53,31 @@ def _fill_choices(form: ContestForm) -> None:
     ]
 
 
+RULE_TYPES = ("single", "multi", "judge")
+
+
+def _rules_from_form(form_data) -> tuple[list[draws.Rule], list[str]]:
+    """The category × type grid of the form: rule-<category>-<type> counts, rule-<category>-difficulty."""
+    rules, problems = [], []
+    for category in bank_io.categories():
+        difficulty_raw = form_data.get(f"rule-{category.id}-difficulty", "")
+        difficulty = int(difficulty_raw) if difficulty_raw in ("1", "2", "3") else None
+        for qtype in RULE_TYPES:
+            raw = form_data.get(f"rule-{category.id}-{qtype}", "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or int(raw) > 100:
+                problems.append(f"{category.name}的抽题数量“{raw[:10]}”应为 0 到 100 的整数。")
+                continue
+            if int(raw):
+                rules.append(draws.Rule(category.id, qtype, int(raw), difficulty))
+    return rules, problems
+
+
+def _uids(text: str) -> list[str]:
+    return [token for token in re.split(r"[\s,，、;；]+", text or "") if token][:200]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @organiser_required
 def new():
@@ -58,7 +85,8 @@ def new():
     _fill_choices(form)
     if request.method == "GET":
         form.categories.data = [value for value, _ in form.categories.choices]
-    if form.validate_on_submit():
+    rules, rule_errors = _rules_from_form(request.form)
+    if form.validate_on_submit() and not rule_errors:
         draft = ContestDraft(
             campaign_id=form.campaign.data,
             title=form.title.data,
@@ -66,20 +94,45 @@ def new():
             closes_at=clock.from_local(form.closes_at.data),
             question_count=form.question_count.data,
             time_limit_seconds=form.time_limit_minutes.data * 60,
-            points_per_question=form.points_per_question.data,
             category_ids=form.categories.data or [],
             open_to_all=form.open_to_all.data == "all",
             enterprise_ids=form.enterprises.data or [],
+            rules=rules,
+            fixed_uids=_uids(form.fixed_paper.data),
+            per_question_seconds=form.per_question_seconds.data,
+            points_single=form.points_single.data,
+            points_multi=form.points_multi.data,
+            points_judge=form.points_judge.data,
+            multi_partial=form.multi_partial.data == "partial",
+            max_attempts=form.max_attempts.data,
+            attempts_per_day=form.attempts_per_day.data == "day",
+            pass_score=float(form.pass_score.data) if form.pass_score.data is not None else None,
+            ranking=form.ranking.data,
+            leave_limit=form.leave_limit.data,
         )
         problems = draft_problems(draft)
         for field, message in problems.items():
-            getattr(form, field).errors = [*getattr(form, field).errors, message]
+            if field in ("rules", "fixed_paper"):
+                rule_errors.append(message)
+            else:
+                getattr(form, field).errors = [*getattr(form, field).errors, message]
         if not problems:
             contest = create_contest(draft, clock.now())
             db.session.commit()
             return redirect(url_for(".detail", contest_id=contest.id), 303)
-    status = 422 if form.errors or request.method == "POST" else 200
-    return render_template("contests/new.html", form=form), status
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "contests/new.html", form=form, status=status, rule_errors=rule_errors,
+        grid=bank_io.categories(), counts=_type_counts(), values=request.form,
+    ), status
+
+
+def _type_counts() -> dict[tuple[int, str], int]:
+    rows = db.session.execute(
+        select(Question.category_id, Question.qtype, func.count(Question.id))
+        .where(*draws.drawable()).group_by(Question.category_id, Question.qtype)
+    ).all()
+    return {(category_id, qtype): n for category_id, qtype, n in rows}
 
 
 def _contest(contest_id: int) -> Contest:

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, session
-from sqlalchemy import select
 
 from .. import attempts, clock, standings
 from ..extensions import db
-from ..models import Attempt, Contest
+from ..models import Contest
 from ..participant.routes import PARTICIPANT_KEY, get_contest
 from ..web import organiser_required, render
 
@@ -19,7 +18,7 @@ def _tables(contest: Contest) -> dict:
         db.session.commit()
     return dict(
         contest=contest,
-        individuals=standings.individuals(contest.id, limit=100),
+        individuals=standings.individuals(contest, limit=100),
         enterprises=standings.enterprises(contest),
     )
 
@@ -28,15 +27,8 @@ def _tables(contest: Contest) -> dict:
 def board(code: str):
     contest = get_contest(code)
     context = _tables(contest)
-    participant_id = session.get(PARTICIPANT_KEY)
-    mine = None
-    if participant_id:
-        mine = db.session.scalar(
-            select(Attempt.id).where(
-                Attempt.contest_id == contest.id, Attempt.participant_id == participant_id
-            )
-        )
-    return render("league/board.html", "league/_tables.html", mine=mine, **context)
+    return render("league/board.html", "league/_tables.html", mine=session.get(PARTICIPANT_KEY),
+                  **context)
 
 
 @bp.get("/admin/contests/<int:contest_id>/board")

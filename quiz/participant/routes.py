@@ -138,25 +138,32 @@ def owned_attempt(attempt_id: int, organiser_may_read: bool = False) -> Attempt:
 def _quiz_view(attempt: Attempt, position: int | None, message: str | None = None, status=200):
     now = clock.now()
     items = attempts.items(attempt)
-    if position is None:
-        position = next((i.position for i in items if i.chosen is None), 0)
-    item = next((i for i in items if i.position == position), None)
+    timed_each = attempts.per_question(attempt)
+    if timed_each:
+        # One way through the paper: the server decides which question is shown.
+        item = attempts.current_item(attempt, items, now, _grace())
+        db.session.commit()
+        position = item.position if item else 0
+    else:
+        if position is None:
+            position = next((i.position for i in items if i.chosen is None), 0)
+        item = next((i for i in items if i.position == position), None)
     context = dict(
         attempt=attempt,
         contest=attempt.contest,
         items=items,
         item=item,
+        timed_each=timed_each,
         options=attempts.shown_options(item) if item else [],
         chosen=attempts.to_shown(item, item.chosen) if item else "",
         unanswered=[i.position for i in items if i.chosen is None],
-        seconds_left=attempts.seconds_left(attempt, now),
+        seconds_left=attempts.seconds_left(attempt, now, item),
         message=message,
     )
     response = make_response(render("participant/quiz.html", "participant/_quiz.html", status, **context))
     if htmx:
         # Reloading the page comes back to this very question.
-        query = {"q": position} if item else {"q": 0}
-        response.headers["HX-Push-Url"] = url_for(".quiz", attempt_id=attempt.id, **query)
+        response.headers["HX-Push-Url"] = url_for(".quiz", attempt_id=attempt.id, q=position)
     return response
 
 
@@ -184,14 +191,16 @@ def answer(attempt_id: int):
             attempts.save_answer(attempt, position, chosen, clock.now(), _grace())
         db.session.commit()
     except TooLate as late:
-        db.session.commit()  # the attempt was submitted with the answers it had
+        db.session.commit()
+        if not attempt.is_submitted:  # only this question's time ran out: on to the next
+            return _quiz_view(attempt, None, message=late.message, status=late.status)
         return render(
             "participant/expired.html", "participant/_expired.html", late.status,
             attempt=attempt, message=late.message,
         )
     except QuizError as error:
         db.session.rollback()
-        if error.status == 404 or isinstance(error, Conflict):
+        if error.status == 404 or (isinstance(error, Conflict) and attempt.is_submitted):
             raise
         return _quiz_view(attempt, position, message=error.message, status=error.status)
     return _quiz_view(attempt, position if go is None else go)
@@ -205,22 +214,97 @@ def submit(attempt_id: int):
     return _redirect(url_for(".result", attempt_id=attempt.id))
 
 
+@bp.post("/a/<int:attempt_id>/leave")
+def leave(attempt_id: int):
+    """The page was hidden (Page Visibility API): counted on the server, never in the page."""
+    attempt = owned_attempt(attempt_id)
+    submitted = attempts.record_leave(attempt, clock.now(), _grace())
+    db.session.commit()
+    if submitted:
+        return _redirect(url_for(".result", attempt_id=attempt.id))
+    return "", 204
+
+
+@bp.post("/a/<int:attempt_id>/again")
+def again(attempt_id: int):
+    """Another attempt at the same contest, when the contest allows more."""
+    previous = owned_attempt(attempt_id)
+    attempt = attempts.start_or_resume(previous.contest, previous.participant, clock.now(), new=True)
+    db.session.commit()
+    return _redirect(url_for(".quiz", attempt_id=attempt.id))
+
+
 @bp.get("/a/<int:attempt_id>/result")
 def result(attempt_id: int):
     attempt = owned_attempt(attempt_id, organiser_may_read=True)
-    if attempts.close_if_expired(attempt, clock.now(), _grace()):
+    now = clock.now()
+    if attempts.close_if_expired(attempt, now, _grace()):
         db.session.commit()
     if not attempt.is_submitted:
         return redirect(url_for(".quiz", attempt_id=attempt.id))
     items = attempts.items(attempt)
-    rank, ranked = standings.rank_of(attempt.contest_id, attempt.id)
+    contest = attempt.contest
+    can_retry = (
+        attempts.contest_state(contest, now) == "open"
+        and attempts.attempts_left(contest, attempt.participant, now) > 0
+    )
     return render(
         "participant/result.html",
         "participant/_result.html",
         attempt=attempt,
-        contest=attempt.contest,
+        contest=contest,
         items=items,
         reviews=[attempts.review(i) for i in items],
-        rank=rank,
-        ranked=ranked,
+        placing=standings.placing(contest, attempt.id),
+        attempts_left=attempts.attempts_left(contest, attempt.participant, now) if can_retry else 0,
     )
+
+
+def _certificate_data(attempt: Attempt):
+    from ..certificates import CertificateData
+
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
+    contest = attempt.contest
+    return CertificateData(
+        number=attempt.certificate_no,
+        name=attempt.participant.name,
+        enterprise=attempt.participant.enterprise.name,
+        contest=contest.title,
+        score=attempt.score,
+        max_score=attempt.max_score,
+        date=clock.to_local(attempt.submitted_at).date(),
+        verify_url=base + url_for(".verify", number=attempt.certificate_no),
+        theme=contest.campaign.theme,
+        issuer=contest.campaign.name,
+    )
+
+
+@bp.get("/a/<int:attempt_id>/certificate.<any(png, pdf):fmt>")
+def certificate(attempt_id: int, fmt: str):
+    from .. import certificates
+
+    attempt = owned_attempt(attempt_id, organiser_may_read=True)
+    if not attempt.certificate_no:
+        raise NotFound("这份答卷没有证书：成绩合格才会颁发证书。")
+    try:
+        render_file = certificates.render_png if fmt == "png" else certificates.render_pdf
+        body = render_file(_certificate_data(attempt))
+    except certificates.FontMissing as missing:
+        raise QuizError(str(missing), status=503) from missing
+    mimetype = "image/png" if fmt == "png" else "application/pdf"
+    response = make_response(body)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="certificate-{attempt.certificate_no}.{fmt}"'
+    )
+    return response
+
+
+@bp.get("/cert/<number>")
+def verify(number: str):
+    """Public check of a certificate: shows the certificate's own facts and nothing more."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.certificate_no == number.strip().upper()[:20]))
+    if attempt is None:
+        raise NotFound("查无此证书，请核对证书编号。")
+    return render("participant/verify.html", "participant/verify.html", attempt=attempt,
+                  date=clock.to_local(attempt.submitted_at))

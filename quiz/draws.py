@@ -1,0 +1,124 @@
+"""Drawing a paper for an attempt.
+
+Three ways, set on the contest: draw rules (category × type × count, optional
+difficulty), a number of questions at random from chosen categories, or a fixed
+paper. Within each pool the questions used least so far in this contest come
+first (as Moodle's random questions do), ties broken at random, so that a
+contest with many attempts covers its pool evenly. A question never appears
+twice in one paper.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from .errors import QuizError
+from .extensions import db
+from .models import TYPE_LABELS, Attempt, AttemptQuestion, Category, Contest, Question
+
+TYPE_ORDER = {"single": 0, "multi": 1, "judge": 2}
+
+
+@dataclass(frozen=True)
+class Rule:
+    category_id: int
+    qtype: str
+    count: int
+    difficulty: int | None = None
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "Rule":
+        return cls(int(raw["category_id"]), str(raw["qtype"]), int(raw["count"]),
+                   int(raw["difficulty"]) if raw.get("difficulty") else None)
+
+    def to_json(self) -> dict:
+        return {"category_id": self.category_id, "qtype": self.qtype, "count": self.count,
+                "difficulty": self.difficulty}
+
+
+def drawable():
+    """Conditions for a question that may be drawn: the current version, not retired."""
+    return (Question.current.is_(True), Question.active.is_(True))
+
+
+def _pool(category_ids: list[int], qtype: str | None = None, difficulty: int | None = None):
+    query = select(Question.id).where(*drawable(), Question.category_id.in_(category_ids))
+    if qtype:
+        query = query.where(Question.qtype == qtype)
+    if difficulty:
+        query = query.where(Question.difficulty == difficulty)
+    return query
+
+
+def pool_size(category_ids: list[int], qtype: str | None = None, difficulty: int | None = None) -> int:
+    if not category_ids:
+        return 0
+    return db.session.scalar(select(func.count()).select_from(_pool(category_ids, qtype, difficulty).subquery())) or 0
+
+
+def rule_problems(rules: list[Rule]) -> list[str]:
+    """Why these rules cannot fill a paper (not enough questions), in Chinese."""
+    names = dict(db.session.execute(select(Category.id, Category.name)).all())
+    problems = []
+    for rule in rules:
+        available = pool_size([rule.category_id], rule.qtype, rule.difficulty)
+        if available < rule.count:
+            level = f"难度 {rule.difficulty} 的" if rule.difficulty else ""
+            problems.append(
+                f"{names.get(rule.category_id, '?')}{level}{TYPE_LABELS[rule.qtype]}只有 {available} 道，"
+                f"不足 {rule.count} 道。"
+            )
+    return problems
+
+
+def fixed_paper(uids: list[str]) -> tuple[list[Question], list[str]]:
+    """The current versions of a fixed paper's questions, and the ids that cannot be used."""
+    found = {
+        q.uid: q for q in db.session.scalars(select(Question).where(Question.uid.in_(uids), *drawable()))
+    }
+    return [found[uid] for uid in uids if uid in found], [uid for uid in uids if uid not in found]
+
+
+def _use_counts(contest_id: int) -> dict[int, int]:
+    return dict(
+        db.session.execute(
+            select(AttemptQuestion.question_id, func.count(AttemptQuestion.id))
+            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+            .where(Attempt.contest_id == contest_id)
+            .group_by(AttemptQuestion.question_id)
+        ).all()
+    )
+
+
+def _least_used(ids: list[int], count: int, uses: dict[int, int], rng: random.Random) -> list[int]:
+    keyed = sorted(ids, key=lambda qid: (uses.get(qid, 0), rng.random()))
+    return keyed[:count]
+
+
+def draw(contest: Contest, rng: random.Random) -> list[Question]:
+    """This attempt's questions, in paper order."""
+    if contest.fixed_question_uids:
+        questions, missing = fixed_paper(contest.fixed_question_uids)
+        if missing:
+            raise QuizError("试卷中有题目已停用，请联系组织者。", status=503)
+        return questions
+    uses = _use_counts(contest.id)
+    chosen: list[int] = []
+    if contest.draw_rules:
+        rules = sorted((Rule.from_json(r) for r in contest.draw_rules), key=lambda r: TYPE_ORDER[r.qtype])
+        for rule in rules:
+            ids = [qid for qid in db.session.scalars(_pool([rule.category_id], rule.qtype, rule.difficulty))
+                   if qid not in chosen]
+            if len(ids) < rule.count:
+                raise QuizError("题库中的题目不足，请联系组织者。", status=503)
+            chosen.extend(_least_used(ids, rule.count, uses, rng))
+    else:
+        ids = list(db.session.scalars(_pool([c.id for c in contest.categories])))
+        if len(ids) < contest.question_count:
+            raise QuizError("题库中的题目不足，请联系组织者。", status=503)
+        chosen = _least_used(ids, contest.question_count, uses, rng)
+        rng.shuffle(chosen)
+    by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+    return [by_id[qid] for qid in chosen]
