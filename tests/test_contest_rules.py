@@ -1,0 +1,294 @@
+"""Contest rules through the test client and the rule functions: draws, timing, attempts,
+scoring, ranking, leaving the page, races and bad input."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from quiz import attempts, draws, scoring, standings
+from quiz.errors import Conflict
+from quiz.extensions import db
+from quiz.models import Attempt, AttemptQuestion, Category, Question
+from quiz.participants import sign_up
+
+from .conftest import START, make_contest, question_of, shown_letters_for
+
+
+def categories():
+    return db.session.scalars(select(Category).order_by(Category.position)).all()
+
+
+def person(enterprise, number="13800138000"):
+    return sign_up(enterprise, number, "张三", "一车间", START)
+
+
+def wrong_for(question: Question) -> str:
+    if question.qtype == "multi":
+        wrong = [c for c in "ABCDEFGH"[: len(question.options)] if c not in question.answer]
+        return "".join(sorted((wrong + list(question.answer))[:2]))
+    return "B" if question.answer == "A" else "A"
+
+
+# ---- draws -------------------------------------------------------------------
+
+def test_draw_rules_by_category_type_and_difficulty(app, enterprises):
+    law, fire = categories()[:2]
+    rules = [draws.Rule(law.id, "single", 3), draws.Rule(law.id, "judge", 2),
+             draws.Rule(fire.id, "multi", 2, difficulty=2)]
+    contest = make_contest(question_count=7, draw_rules=[r.to_json() for r in rules])
+    attempt = attempts.start_or_resume(contest, person(enterprises[0]), START, random.Random(5))
+    paper = [i.question for i in attempts.items(attempt)]
+    assert [(q.category_id, q.qtype) for q in paper] == [
+        (law.id, "single")] * 3 + [(fire.id, "multi")] * 2 + [(law.id, "judge")] * 2
+    assert all(q.difficulty == 2 for q in paper[3:5])
+    assert len({q.id for q in paper}) == 7
+    assert attempt.max_score == 70
+
+
+def test_least_used_questions_are_drawn_first(app, enterprises):
+    law = categories()[0]
+    singles = db.session.scalars(select(Question.id).where(
+        Question.category_id == law.id, Question.qtype == "single")).all()
+    half = len(singles) // 2
+    contest = make_contest(question_count=half, draw_rules=[draws.Rule(law.id, "single", half).to_json()])
+    first = attempts.start_or_resume(contest, person(enterprises[0], "13800000001"), START, random.Random(1))
+    second = attempts.start_or_resume(contest, person(enterprises[0], "13800000002"), START, random.Random(1))
+    a = {i.question_id for i in attempts.items(first)}
+    b = {i.question_id for i in attempts.items(second)}
+    assert not a & b  # the second attempt took the unused half
+
+
+def test_fixed_paper_keeps_its_order(app, enterprises):
+    uids = ["fire-003", "law-001", "aid-002"]
+    contest = make_contest(question_count=3, fixed_question_uids=uids)
+    attempt = attempts.start_or_resume(contest, person(enterprises[0]), START)
+    assert [i.question.uid for i in attempts.items(attempt)] == uids
+
+
+def test_contest_form_rules_grid_and_fixed_paper(app, enterprises, organiser_client):
+    from .test_organiser import contest_form
+    from .conftest import make_campaign
+    from quiz.models import Contest
+
+    make_campaign()
+    db.session.commit()
+    law = categories()[0]
+    form = contest_form(organiser_client, **{f"rule-{law.id}-single": "2", f"rule-{law.id}-judge": "60",
+                                             "pass_score": "20", "max_attempts": "3",
+                                             "attempts_per_day": "day", "multi_partial": "partial"})
+    response = organiser_client.post("/admin/contests/new", data=form)
+    assert response.status_code == 422 and "判断题只有" in response.get_data(as_text=True)
+    form[f"rule-{law.id}-judge"] = "1"
+    form[f"rule-{law.id}-difficulty"] = "1"
+    response = organiser_client.post("/admin/contests/new", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    contest = db.session.scalars(select(Contest)).one()
+    assert contest.draw_rules == [
+        {"category_id": law.id, "qtype": "single", "count": 2, "difficulty": 1},
+        {"category_id": law.id, "qtype": "judge", "count": 1, "difficulty": 1}]
+    assert (contest.question_count, contest.pass_score, contest.max_attempts) == (3, 20, 3)
+    assert contest.attempts_per_day and contest.multi_partial
+    bad = contest_form(organiser_client, fixed_paper="law-001, nosuch-999", title="固定卷")
+    response = organiser_client.post("/admin/contests/new", data=bad)
+    assert response.status_code == 422 and "nosuch-999" in response.get_data(as_text=True)
+    bad = contest_form(organiser_client, **{f"rule-{law.id}-single": "abc"})
+    assert "应为 0 到 100 的整数" in organiser_client.post("/admin/contests/new", data=bad).get_data(as_text=True)
+
+
+# ---- scoring -------------------------------------------------------------------
+
+def test_points_per_type_and_partial_credit():
+    from types import SimpleNamespace as NS
+
+    contest = NS(points_for=lambda t: {"single": 2, "multi": 6, "judge": 1}[t], multi_partial=True)
+    multi = NS(qtype="multi", answer="ABC")
+    assert scoring.points(multi, "ABC", contest) == 6
+    assert scoring.points(multi, "AB", contest) == 4
+    assert scoring.points(multi, "ABD", contest) == 0  # a wrong option chosen: nothing
+    contest.multi_partial = False
+    assert scoring.points(multi, "AB", contest) == 0
+    assert scoring.points(NS(qtype="judge", answer="A"), "A", contest) == 1
+    assert scoring.clamp(-3) == 0
+
+
+def test_pass_mark_and_certificate_number(app, enterprises, phone):
+    from .test_participant_journey import answer_all
+
+    contest = make_contest(question_count=5, pass_score=30)
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    answer_all(phone, attempt_id)
+    phone.post(f"/a/{attempt_id}/submit")
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.passed and attempt.certificate_no.startswith("SQ") and len(attempt.certificate_no) == 12
+    html = phone.get(f"/a/{attempt_id}/result").get_data(as_text=True)
+    assert "合格" in html and attempt.certificate_no in html
+    assert "本单位" in html and "第 1 名（共 1 人）" in html
+    verify = phone.get(f"/cert/{attempt.certificate_no}").get_data(as_text=True)
+    assert "真实有效" in verify and "张三" in verify and "13800138000" not in verify
+    assert phone.get("/cert/SQNOSUCHCERT").status_code == 404
+
+
+def test_failed_attempt_has_no_certificate(app, enterprises, phone):
+    from .test_participant_journey import answer_all
+
+    contest = make_contest(question_count=5, pass_score=30)
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    answer_all(phone, attempt_id, right=False)
+    phone.post(f"/a/{attempt_id}/submit")
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.passed is False and attempt.certificate_no is None
+    assert "未合格" in phone.get(f"/a/{attempt_id}/result").get_data(as_text=True)
+    assert phone.get(f"/a/{attempt_id}/certificate.png").status_code == 404
+
+
+# ---- attempts --------------------------------------------------------------------
+
+def test_attempts_allowed_in_all(app, enterprises, phone, clock):
+    contest = make_contest(question_count=3, max_attempts=2)
+    first = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    phone.post(f"/a/{first}/submit")
+    assert "再答一次（还可答 1 次）" in phone.get(f"/a/{first}/result").get_data(as_text=True)
+    second = phone.attempt_id(phone.post(f"/a/{first}/again"))
+    assert second != first and db.session.get(Attempt, second).number == 2
+    phone.post(f"/a/{second}/submit")
+    assert "再答一次" not in phone.get(f"/a/{second}/result").get_data(as_text=True)
+    response = phone.post(f"/a/{second}/again")
+    assert response.status_code == 409 and "次数已用完" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Attempt.id))) == 2
+
+
+def test_attempts_per_day(app, enterprises, phone, clock):
+    contest = make_contest(question_count=3, max_attempts=1, attempts_per_day=True, lasts=timedelta(days=5))
+    first = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    phone.post(f"/a/{first}/submit")
+    response = phone.post(f"/a/{first}/again")
+    assert response.status_code == 409 and "明天再来" in response.get_data(as_text=True)
+    clock.advance(days=1)
+    second = phone.attempt_id(phone.post(f"/a/{first}/again"))
+    assert second != first
+
+
+def test_ranking_counts_best_or_latest(app, enterprises):
+    for ranking, expected in (("best", 30.0), ("latest", 10.0)):
+        contest = make_contest(code=f"RANK{ranking[:2].upper()}", question_count=3, max_attempts=2, ranking=ranking)
+        someone = person(enterprises[0], "13800000009" if ranking == "best" else "13800000008")
+        for right_answers, offset in ((3, 10), (1, 20)):
+            attempt = attempts.start_or_resume(contest, someone, START + timedelta(seconds=offset), new=True)
+            for item in attempts.items(attempt)[:right_answers]:
+                attempts.save_answer(attempt, item.position, list(attempts.to_shown(item, item.question.answer)),
+                                     START + timedelta(seconds=offset), 2)
+            attempts.submit(attempt, START + timedelta(seconds=offset + 5))
+        db.session.commit()
+        rows = standings.individuals(contest)
+        assert [r.score for r in rows] == [expected]
+        assert standings.enterprises(contest)[0].attempts == 2
+
+
+# ---- per-question timing ------------------------------------------------------------
+
+def test_per_question_time_is_owned_by_the_server(app, enterprises, phone, clock):
+    contest = make_contest(question_count=3, per_question_seconds=20)
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    html = phone.get(f"/a/{attempt_id}").get_data(as_text=True)
+    assert "第 1/3 题" in html and 'data-seconds-left="20"' in html and "上一题" not in html
+    clock.advance(seconds=8)
+    html = phone.get(f"/a/{attempt_id}").get_data(as_text=True)  # a reload: same question, time running
+    assert "第 1/3 题" in html and 'data-seconds-left="12"' in html
+    # The next question cannot be answered before it is shown.
+    second = question_of(attempt_id, 2)
+    response = phone.post(f"/a/{attempt_id}/answer", {"position": 2, "choice": shown_letters_for(second, second.question.answer)})
+    assert response.status_code == 409 and "请按顺序作答" in response.get_data(as_text=True)
+    clock.advance(seconds=15)  # question 1's 20 s (+2 s grace) are over
+    first = question_of(attempt_id, 1)
+    response = phone.post(f"/a/{attempt_id}/answer", {"position": 1, "choice": shown_letters_for(first, first.question.answer)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409 and "本题时间已到" in html and "第 2/3 题" in html
+    assert question_of(attempt_id, 1).chosen is None
+    second = question_of(attempt_id, 2)
+    response = phone.post(f"/a/{attempt_id}/answer", {"position": 2, "choice": shown_letters_for(second, second.question.answer)})
+    assert "第 3/3 题" in response.get_data(as_text=True)
+    # Answered questions cannot be changed afterwards.
+    response = phone.post(f"/a/{attempt_id}/answer", {"position": 2, "choice": shown_letters_for(second, wrong_for(second.question))})
+    assert response.status_code == 409 and "不能修改" in response.get_data(as_text=True)
+    assert question_of(attempt_id, 2).is_correct
+
+
+# ---- leaving the page ------------------------------------------------------------------
+
+def test_leaving_the_page_is_counted_on_the_server_and_limited(app, enterprises, phone):
+    contest = make_contest(question_count=3, leave_limit=2)
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    for _ in range(2):
+        assert phone.post(f"/a/{attempt_id}/leave").status_code == 204
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.leave_count == 2 and attempt.submitted_at is None
+    response = phone.post(f"/a/{attempt_id}/leave")
+    assert response.headers["HX-Redirect"].endswith(f"/a/{attempt_id}/result")
+    db.session.refresh(attempt)
+    assert attempt.leave_count == 3 and attempt.submitted_at is not None
+
+
+# ---- races and bad input ------------------------------------------------------------------
+
+def test_two_submits_at_the_same_moment(app, enterprises):
+    contest = make_contest(question_count=3)
+    attempt = attempts.start_or_resume(contest, person(enterprises[0]), START)
+    db.session.commit()
+    # Two requests loaded the attempt before either submitted; the first one wins.
+    attempts.submit(attempt, START + timedelta(seconds=30))
+    db.session.commit()
+    set_committed_value(attempt, "submitted_at", None)  # what the second request still believes
+    with pytest.raises(Conflict):
+        attempts.submit(attempt, START + timedelta(seconds=31))
+    db.session.rollback()
+    fresh = db.session.get(Attempt, attempt.id)
+    assert fresh.time_used_ms == 30_000
+
+
+def test_an_answer_racing_a_submission_changes_nothing(app, enterprises):
+    contest = make_contest(question_count=3)
+    attempt = attempts.start_or_resume(contest, person(enterprises[0]), START)
+    item = attempts.items(attempt)[0]
+    attempts.submit(attempt, START + timedelta(seconds=5))
+    db.session.commit()
+    set_committed_value(attempt, "submitted_at", None)  # read before the submit landed
+    with pytest.raises(Conflict):
+        attempts.save_answer(attempt, 1, list(attempts.to_shown(item, item.question.answer)),
+                             START + timedelta(seconds=6), 2)
+    db.session.rollback()
+    assert db.session.get(AttemptQuestion, item.id).chosen is None
+
+
+def test_two_phones_of_one_identity_answering_at_once(app, enterprises, new_phone):
+    contest = make_contest(question_count=3)
+    first, second = new_phone(), new_phone()
+    attempt_id = first.attempt_id(first.sign_up(contest.code, enterprise=enterprises[0].id))
+    assert second.attempt_id(second.sign_up(contest.code, enterprise=enterprises[0].id)) == attempt_id
+    one, two = question_of(attempt_id, 1), question_of(attempt_id, 2)
+    first.post(f"/a/{attempt_id}/answer", {"position": 1, "choice": shown_letters_for(one, one.question.answer)})
+    second.post(f"/a/{attempt_id}/answer", {"position": 2, "choice": shown_letters_for(two, two.question.answer)})
+    assert question_of(attempt_id, 1).is_correct and question_of(attempt_id, 2).is_correct
+
+
+def test_oversized_and_malformed_fields(app, enterprises, phone):
+    contest = make_contest(question_count=3)
+    response = phone.sign_up(contest.code, name="名" * 5000, enterprise=enterprises[0].id)
+    assert response.status_code == 422 and "姓名不能超过 20 个字" in response.get_data(as_text=True)
+    response = phone.sign_up(contest.code, identifier="1" * 500, enterprise=enterprises[0].id)
+    assert response.status_code == 422
+    response = phone.sign_up(contest.code, enterprise="abc")
+    assert response.status_code == 422
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    for data in ({"position": "abc", "choice": "A"}, {"position": 1, "choice": "AAAAAAAAAAAA"},
+                 {"position": 1, "choice": ["A"] * 50}, {"position": 1, "choice": "Z"},
+                 {"position": 1, "choice": "<script>"}):
+        response = phone.post(f"/a/{attempt_id}/answer", data)
+        assert response.status_code in (400, 404), data
+        assert "<script>" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(AttemptQuestion.id)).where(AttemptQuestion.chosen.is_not(None))) == 0
+    assert phone.get("/a/99999999").status_code == 404
+    assert phone.get("/j/" + "X" * 3000).status_code == 404
