@@ -143,3 +143,58 @@ def test_bank_search_filters_as_the_organiser_types(app, server):
         assert all("灭火器" in rows.nth(i).inner_text() for i in range(rows.count()))
         assert "q=" in page.url  # the filter is in the address, so a reload keeps it
         browser.close()
+
+
+def test_poster_qr_to_result_with_a_reload_in_the_middle(app, contest, enterprises, server, clock):
+    """Decode the printed poster's QR code, open it at phone size, sign up, answer, reload
+    mid-way (same question, same time left), finish and see the result."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from .conftest import make_organiser
+
+    app.config["PUBLIC_BASE_URL"] = server
+    make_organiser()
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        desk = browser.new_page(viewport={"width": 1240, "height": 1754})
+        desk.set_default_timeout(10_000)
+        desk.goto(f"{server}/admin/login")
+        desk.get_by_label("用户名").fill("organiser")
+        desk.get_by_label("密码").fill("correct horse 1")
+        desk.get_by_role("button", name="登录").click()
+        desk.goto(f"{server}/admin/contests/{contest.id}/poster?e={enterprises[2].code}")
+        desk.locator("img.qr").wait_for()
+        shot = desk.screenshot(full_page=True)
+        decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))]
+        assert decoded == [f"{server}/j/{contest.code}/{enterprises[2].code}"]
+
+        phone = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True,
+                                    has_touch=True, user_agent=WECHAT_ANDROID).new_page()
+        phone.set_default_timeout(10_000)
+        phone.goto(decoded[0])
+        assert enterprises[2].name in phone.inner_text("#signup")
+        phone.get_by_label("姓名").fill("孙七")
+        phone.get_by_label("手机号或工号").fill("13600136000")
+        phone.get_by_label("部门").fill("项目部")
+        phone.get_by_role("button", name="开始答题").click()
+        for position in (1, 2):
+            phone.get_by_text(f"第 {position}/5 题").wait_for()
+            tick_an_answer(phone)
+            phone.get_by_role("button", name="下一题").click()
+        phone.get_by_text("第 3/5 题").wait_for()
+        clock.advance(seconds=75)  # the server's clock moves on while the phone reloads
+        phone.reload()
+        phone.get_by_text("第 3/5 题").wait_for()
+        left = phone.locator("#countdown").get_attribute("data-seconds-left")
+        assert left == "525"  # 600 s − 75 s, from the server
+        for position in (3, 4, 5):
+            phone.get_by_text(f"第 {position}/5 题").wait_for()
+            tick_an_answer(phone)
+            phone.get_by_role("button", name="保存并检查" if position == 5 else "下一题").click()
+        phone.get_by_role("button", name="确认交卷").click()
+        phone.get_by_text("答题解析").wait_for()
+        assert "孙七" in phone.inner_text(".score") and no_horizontal_scroll(phone)
+        browser.close()
