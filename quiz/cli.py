@@ -14,7 +14,7 @@ from question_bank.loader import load_bank, read_bank
 
 from . import attempts, bank_io, clock
 from .extensions import db
-from .models import Contest
+from .models import Contest, Enterprise
 from .setup import create_user, first_start
 
 user_cli = AppGroup("user", help="Organiser and enterprise-admin accounts.")
@@ -25,13 +25,21 @@ bank_cli = AppGroup("bank", help="The built-in question bank.")
 @click.argument("username")
 @click.option("--password", help="Password; generated and printed when omitted.")
 @click.option("--role", type=click.Choice(["organiser", "enterprise_admin"]), default="organiser")
-def user_create(username: str, password: str | None, role: str) -> None:
+@click.option("--enterprise", "enterprise_code", help="Unit code (编码) of an enterprise admin.")
+def user_create(username: str, password: str | None, role: str, enterprise_code: str | None) -> None:
     """Create an account, or set the password of an existing one."""
     generated = password is None
     password = password or secrets.token_urlsafe(9)
     if len(password) < 8:
         raise click.UsageError("密码至少 8 位 / password must have at least 8 characters")
-    create_user(username, password, role=role, now=clock.now())
+    enterprise = None
+    if role == "enterprise_admin":
+        enterprise = db.session.scalar(
+            select(Enterprise).where(Enterprise.code == (enterprise_code or "").upper()))
+        if enterprise is None:
+            raise click.UsageError("企业管理员需要 --enterprise 单位编码 / needs --enterprise CODE")
+    user = create_user(username, password, role=role, now=clock.now())
+    user.enterprise_id = enterprise.id if enterprise else None
     db.session.commit()
     click.echo(f"账号 {username} 已保存。" + (f" 密码：{password}" if generated else ""))
 

@@ -57,6 +57,11 @@ class User(UserMixin, db.Model):
     def is_organiser(self) -> bool:
         return self.role == "organiser"
 
+    def may_read_attempt_of(self, participant: "Participant") -> bool:
+        return self.is_organiser or (
+            self.enterprise_id is not None and participant.enterprise_id == self.enterprise_id
+        )
+
 
 class Campaign(db.Model):
     """One year's 安全生产月 activity of an organiser, e.g. 2026年“安全生产月”."""

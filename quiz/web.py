@@ -43,6 +43,25 @@ def organiser_required(view):
     return wrapper
 
 
+def staff_required(view):
+    """Organisers, and enterprise admins (who then see only their own enterprise's things)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def may_manage(contest) -> bool:
+    """Organisers manage every contest; an enterprise admin only its enterprise's own."""
+    if current_user.is_organiser:
+        return True
+    return contest.enterprise_id is not None and contest.enterprise_id == current_user.enterprise_id
+
+
 def _error_page(message: str, status: int):
     return render("error.html", "_message.html", status=status, message=message, level="error")
 

@@ -292,3 +292,54 @@ def test_oversized_and_malformed_fields(app, enterprises, phone):
     assert db.session.scalar(select(func.count(AttemptQuestion.id)).where(AttemptQuestion.chosen.is_not(None))) == 0
     assert phone.get("/a/99999999").status_code == 404
     assert phone.get("/j/" + "X" * 3000).status_code == 404
+
+
+# ---- an enterprise's own internal contest ---------------------------------------------------
+
+def admin_client(app, enterprise, username):
+    from quiz.models import User
+
+    from .conftest import START, csrf_token
+
+    user = User(username=username, role="enterprise_admin", enterprise_id=enterprise.id, created_at=START)
+    user.set_password("admin pass 123")
+    db.session.add(user)
+    db.session.commit()
+    client = app.test_client()
+    client.post("/admin/login", data={"username": username, "password": "admin pass 123",
+                                      "csrf_token": csrf_token(client, "/admin/login")})
+    return client
+
+
+def test_enterprise_admin_runs_an_internal_contest(app, enterprises, new_phone):
+    from quiz.models import Contest
+
+    from .conftest import make_campaign
+    from .test_organiser import contest_form
+
+    make_campaign()
+    db.session.commit()
+    mine = admin_client(app, enterprises[0], "hg-admin")
+    other = admin_client(app, enterprises[1], "wl-admin")
+    organised = make_contest(code="CAMPGN")  # a campaign contest: not the admins' to manage
+    form = contest_form(mine, title="示范化工内部竞赛", open_to_all="all")
+    response = mine.post("/admin/contests/new", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    internal = db.session.scalars(select(Contest).where(Contest.title == "示范化工内部竞赛")).one()
+    assert internal.enterprise_id == enterprises[0].id and not internal.open_to_all
+    # Only its own staff can join; the sign-up offers only the own unit.
+    phone = new_phone()
+    html = phone.get(f"/j/{internal.code}").get_data(as_text=True)
+    assert enterprises[0].name in html and enterprises[1].name not in html
+    assert phone.sign_up(internal.code, enterprise=enterprises[1].id).status_code == 422
+    assert phone.get(f"/j/{internal.code}/{enterprises[1].code}").status_code == 404
+    # Each admin sees and manages only its own enterprise's contests.
+    listing = mine.get("/admin/contests/").get_data(as_text=True)
+    assert "示范化工内部竞赛" in listing and organised.title not in listing
+    for path in (f"/admin/contests/{internal.id}", f"/admin/contests/{internal.id}/qr.png",
+                 f"/admin/contests/{internal.id}/poster", f"/admin/contests/{internal.id}/board"):
+        assert mine.get(path).status_code == 200, path
+        assert other.get(path).status_code == 404, path
+    assert mine.get(f"/admin/contests/{organised.id}").status_code == 404
+    for path in ("/admin/questions/", "/admin/enterprises", "/admin/questions/export.xlsx"):
+        assert mine.get(path).status_code == 403, path

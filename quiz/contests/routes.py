@@ -13,14 +13,16 @@ from ..extensions import db
 from ..models import Attempt, Campaign, Category, Contest, Enterprise, Question
 from ..participants import allowed_enterprises
 from ..slogans import slogan_for
-from ..web import organiser_required
+from flask_login import current_user
+
+from ..web import may_manage, staff_required
 from .forms import ContestForm
 
 bp = Blueprint("contests", __name__, url_prefix="/admin/contests", template_folder="templates")
 
 
 @bp.get("/")
-@organiser_required
+@staff_required
 def index():
     submitted = (
         select(Attempt.contest_id, func.count(Attempt.id).label("submitted"))
@@ -28,11 +30,14 @@ def index():
         .group_by(Attempt.contest_id)
         .subquery()
     )
-    rows = db.session.execute(
+    query = (
         select(Contest, func.coalesce(submitted.c.submitted, 0))
         .outerjoin(submitted, submitted.c.contest_id == Contest.id)
         .order_by(Contest.opens_at.desc())
-    ).all()
+    )
+    if not current_user.is_organiser:  # an enterprise admin: its own internal contests only
+        query = query.where(Contest.enterprise_id == current_user.enterprise_id)
+    rows = db.session.execute(query).all()
     return render_template("contests/index.html", rows=rows, now=clock.now())
 
 
@@ -79,7 +84,7 @@ def _uids(text: str) -> list[str]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@organiser_required
+@staff_required
 def new():
     form = ContestForm()
     _fill_choices(form)
@@ -109,6 +114,8 @@ def new():
             pass_score=float(form.pass_score.data) if form.pass_score.data is not None else None,
             ranking=form.ranking.data,
             leave_limit=form.leave_limit.data,
+            # An enterprise admin's contest is always its own enterprise's internal contest.
+            enterprise_id=None if current_user.is_organiser else current_user.enterprise_id,
         )
         problems = draft_problems(draft)
         for field, message in problems.items():
@@ -135,9 +142,10 @@ def _type_counts() -> dict[tuple[int, str], int]:
     return {(category_id, qtype): n for category_id, qtype, n in rows}
 
 
-def _contest(contest_id: int) -> Contest:
+def managed_contest(contest_id: int) -> Contest:
+    """The contest, if this user may manage it (404 otherwise: no hint that it exists)."""
     contest = db.session.get(Contest, contest_id)
-    if contest is None:
+    if contest is None or not may_manage(contest):
         raise NotFound("找不到这个竞赛。")
     return contest
 
@@ -153,9 +161,9 @@ def _poster_enterprise(contest: Contest) -> Enterprise | None:
 
 
 @bp.get("/<int:contest_id>")
-@organiser_required
+@staff_required
 def detail(contest_id: int):
-    contest = _contest(contest_id)
+    contest = managed_contest(contest_id)
     enterprises = allowed_enterprises(contest)
     return render_template(
         "contests/detail.html",
@@ -166,9 +174,9 @@ def detail(contest_id: int):
 
 
 @bp.get("/<int:contest_id>/qr.<any(png, svg):fmt>")
-@organiser_required
+@staff_required
 def qr_code(contest_id: int, fmt: str):
-    contest = _contest(contest_id)
+    contest = managed_contest(contest_id)
     enterprise = _poster_enterprise(contest)
     url = join_url(contest, enterprise)
     name = f"{contest.code}-{enterprise.code}" if enterprise else contest.code
@@ -185,9 +193,9 @@ def qr_code(contest_id: int, fmt: str):
 
 
 @bp.get("/<int:contest_id>/poster")
-@organiser_required
+@staff_required
 def poster(contest_id: int):
-    contest = _contest(contest_id)
+    contest = managed_contest(contest_id)
     enterprise = _poster_enterprise(contest)
     return render_template(
         "contests/poster.html",

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, session
 
 from .. import attempts, clock, standings
+from ..contests.routes import managed_contest
 from ..extensions import db
 from ..models import Contest
 from ..participant.routes import PARTICIPANT_KEY, get_contest
-from ..web import organiser_required, render
+from ..web import render, staff_required
 
 bp = Blueprint("league", __name__, template_folder="templates")
 
@@ -32,7 +33,7 @@ def board(code: str):
 
 
 @bp.get("/admin/contests/<int:contest_id>/board")
-@organiser_required
+@staff_required
 def organiser_board(contest_id: int):
-    contest = db.get_or_404(Contest, contest_id)
+    contest = managed_contest(contest_id)
     return render("league/organiser_board.html", "league/_tables.html", mine=None, **_tables(contest))

@@ -129,8 +129,8 @@ def owned_attempt(attempt_id: int, organiser_may_read: bool = False) -> Attempt:
     if attempt is None:
         raise NotFound("找不到这份答卷。")
     is_owner = session.get(PARTICIPANT_KEY) == attempt.participant_id
-    is_organiser = current_user.is_authenticated and current_user.is_organiser
-    if not (is_owner or (organiser_may_read and is_organiser)):
+    is_staff = current_user.is_authenticated and current_user.may_read_attempt_of(attempt.participant)
+    if not (is_owner or (organiser_may_read and is_staff)):
         raise QuizError("这不是您的答卷。", status=403)
     return attempt
 
