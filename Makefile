@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup db browser clean
+.PHONY: run test setup db browser fonts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 setup: $(VENV)/.installed
 
-db: setup
+db: setup fonts
 	$(FLASK) db upgrade
 	$(FLASK) setup
 
@@ -39,8 +39,19 @@ browser:
 		else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; \
 	fi
 
+# A Chinese font for certificates (PNG/PDF). Without it certificates answer with an install hint.
+fonts:
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q . ; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing fonts-noto-cjk (Debian package) for certificates"; \
+			(apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1)) || \
+			echo "could not install fonts-noto-cjk: certificate tests will be skipped"; \
+		else echo "no Chinese font: apt-get install fonts-noto-cjk (or set SAFEQUIZ_CJK_FONT)"; fi; \
+	fi
+
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: setup browser
+test: setup browser fonts
 	$(FLASK) bank check
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

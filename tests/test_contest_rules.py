@@ -343,3 +343,28 @@ def test_enterprise_admin_runs_an_internal_contest(app, enterprises, new_phone):
     assert mine.get(f"/admin/contests/{organised.id}").status_code == 404
     for path in ("/admin/questions/", "/admin/enterprises", "/admin/questions/export.xlsx"):
         assert mine.get(path).status_code == 403, path
+
+
+def test_certificate_png_and_pdf_for_a_pass(app, enterprises, phone):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from quiz.certificates import find_cjk_font
+
+    from .test_participant_journey import answer_all
+
+    if find_cjk_font() is None:
+        pytest.skip("no Chinese font: apt-get install fonts-noto-cjk")
+    contest = make_contest(question_count=5, pass_score=30)
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    answer_all(phone, attempt_id)
+    phone.post(f"/a/{attempt_id}/submit")
+    number = db.session.get(Attempt, attempt_id).certificate_no
+    png = phone.get(f"/a/{attempt_id}/certificate.png")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    codes = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))]
+    assert codes == [f"http://quiz.test/cert/{number}"]
+    pdf = phone.get(f"/a/{attempt_id}/certificate.pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
