@@ -317,18 +317,23 @@ def close_if_expired(attempt: Attempt, now: datetime, grace_seconds: float) -> b
     return False
 
 
-def close_expired(contest_id: int, now: datetime, grace_seconds: float) -> int:
-    """Submit every attempt of the contest whose time ran out, so results never hang open."""
-    expired = db.session.scalars(
-        select(Attempt).where(
-            Attempt.contest_id == contest_id,
-            Attempt.submitted_at.is_(None),
-            Attempt.deadline < now - timedelta(seconds=grace_seconds),
-        )
-    ).all()
-    for attempt in expired:
-        submit(attempt, now)
-    return len(expired)
+def close_expired(contest_id: int | None, now: datetime, grace_seconds: float) -> int:
+    """Submit every attempt (of one contest, or all) whose time ran out, so results never hang open."""
+    query = select(Attempt).where(
+        Attempt.submitted_at.is_(None),
+        Attempt.deadline < now - timedelta(seconds=grace_seconds),
+    )
+    if contest_id is not None:
+        query = query.where(Attempt.contest_id == contest_id)
+    closed = 0
+    for attempt in db.session.scalars(query).all():
+        try:
+            with db.session.begin_nested():
+                submit(attempt, now)
+            closed += 1
+        except Conflict:
+            pass  # closed meanwhile by its own request
+    return closed
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from question_bank.loader import load_bank, read_bank
 
 from . import attempts, bank_io, clock
 from .extensions import db
-from .models import Contest, Enterprise
+from .models import Enterprise
 from .setup import create_user, first_start
 
 user_cli = AppGroup("user", help="Organiser and enterprise-admin accounts.")
@@ -108,11 +108,7 @@ def setup_command() -> None:
 @click.command("sweep")
 def sweep_command() -> None:
     """Submit every attempt whose time ran out (run periodically, e.g. from cron)."""
-    now = clock.now()
-    grace = current_app.config["ANSWER_GRACE_SECONDS"]
-    closed = 0
-    for contest_id in db.session.scalars(select(Contest.id)):
-        closed += attempts.close_expired(contest_id, now, grace)
+    closed = attempts.close_expired(None, clock.now(), current_app.config["ANSWER_GRACE_SECONDS"])
     db.session.commit()
     click.echo(f"已自动交卷 {closed} 份。")
 

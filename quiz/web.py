@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import clock
+from . import attempts, clock
 from .errors import QuizError
 from .extensions import db, htmx, login_manager
 from .models import User
@@ -111,6 +112,19 @@ def init_app(app: Flask) -> None:
         app.logger.exception("unhandled error")
         db.session.rollback()
         return _error_page(ERROR_MESSAGES[500], 500)
+
+    sweep_every = timedelta(seconds=app.config.get("SWEEP_SECONDS", 60))
+    last_sweep: list = [None]
+
+    @app.before_request
+    def periodic_sweep():
+        """At most once a minute per process: submit abandoned attempts whose time ran out."""
+        now = clock.now()
+        if last_sweep[0] is not None and now - last_sweep[0] < sweep_every:
+            return
+        last_sweep[0] = now
+        if attempts.close_expired(None, now, app.config["ANSWER_GRACE_SECONDS"]):
+            db.session.commit()
 
     @app.after_request
     def vary_on_htmx(response):

@@ -112,3 +112,17 @@ def test_sweep_closes_expired_attempts(app, enterprises):
     assert attempts.close_expired(contest.id, START + timedelta(minutes=5), 2) == 0
     assert attempts.close_expired(contest.id, START + timedelta(minutes=6), 2) == 1
     assert attempt.submitted_at == attempt.deadline
+
+
+def test_abandoned_attempts_are_closed_by_the_periodic_sweep(app, enterprises, client, clock):
+    """Nobody comes back to the attempt, nobody reads the board: any request sweeps it."""
+    from quiz.models import Attempt
+
+    contest = make_contest(minutes=5)
+    person = sign_up(enterprises[0], "13800138000", "张三", "一车间", START)
+    attempt = attempts.start_or_resume(contest, person, START)
+    db.session.commit()
+    client.get("/")  # the first request of this process sweeps (nothing expired yet)
+    clock.advance(minutes=10)
+    client.get("/healthz")
+    assert db.session.get(Attempt, attempt.id).submitted_at == attempt.deadline
