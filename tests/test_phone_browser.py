@@ -122,18 +122,24 @@ def test_unanswered_questions_are_listed_before_submitting(contest, enterprises,
     assert dialogs and "4 题未作答" in dialogs[0]
 
 
+def organiser_page(browser, server, viewport):
+    """A desktop page logged in as the organiser (created by the caller with make_organiser)."""
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(10_000)
+    page.goto(f"{server}/admin/login")
+    page.get_by_label("用户名").fill("organiser")
+    page.get_by_label("密码").fill("correct horse 1")
+    page.get_by_role("button", name="登录").click()
+    return page
+
+
 def test_bank_search_filters_as_the_organiser_types(app, server):
     from .conftest import make_organiser
 
     make_organiser()
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(10_000)
-        page.goto(f"{server}/admin/login")
-        page.get_by_label("用户名").fill("organiser")
-        page.get_by_label("密码").fill("correct horse 1")
-        page.get_by_role("button", name="登录").click()
+        page = organiser_page(browser, server, {"width": 1280, "height": 900})
         page.goto(f"{server}/admin/questions/")
         total = page.inner_text("#results p.muted")
         page.get_by_placeholder("搜索题干").press_sequentially("灭火器")
@@ -159,12 +165,7 @@ def test_poster_qr_to_result_with_a_reload_in_the_middle(app, contest, enterpris
     make_organiser()
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        desk = browser.new_page(viewport={"width": 1240, "height": 1754})
-        desk.set_default_timeout(10_000)
-        desk.goto(f"{server}/admin/login")
-        desk.get_by_label("用户名").fill("organiser")
-        desk.get_by_label("密码").fill("correct horse 1")
-        desk.get_by_role("button", name="登录").click()
+        desk = organiser_page(browser, server, {"width": 1240, "height": 1754})
         desk.goto(f"{server}/admin/contests/{contest.id}/poster?e={enterprises[2].code}")
         desk.locator("img.qr").wait_for()
         shot = desk.screenshot(full_page=True)
