@@ -38,6 +38,7 @@ class IndividualRow:
     correct_count: int
     time_used_ms: int
     submitted_at: datetime
+    leave_count: int
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def _ranked(contest: Contest):
             Attempt.correct_count,
             Attempt.time_used_ms,
             Attempt.submitted_at,
+            Attempt.leave_count,
         )
         .join(Participant, Participant.id == Attempt.participant_id)
         .join(Enterprise, Enterprise.id == Participant.enterprise_id)

@@ -368,3 +368,12 @@ def test_certificate_png_and_pdf_for_a_pass(app, enterprises, phone):
     assert codes == [f"http://quiz.test/cert/{number}"]
     pdf = phone.get(f"/a/{attempt_id}/certificate.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_organiser_sees_how_often_the_page_was_left(app, enterprises, phone, organiser_client):
+    contest = make_contest(question_count=3)
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    phone.post(f"/a/{attempt_id}/leave")
+    phone.post(f"/a/{attempt_id}/submit")
+    assert "<td>1 次</td>" in organiser_client.get(f"/admin/contests/{contest.id}/board").get_data(as_text=True)
+    assert "离开页面" not in phone.get(f"/j/{contest.code}/board").get_data(as_text=True)

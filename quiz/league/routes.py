@@ -36,4 +36,5 @@ def board(code: str):
 @staff_required
 def organiser_board(contest_id: int):
     contest = managed_contest(contest_id)
-    return render("league/organiser_board.html", "league/_tables.html", mine=None, **_tables(contest))
+    return render("league/organiser_board.html", "league/_tables.html", mine=None, staff_view=True,
+                  **_tables(contest))
