@@ -1,6 +1,8 @@
 """SafeQuiz application factory: ``flask --app app run``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from quiz import cli, web
@@ -12,6 +14,7 @@ from quiz.extensions import csrf, db, htmx, login_manager, migrate, sqlite_pragm
 def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_object(config or Config())
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
     app.extensions["safequiz.clock"] = app.config.get("CLOCK") or SystemClock()
 
     db.init_app(app)

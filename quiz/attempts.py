@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from question_bank.laws import article_text
 
@@ -132,6 +134,30 @@ def items(attempt: Attempt) -> list[AttemptQuestion]:
     )
 
 
+@dataclass(frozen=True)
+class Progress:
+    position: int
+    answered: bool
+
+
+def progress(attempt: Attempt) -> list[Progress]:
+    """Which positions are answered: two columns, no question loaded (the nav on every screen)."""
+    rows = db.session.execute(
+        select(AttemptQuestion.position, AttemptQuestion.chosen.is_not(None))
+        .where(AttemptQuestion.attempt_id == attempt.id)
+        .order_by(AttemptQuestion.position)
+    ).all()
+    return [Progress(position, bool(answered)) for position, answered in rows]
+
+
+def item_at(attempt: Attempt, position: int) -> AttemptQuestion | None:
+    return db.session.scalar(
+        select(AttemptQuestion).where(
+            AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position
+        )
+    )
+
+
 def seconds_left(attempt: Attempt, now: datetime, item: AttemptQuestion | None = None) -> int:
     """Seconds the participant has: to the attempt's deadline, or the question's if it has one."""
     deadline = attempt.deadline
@@ -144,13 +170,16 @@ def per_question(attempt: Attempt) -> bool:
     return bool(attempt.contest.per_question_seconds)
 
 
-def current_item(attempt: Attempt, all_items: list[AttemptQuestion], now: datetime,
-                 grace_seconds: float) -> AttemptQuestion | None:
+def current_item(attempt: Attempt, now: datetime, grace_seconds: float) -> AttemptQuestion | None:
     """Per-question timing: the question to show now. Its clock starts when first shown;
     a question whose time ran out is left behind unanswered. None: the paper is done."""
-    for item in all_items:
-        if item.chosen is not None:
-            continue
+    unanswered = db.session.scalars(
+        select(AttemptQuestion)
+        .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.chosen.is_(None))
+        .order_by(AttemptQuestion.position)
+        .options(lazyload(AttemptQuestion.question))
+    ).all()
+    for item in unanswered:
         if item.deadline is None:
             item.shown_at = now
             item.deadline = now + timedelta(seconds=attempt.contest.per_question_seconds)
@@ -206,11 +235,7 @@ def save_answer(
     if is_expired(attempt, now, grace_seconds):
         submit(attempt, now)
         raise TooLate("答题时间已到，本题答案未被接受，试卷已自动提交。")
-    item = db.session.scalar(
-        select(AttemptQuestion).where(
-            AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position
-        )
-    )
+    item = item_at(attempt, position)
     if item is None:
         raise NotFound("该题不在您的试卷中。")
     if per_question(attempt):
@@ -233,19 +258,21 @@ def save_answer(
         raise QuizError("多选题至少选择两个选项。")
     points = scoring.points(item.question, original, attempt.contest)
     # Only while the attempt is open: an answer racing a submission never changes a result.
+    values = dict(chosen=original, is_correct=original == item.question.answer, points=points,
+                  answered_at=now)
     updated = db.session.execute(
         update(AttemptQuestion)
         .where(
             AttemptQuestion.id == item.id,
             select(Attempt.id).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None)).exists(),
         )
-        .values(chosen=original, is_correct=original == item.question.answer, points=points,
-                answered_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not updated:
         raise Conflict("试卷已提交，答案不能再修改。")
-    db.session.refresh(item)
+    for key, value in values.items():  # what was stored, without reading it back
+        set_committed_value(item, key, value)
     return item
 
 

@@ -205,9 +205,10 @@ class Contest(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     campaign: Mapped[Campaign] = relationship(lazy="joined")
-    categories: Mapped[list[Category]] = relationship(secondary=contest_category, lazy="selectin")
+    # Loaded only where needed (drawing, eligibility): every answer loads its contest.
+    categories: Mapped[list[Category]] = relationship(secondary=contest_category)
     enterprises: Mapped[list[Enterprise]] = relationship(
-        secondary=contest_enterprise, lazy="selectin"
+        secondary=contest_enterprise
     )
 
     __table_args__ = (

@@ -137,26 +137,26 @@ def owned_attempt(attempt_id: int, organiser_may_read: bool = False) -> Attempt:
 
 def _quiz_view(attempt: Attempt, position: int | None, message: str | None = None, status=200):
     now = clock.now()
-    items = attempts.items(attempt)
     timed_each = attempts.per_question(attempt)
     if timed_each:
         # One way through the paper: the server decides which question is shown.
-        item = attempts.current_item(attempt, items, now, _grace())
+        item = attempts.current_item(attempt, now, _grace())
         db.session.commit()
         position = item.position if item else 0
-    else:
+    progress = attempts.progress(attempt)
+    if not timed_each:
         if position is None:
-            position = next((i.position for i in items if i.chosen is None), 0)
-        item = next((i for i in items if i.position == position), None)
+            position = next((p.position for p in progress if not p.answered), 0)
+        item = attempts.item_at(attempt, position) if position else None
     context = dict(
         attempt=attempt,
         contest=attempt.contest,
-        items=items,
+        progress=progress,
         item=item,
         timed_each=timed_each,
         options=attempts.shown_options(item) if item else [],
         chosen=attempts.to_shown(item, item.chosen) if item else "",
-        unanswered=[i.position for i in items if i.chosen is None],
+        unanswered=[p.position for p in progress if not p.answered],
         seconds_left=attempts.seconds_left(attempt, now, item),
         message=message,
     )
