@@ -53,8 +53,36 @@ def record_attempt(participant_id: int, attempt_id: int, now: datetime) -> None:
             AttemptQuestion.is_correct.is_(False),
         )
     ).all()
+    if not wrong:
+        return
+    try:
+        with db.session.begin_nested():
+            _record_wrong(participant_id, wrong, now)
+    except IntegrityError:  # another request added one of them meanwhile: one by one instead
+        for uid in wrong:
+            record(participant_id, uid, False, now)
+
+
+def _record_wrong(participant_id: int, wrong: list[str], now: datetime) -> None:
+    # One read of the book for all wrong questions, then inserts/updates in one flush.
+    book = {
+        m.question_uid: m
+        for m in db.session.scalars(
+            select(Mistake).where(Mistake.participant_id == participant_id, Mistake.question_uid.in_(wrong))
+        )
+    }
     for uid in wrong:
-        record(participant_id, uid, False, now)
+        mistake = book.get(uid)
+        if mistake is None:
+            mistake = Mistake(participant_id=participant_id, question_uid=uid, wrong_count=0,
+                              right_streak=0, last_wrong_at=now)
+            db.session.add(mistake)
+            book[uid] = mistake
+        mistake.wrong_count += 1
+        mistake.right_streak = 0
+        mistake.last_wrong_at = now
+        mistake.cleared_at = None
+    db.session.flush()
 
 
 def open_uids(participant_id: int) -> list[str]:
