@@ -15,6 +15,12 @@ def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_object(config or Config())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
+    if app.config["SQLALCHEMY_DATABASE_URI"] in ("sqlite://", "sqlite:///:memory:"):
+        # An in-memory database is one shared connection: no pool to size.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if not k.startswith("pool_")
+            and k != "max_overflow"
+        }
     app.extensions["safequiz.clock"] = app.config.get("CLOCK") or SystemClock()
 
     db.init_app(app)

@@ -39,6 +39,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_pre_ping": True,
+        # Per worker process. With gevent a worker serves many requests at once; keep
+        # workers × (size + overflow) under the server's max_connections (PostgreSQL: 100).
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", "10")),
+        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "5")),
+        "pool_timeout": int(os.environ.get("DB_POOL_TIMEOUT", "30")),
         # Chinese stays readable in JSON columns (and tag search can match it as text).
         "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
     }
