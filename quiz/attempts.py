@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -104,17 +104,12 @@ def start_or_resume(
         with db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
-            db.session.add_all(
-                AttemptQuestion(
-                    attempt_id=attempt.id,
-                    position=i + 1,
-                    question_id=q.id,
-                    option_order=shuffled_order(q, rng),
-                    points=0,
-                )
+            # One executemany for the whole paper.
+            db.session.execute(insert(AttemptQuestion), [
+                dict(attempt_id=attempt.id, position=i + 1, question_id=q.id,
+                     option_order=shuffled_order(q, rng), points=0)
                 for i, q in enumerate(questions)
-            )
-            db.session.flush()
+            ])
     except IntegrityError:
         # The same person started on two phones at once: the other request won.
         other = find_attempt(contest, participant)

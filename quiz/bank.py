@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import json
 
 from sqlalchemy import String, case, cast, exists, func, select
+from sqlalchemy.orm import joinedload
 
 from .draws import drawable
 from .extensions import db
@@ -84,7 +85,7 @@ class BankFilter:
 
 def search(f: BankFilter):
     """The current versions matching the filter, as a select (paginate it)."""
-    query = select(Question).where(Question.current.is_(True))
+    query = select(Question).where(Question.current.is_(True)).options(joinedload(Question.category))
     if f.text:
         query = query.where(Question.stem.contains(f.text, autoescape=True))
     if f.category_id:

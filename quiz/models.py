@@ -122,7 +122,9 @@ class Question(db.Model):
     source: Mapped[str] = mapped_column(String(60), default="builtin")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    category: Mapped[Category] = relationship(lazy="joined")
+    # Not joined by default: an answer loads its question on every request. Lists that
+    # show category names load them with joinedload (see bank.search).
+    category: Mapped[Category] = relationship()
 
     __table_args__ = (
         UniqueConstraint("uid", "version"),

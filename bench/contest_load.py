@@ -1,0 +1,880 @@
+#!/usr/bin/env python
+"""Load benchmark of the participant flow: N people take one contest at the same time.
+
+    .venv/bin/python bench/contest_load.py --participants 500
+    .venv/bin/python bench/contest_load.py --participants 500 \
+        --database-url postgresql://postgres@127.0.0.1:5432/safequiz_bench
+
+1. prepares a fresh database (a new SQLite file in a temporary bench directory, or the
+   given PostgreSQL database after DROP/CREATE SCHEMA public), runs ``flask db upgrade``
+   and ``flask setup`` and creates a 20-question contest open to all enterprises;
+2. starts gunicorn as in production (``-k gevent -w W``) and waits for /healthz;
+3. runs N simulated phones at once (one gevent greenlet and one keep-alive connection
+   each): GET /, sign up, GET the first question, answer every question (htmx requests,
+   each answer's response carries the next question), submit;
+4. checks the database: one submitted attempt and every answer stored per participant;
+5. hammers GET /healthz with the same N connections (hello_rps, the bare baseline);
+6. prints one final line
+   ``participants=N answers=A lost=L errors=E p50_ms=… p99_ms=… rps=… hello_rps=…``
+   and exits 1 when lost or errors are not 0. gunicorn is always stopped.
+
+See bench/README.md for what the numbers mean. Only the standard library, gevent and
+gunicorn are used (all in requirements.txt).
+"""
+from __future__ import annotations
+
+import sys
+
+# Internal steps ("_contest", "_verify", "_reset_pg") run in a child process inside the
+# app's own environment; only the load driver itself is a gevent program.
+INTERNAL = len(sys.argv) > 1 and sys.argv[1].startswith("_")
+if not INTERNAL:
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import re
+import resource
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET_KEY = "safequiz-bench-not-secret"
+
+
+# ---------------------------------------------------------------- internal steps (app side)
+
+
+def step_reset_pg(url: str) -> None:
+    """Create the database if missing, then an empty schema public."""
+    import psycopg
+    from psycopg import sql
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://").replace(
+        "postgres://", "postgresql://"
+    )
+    dbname = psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname")
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True)
+    except psycopg.OperationalError as error:
+        if not dbname or "does not exist" not in str(error):
+            raise
+        admin = psycopg.conninfo.make_conninfo(conninfo, dbname="postgres")
+        with psycopg.connect(admin, autocommit=True) as maint:
+            maint.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        conn = psycopg.connect(conninfo, autocommit=True)
+    with conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def step_contest(questions: int, minutes: int) -> None:
+    """The benchmark contest: drawn from every category, open now, open to all enterprises."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app import create_app
+    from quiz import clock
+    from quiz.contest_rules import ContestDraft, create_contest
+    from quiz.extensions import db
+    from quiz.models import Campaign, Category, Enterprise
+
+    app = create_app()
+    with app.app_context():
+        now = clock.now()
+        campaign = db.session.scalar(select(Campaign).order_by(Campaign.id))
+        wanted = dict(
+            campaign_id=campaign.id,
+            title="压力测试竞赛",
+            opens_at=now - timedelta(minutes=1),
+            closes_at=now + timedelta(days=1),
+            question_count=questions,
+            time_limit_seconds=minutes * 60,
+            category_ids=list(db.session.scalars(select(Category.id))),
+            open_to_all=True,
+            enterprise_ids=[],
+        )
+        # Only the fields this version of the app knows (the draft grows new options).
+        known = {f.name for f in dataclasses.fields(ContestDraft)}
+        missing = [f.name for f in dataclasses.fields(ContestDraft)
+                   if f.name not in wanted and f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise SystemExit(f"ContestDraft needs fields the benchmark does not set: {missing}")
+        draft = ContestDraft(**{k: v for k, v in wanted.items() if k in known})
+        contest = create_contest(draft, now)
+        db.session.commit()
+        enterprises = list(
+            db.session.scalars(
+                select(Enterprise.id).where(Enterprise.active.is_(True)).order_by(Enterprise.id)
+            )
+        )
+        print(json.dumps({"code": contest.code, "id": contest.id, "enterprises": enterprises}))
+
+
+def step_verify(code: str) -> None:
+    """Per participant identifier: attempts, submitted attempts, answered rows."""
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from quiz.extensions import db
+    from quiz.models import Attempt, AttemptQuestion, Contest, Participant
+
+    app = create_app()
+    with app.app_context():
+        contest = db.session.scalar(select(Contest).where(Contest.code == code))
+        answered = (
+            select(
+                AttemptQuestion.attempt_id.label("attempt_id"),
+                func.count(AttemptQuestion.id).label("answered"),
+            )
+            .where(AttemptQuestion.chosen.is_not(None))
+            .group_by(AttemptQuestion.attempt_id)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(
+                Participant.identifier,
+                Attempt.id,
+                Attempt.submitted_at.is_not(None),
+                func.coalesce(answered.c.answered, 0),
+            )
+            .select_from(Participant)
+            .outerjoin(
+                Attempt,
+                (Attempt.participant_id == Participant.id) & (Attempt.contest_id == contest.id),
+            )
+            .outerjoin(answered, answered.c.attempt_id == Attempt.id)
+        ).all()
+        result: dict[str, dict[str, int]] = {}
+        for identifier, attempt_id, submitted, count in rows:
+            entry = result.setdefault(identifier, {"attempts": 0, "submitted": 0, "answered": 0})
+            if attempt_id is not None:
+                entry["attempts"] += 1
+                entry["submitted"] += int(bool(submitted))
+                entry["answered"] += int(count)
+        print(json.dumps({"participants": result}))
+
+
+# ---------------------------------------------------------------- a lean HTTP/1.1 client
+
+
+class HttpError(Exception):
+    pass
+
+
+class Response:
+    __slots__ = ("status", "headers", "cookies", "body")
+
+    def __init__(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes):
+        self.status = status
+        self.headers = headers
+        self.cookies = cookies
+        self.body = body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Connection:
+    """One keep-alive connection, as a phone's browser keeps one to the server.
+
+    A request on a reused connection that the server has meanwhile closed (keep-alive
+    timeout) is sent again once on a new connection, as browsers do; ``retries`` counts it.
+    """
+
+    def __init__(self, host: str, port: int, timeout: float, keep_alive: bool = True):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.keep_alive = keep_alive
+        self.sock: socket.socket | None = None
+        self.buf = b""
+        self.retries = 0
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock, self.buf = None, b""
+
+    def _connect(self) -> None:
+        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def request(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""):
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{k}: {v}" for k, v in headers]
+        if not self.keep_alive:
+            lines.append("Connection: close")
+        if body or method == "POST":
+            lines.append(f"Content-Length: {len(body)}")
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        reused = self.sock is not None
+        if not reused:
+            self._connect()
+        try:
+            self.sock.sendall(raw)
+            return self._read_response(method)
+        except (ConnectionError, HttpError, OSError) as error:
+            self.close()
+            if not (reused and getattr(error, "before_response", isinstance(error, ConnectionError))):
+                raise
+        # The server closed the idle connection before reading this request: send it again.
+        self.retries += 1
+        self._connect()
+        self.sock.sendall(raw)
+        return self._read_response(method)
+
+    def _recv(self) -> bytes:
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionResetError("connection closed by server")
+        return data
+
+    def _read_response(self, method: str) -> Response:
+        buf = self.buf
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            try:
+                buf += self._recv()
+            except ConnectionError as error:
+                error.before_response = not buf  # type: ignore[attr-defined]
+                raise
+        head, buf = buf[:end].decode("latin-1"), buf[end + 4:]
+        lines = head.split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+            raise HttpError(f"bad status line {lines[0]!r}")
+        status = int(parts[1])
+        headers: dict[str, str] = {}
+        cookies: list[str] = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                cookies.append(value)
+            headers[name] = value
+        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+            body = b""
+        elif "content-length" in headers:
+            length = int(headers["content-length"])
+            while len(buf) < length:
+                buf += self._recv()
+            body, buf = buf[:length], buf[length:]
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            chunks = []
+            while True:
+                while b"\r\n" not in buf:
+                    buf += self._recv()
+                size_line, _, buf = buf.partition(b"\r\n")
+                size = int(size_line.split(b";")[0], 16)
+                while len(buf) < size + 2:
+                    buf += self._recv()
+                chunks.append(buf[:size])
+                buf = buf[size + 2:]
+                if size == 0:
+                    while b"\r\n" not in buf:  # no trailers expected
+                        buf += self._recv()
+                    buf = buf.partition(b"\r\n")[2]
+                    break
+            body = b"".join(chunks)
+        else:  # body until the server closes
+            chunks = [buf]
+            while True:
+                data = self.sock.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+            body, buf = b"".join(chunks), b""
+            headers["connection"] = "close"
+        self.buf = buf
+        if not self.keep_alive or headers.get("connection", "").lower() == "close":
+            self.close()
+        return Response(status, headers, cookies, body)
+
+
+# ---------------------------------------------------------------- the simulated phones
+
+CSRF_RE = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
+ATTEMPT_RE = re.compile(r"/a/(\d+)")
+POSITION_RE = re.compile(r'name="position" value="(\d+)"')
+COUNT_RE = re.compile(r"第 (\d+)/(\d+) 题")
+OPTION_RE = re.compile(r'<input type="(radio|checkbox)" name="choice" value="([A-H])"')
+UA = "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0 SafeQuizBench"
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: list[str] = []
+        self.acked: dict[str, int] = {}
+        self.finished = 0
+        self.retries = 0
+
+    def error(self, what: str) -> None:
+        if len(self.errors) < 10_000:
+            self.errors.append(what)
+
+
+class Phone:
+    """One participant's browser: a cookie jar, the CSRF token and one connection."""
+
+    def __init__(self, host: str, port: int, stats: Stats, timeout: float, keep_alive: bool = True):
+        self.conn = Connection(host, port, timeout, keep_alive)
+        self.cookies: dict[str, str] = {}
+        self.stats = stats
+        self.token = ""
+
+    def call(self, kind: str, method: str, path: str, form=None, htmx: bool = False) -> Response | None:
+        headers = [("User-Agent", UA), ("Accept", "text/html")]
+        if self.cookies:
+            headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items())))
+        body = b""
+        if htmx:
+            headers += [("HX-Request", "true"), ("HX-Target", "quiz")]
+            if self.token:
+                headers.append(("X-CSRFToken", self.token))
+        if form is not None:
+            body = urlencode(form).encode()
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+        started = time.perf_counter()
+        try:
+            response = self.conn.request(method, path, headers, body)
+        except Exception as error:  # noqa: BLE001 - every failure is counted
+            self.stats.latency[kind].append(time.perf_counter() - started)
+            self.stats.error(f"{kind}: {type(error).__name__}: {error}")
+            self.conn.close()
+            return None
+        self.stats.latency[kind].append(time.perf_counter() - started)
+        for cookie in response.cookies:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response
+
+    def expect(self, response: Response | None, kind: str, statuses: tuple[int, ...]) -> bool:
+        if response is None:
+            return False
+        if response.status not in statuses:
+            self.stats.error(f"{kind}: HTTP {response.status}: {response.text[:200]!r}")
+            return False
+        return True
+
+
+def parse_question(html: str) -> tuple[int, int, bool, list[str]] | None:
+    position, count = POSITION_RE.search(html), COUNT_RE.search(html)
+    options = OPTION_RE.findall(html)
+    if not (position and count and options):
+        return None
+    multi = options[0][0] == "checkbox" or "多选" in html[count.start():count.end() + 40]
+    return int(position.group(1)), int(count.group(2)), multi, [letter for _, letter in options]
+
+
+def think(args, rng: random.Random) -> None:
+    """A person reading and tapping (only with --think)."""
+    if args.think:
+        time.sleep(rng.uniform(0, 2 * args.think / 1000))
+
+
+def participant(i: int, args, code: str, enterprises: list[int], stats: Stats, start) -> None:
+    rng = random.Random(args.seed * 1_000_003 + i)
+    phone = Phone("127.0.0.1", args.port, stats, args.timeout, not args.no_keepalive)
+    identifier = f"1{3 + i % 7}{i:09d}"  # 11 digits, 13x–19x, unique per participant
+    stats.acked[identifier] = 0
+    start.wait()
+    try:
+        r = phone.call("index", "GET", "/")
+        if not phone.expect(r, "index", (200,)):
+            return
+        found = CSRF_RE.search(r.text)
+        if not found:
+            stats.error("index: no CSRF token in the page")
+            return
+        phone.token = found.group(1)
+        think(args, rng)
+        form = [
+            ("csrf_token", phone.token),
+            ("name", f"测试{i:04d}"),
+            ("identifier", identifier),
+            ("enterprise", str(enterprises[i % len(enterprises)])),
+            ("department", f"第{i % 9 + 1}车间"),
+        ]
+        r = phone.call("join", "POST", f"/j/{code}", form, htmx=True)
+        if not phone.expect(r, "join", (204, 303)):
+            return
+        location = r.headers.get("hx-redirect") or r.headers.get("location", "")
+        found = ATTEMPT_RE.search(location)
+        if not found:
+            stats.error(f"join: no attempt in redirect {location!r}")
+            return
+        attempt = found.group(1)
+        r = phone.call("quiz", "GET", f"/a/{attempt}")
+        if not phone.expect(r, "quiz", (200,)):
+            return
+        question = parse_question(r.text)
+        while question is not None:
+            position, count, multi, letters = question
+            chosen = sorted(rng.sample(letters, 2 if multi else 1))
+            go = position + 1 if position < count else 0
+            form = [("csrf_token", phone.token), ("position", str(position))]
+            form += [("choice", c) for c in chosen] + [("go", str(go))]
+            think(args, rng)
+            r = phone.call("answer", "POST", f"/a/{attempt}/answer", form, htmx=True)
+            if phone.expect(r, "answer", (200,)):
+                if 'class="message error"' in r.text:
+                    stats.error(f"answer: refused: {r.text[:200]!r}")
+                else:
+                    stats.acked[identifier] += 1
+                    if go == 0:
+                        break
+                    question = parse_question(r.text)
+                    if question is not None and question[0] == go:
+                        continue
+                    stats.error(f"answer: response is not question {go}")
+            if go == 0:
+                break
+            # Lost the thread (error above): open the next question as a page, as a person would.
+            r = phone.call("quiz", "GET", f"/a/{attempt}?q={go}")
+            if not phone.expect(r, "quiz", (200,)):
+                return
+            question = parse_question(r.text)
+        else:
+            stats.error("quiz: no question on the page")
+        think(args, rng)
+        r = phone.call("submit", "POST", f"/a/{attempt}/submit", [("csrf_token", phone.token)], htmx=True)
+        if not phone.expect(r, "submit", (204, 303)):
+            return
+        if args.with_result:
+            r = phone.call("result", "GET", f"/a/{attempt}/result")
+            phone.expect(r, "result", (200,))
+        stats.finished += 1
+    finally:
+        stats.retries += phone.conn.retries
+        phone.conn.close()
+
+
+def hammer_healthz(args, total: int, stats: Stats, start):
+    """N connections send GET /healthz back to back until ``total`` requests are done."""
+    import gevent
+
+    remaining = [total]
+    latencies: list[float] = []
+
+    def worker() -> None:
+        conn = Connection("127.0.0.1", args.port, args.timeout, not args.no_keepalive)
+        start.wait()
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            t0 = time.perf_counter()
+            try:
+                r = conn.request("GET", "/healthz", [("User-Agent", UA)])
+                if r.status != 200 or r.body != b"ok":
+                    stats.error(f"healthz: HTTP {r.status}")
+            except Exception as error:  # noqa: BLE001
+                stats.error(f"healthz: {type(error).__name__}: {error}")
+                conn.close()
+            latencies.append(time.perf_counter() - t0)
+        stats.retries += conn.retries
+        conn.close()
+
+    greenlets = [gevent.spawn(worker) for _ in range(args.participants)]
+    gevent.sleep(0.2)
+    return greenlets, latencies
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def log(message: str) -> None:
+    """Progress goes to stdout too, so that the final line is always the last one."""
+    print(message, flush=True)
+
+
+def run_step(env: dict, *argv: str, capture: bool = False) -> str:
+    result = subprocess.run(
+        list(argv), cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+def process_cpu(pid: int, reaped: bool = False) -> float:
+    """utime + stime of one process, in seconds (0 when it is gone); with ``reaped``, also
+    the CPU of its children that have exited (PostgreSQL backends of closed connections)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def server_cpu(master: int) -> float:
+    return process_cpu(master) + sum(process_cpu(p) for p in children(master))
+
+
+def postgres_cpu() -> float:
+    """CPU of every local PostgreSQL process (the database is part of the server side)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += process_cpu(int(entry.name), reaped=True)
+            except OSError:
+                continue
+    return total
+
+
+def machine_busy() -> float:
+    """CPU seconds all cores spent busy so far (from /proc/stat)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        try:
+            conn = Connection("127.0.0.1", port, 2)
+            r = conn.request("GET", "/healthz", [])
+            conn.close()
+            if r.status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz in time")
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    workers = children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        for pid in [proc.pid, *workers]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(timeout=10)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--participants", "-n", type=int, required=True,
+                        help="simulated phones, all starting at once")
+    parser.add_argument("--database-url", help="PostgreSQL URL; its schema public is dropped and recreated")
+    parser.add_argument("--workers", "-w", type=int, default=2 * (os.cpu_count() or 2) + 1,
+                        help="gunicorn workers (default 2 x cores + 1)")
+    parser.add_argument("--worker-class", "-k", default="gevent",
+                        help="gunicorn worker class (default gevent, as in production)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (for -k gthread)")
+    parser.add_argument("--gunicorn-args", default="",
+                        help='more gunicorn options, e.g. "--keep-alive 75"')
+    parser.add_argument("--port", "-p", type=int, default=0, help="default: a free port")
+    parser.add_argument("--questions", type=int, default=20, help="questions in the contest (default 20)")
+    parser.add_argument("--time-limit", type=int, default=60, help="minutes (default 60)")
+    parser.add_argument("--hello-requests", type=int, default=0,
+                        help="GET /healthz requests for hello_rps (default: as many as the participant phase made, at least 10000)")
+    parser.add_argument("--think", type=float, default=0,
+                        help="mean pause in ms (uniform 0..2x) before signing up, each answer and submitting "
+                             "(default 0: everyone as fast as possible)")
+    parser.add_argument("--no-keepalive", action="store_true",
+                        help="a new connection for every request (like a reverse proxy without upstream keep-alive)")
+    parser.add_argument("--with-result", action="store_true", help="also GET the result page after submitting")
+    parser.add_argument("--app", default="app:create_app()", help="the WSGI app gunicorn serves")
+    parser.add_argument("--profile", action="store_true",
+                        help="serve bench/profiled_app.py and print where the server's time goes")
+    parser.add_argument("--cprofile", action="store_true",
+                        help="with --profile: also cProfile every request (slower; SQLite only)")
+    parser.add_argument("--workdir", help="bench directory (default: a new temporary directory)")
+    parser.add_argument("--keep", action="store_true", help="keep the bench directory (database, gunicorn log)")
+    parser.add_argument("--timeout", type=float, default=120, help="client socket timeout, seconds")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the answers the phones pick")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    import gevent
+    from gevent.event import Event
+
+    args = parse_args(argv)
+    n = args.participants
+    if args.cprofile:
+        args.profile = True
+    if args.profile:
+        args.app = "bench.profiled_app:create()"
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="safequiz-bench-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    args.port = args.port or free_port()
+    python = sys.executable
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY=SECRET_KEY,
+        SAFEQUIZ_INSTANCE=str(workdir),
+        DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'safequiz.db'}",
+        PYTHONUNBUFFERED="1",
+    )
+    if args.cprofile:
+        env["BENCH_CPROFILE"] = "1"
+    env.pop("FLASK_DEBUG", None)
+    kind = "postgresql" if args.database_url else "sqlite"
+    proc = None
+    gunicorn_log = workdir / "gunicorn.log"
+    status = 2
+
+    def on_term(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        # 1. a fresh database with the bank, the demo enterprises and the benchmark contest
+        t0 = time.perf_counter()
+        if args.database_url:
+            run_step(env, python, __file__, "_reset_pg", args.database_url)
+        elif (workdir / "safequiz.db").exists():
+            for suffix in ("", "-wal", "-shm"):
+                (workdir / f"safequiz.db{suffix}").unlink(missing_ok=True)
+        run_step(env, python, "-m", "flask", "--app", "app", "db", "upgrade")
+        run_step(env, python, "-m", "flask", "--app", "app", "setup")
+        contest = json.loads(
+            run_step(env, python, __file__, "_contest", str(args.questions), str(args.time_limit))
+            .strip().splitlines()[-1]
+        )
+        code = contest["code"]
+        log(f"database: {kind} ({env['DATABASE_URL']}), prepared in {time.perf_counter() - t0:.1f}s")
+        log(f"contest: {code} ({args.questions} questions, {args.time_limit} min), "
+            f"enterprises {contest['enterprises']}")
+
+        # 2. gunicorn as in production
+        command = [
+            python, "-m", "gunicorn", "-k", args.worker_class, "-w", str(args.workers),
+            "-b", f"127.0.0.1:{args.port}", "--graceful-timeout", "10", args.app,
+        ]
+        if args.threads > 1:
+            command[-1:-1] = ["--threads", str(args.threads)]
+        if args.gunicorn_args:
+            command[-1:-1] = shlex.split(args.gunicorn_args)
+        with open(gunicorn_log, "w") as out:
+            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        wait_healthy(args.port, proc)
+        log(f"gunicorn: pid {proc.pid}, {args.workers} {args.worker_class} workers on 127.0.0.1:{args.port}")
+        # Every worker compiles its templates once; do that before the clock starts.
+        warm = Stats()
+        for _ in range(2 * args.workers):
+            phone = Phone("127.0.0.1", args.port, warm, args.timeout)
+            phone.call("warm", "GET", "/")
+            phone.call("warm", "GET", f"/j/{code}")
+            phone.conn.close()
+
+        # 3. N participants at once
+        stats = Stats()
+        start = Event()
+        greenlets = [
+            gevent.spawn(participant, i, args, code, contest["enterprises"], stats, start)
+            for i in range(n)
+        ]
+        gevent.sleep(0.2)  # every greenlet is waiting at the start line
+        cpu_client, cpu_server, busy = client_cpu(), server_cpu(proc.pid), machine_busy()
+        cpu_pg = postgres_cpu()
+        began = time.perf_counter()
+        start.set()
+        gevent.joinall(greenlets, raise_error=False)
+        wall = time.perf_counter() - began
+        cpu_client = client_cpu() - cpu_client
+        cpu_server = server_cpu(proc.pid) - cpu_server
+        cpu_pg = postgres_cpu() - cpu_pg
+        cpu_other = machine_busy() - busy - cpu_client - cpu_server - cpu_pg
+        crashed = [g for g in greenlets if g.exception is not None]
+        for g in crashed:
+            stats.error(f"client: {type(g.exception).__name__}: {g.exception}")
+        all_latencies = sorted(x for values in stats.latency.values() for x in values)
+        requests = len(all_latencies)
+        rps = requests / wall
+        participant_errors = len(stats.errors)
+        log(f"participants: {stats.finished}/{n} finished, {requests} requests in {wall:.2f}s "
+            f"= {rps:.0f} req/s, {participant_errors} errors, {stats.retries} keep-alive resends")
+        log(f"cpu (participant phase): client {cpu_client:.1f}s ({100 * cpu_client / wall:.0f}% of a core), "
+            f"gunicorn {cpu_server:.1f}s ({100 * cpu_server / wall:.0f}%), "
+            + (f"postgres {cpu_pg:.1f}s ({100 * cpu_pg / wall:.0f}%), " if cpu_pg > 0.05 else "")
+            + f"other processes {max(cpu_other, 0):.1f}s ({100 * max(cpu_other, 0) / wall:.0f}%); "
+            f"{os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%")
+        for name in ("index", "join", "quiz", "answer", "submit", "result"):
+            values = sorted(stats.latency.get(name, []))
+            if values:
+                log(f"  {name:7s} n={len(values):6d}  p50={1000 * percentile(values, 50):7.1f}ms  "
+                    f"p90={1000 * percentile(values, 90):7.1f}ms  p99={1000 * percentile(values, 99):7.1f}ms  "
+                    f"max={1000 * values[-1]:7.1f}ms  mean={1000 * statistics.fmean(values):6.1f}ms")
+        if stats.errors:
+            counts: dict[str, int] = defaultdict(int)
+            for e in stats.errors:
+                counts[e[:160]] += 1
+            for e, c in sorted(counts.items(), key=lambda kv: -kv[1])[:10]:
+                log(f"  error x{c}: {e}")
+
+        # 5. the bare baseline with the same connections and server
+        hello_total = args.hello_requests or max(requests, 10_000)
+        hello_stats = Stats()
+        start = Event()
+        greenlets, hello_lat = hammer_healthz(args, hello_total, hello_stats, start)
+        h_client, h_server, h_busy = client_cpu(), server_cpu(proc.pid), machine_busy()
+        began = time.perf_counter()
+        start.set()
+        gevent.joinall(greenlets, raise_error=False)
+        hello_wall = time.perf_counter() - began
+        h_client, h_server = client_cpu() - h_client, server_cpu(proc.pid) - h_server
+        h_other = max(machine_busy() - h_busy - h_client - h_server, 0)
+        hello_rps = len(hello_lat) / hello_wall
+        hello_lat.sort()
+        log(f"hello: {len(hello_lat)} GET /healthz in {hello_wall:.2f}s = {hello_rps:.0f} req/s, "
+            f"p50={1000 * percentile(hello_lat, 50):.1f}ms p99={1000 * percentile(hello_lat, 99):.1f}ms, "
+            f"{len(hello_stats.errors)} errors; cpu client {h_client:.1f}s "
+            f"({100 * h_client / hello_wall:.0f}%), gunicorn {h_server:.1f}s ({100 * h_server / hello_wall:.0f}%), "
+            f"other {h_other:.1f}s ({100 * h_other / hello_wall:.0f}%)")
+        for e in hello_stats.errors[:5]:
+            log(f"  hello error: {e}")
+
+        stop(proc)
+        server_log = gunicorn_log.read_text(errors="replace").splitlines()
+        problems = [i for i, line in enumerate(server_log) if "Traceback" in line]
+        if problems:
+            # the exception line that ends each traceback, counted
+            kinds: dict[str, int] = defaultdict(int)
+            for start_line in problems:
+                for line in server_log[start_line + 1:]:
+                    if line and not line.startswith((" ", "Traceback", "During", "The above")):
+                        kinds[line[:200]] += 1
+                        break
+            log(f"gunicorn log: {len(problems)} tracebacks ({gunicorn_log}):")
+            for line, count in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
+                log(f"  x{count}: {line}")
+        if args.profile:
+            from profiled_app import summarise
+
+            for line in summarise(workdir):
+                log(line)
+
+        # 4. what the database holds
+        stored = json.loads(run_step(env, python, __file__, "_verify", code).strip().splitlines()[-1])
+        people = stored["participants"]
+        expected = n * args.questions
+        answers = sum(p["answered"] for p in people.values())
+        bad = {
+            ident: people.get(ident)
+            for ident in stats.acked
+            if (people.get(ident) or {}) != {"attempts": 1, "submitted": 1, "answered": args.questions}
+        }
+        acked_not_stored = sum(
+            max(0, acked - (people.get(ident) or {}).get("answered", 0))
+            for ident, acked in stats.acked.items()
+        )
+        lost = expected - answers
+        log(f"database: {len(people)} participants, {answers}/{expected} answers stored, "
+            f"{len(bad)} participants not complete, {acked_not_stored} acknowledged answers not stored")
+        for ident, entry in list(bad.items())[:5]:
+            log(f"  {ident}: {entry}")
+        errors = participant_errors + len(hello_stats.errors)
+        p50 = 1000 * percentile(all_latencies, 50)
+        p99 = 1000 * percentile(all_latencies, 99)
+        print(
+            f"participants={n} answers={answers} lost={lost} errors={errors} "
+            f"p50_ms={p50:.1f} p99_ms={p99:.1f} rps={rps:.1f} hello_rps={hello_rps:.1f}",
+            flush=True,
+        )
+        status = 1 if (lost or errors) else 0
+        return status
+    except Exception as error:  # noqa: BLE001 - report and stop the server
+        log(f"benchmark failed: {type(error).__name__}: {error}")
+        if gunicorn_log.exists():
+            log("gunicorn log (tail):\n" + "\n".join(gunicorn_log.read_text(errors="replace").splitlines()[-20:]))
+        return 2
+    finally:
+        stop(proc)
+        if args.keep or args.workdir or status != 0:
+            # stderr: the final line stays the last line of stdout
+            print(f"bench directory kept: {workdir}", file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if INTERNAL:
+        sys.path.insert(0, str(ROOT))
+        step, rest = sys.argv[1], sys.argv[2:]
+        if step == "_reset_pg":
+            step_reset_pg(rest[0])
+        elif step == "_contest":
+            step_contest(int(rest[0]), int(rest[1]))
+        elif step == "_verify":
+            step_verify(rest[0])
+        else:
+            sys.exit(f"unknown step {step}")
+        sys.exit(0)
+    sys.exit(main())
