@@ -206,7 +206,7 @@ class Contest(db.Model):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
-    campaign: Mapped[Campaign] = relationship(lazy="joined")
+    campaign: Mapped[Campaign] = relationship()
     # Loaded only where needed (drawing, eligibility): every answer loads its contest.
     categories: Mapped[list[Category]] = relationship(secondary=contest_category)
     enterprises: Mapped[list[Enterprise]] = relationship(
@@ -264,7 +264,7 @@ class Attempt(db.Model):
     certificate_no: Mapped[str | None] = mapped_column(String(20), unique=True)
 
     contest: Mapped[Contest] = relationship(lazy="joined")
-    participant: Mapped[Participant] = relationship(lazy="joined")
+    participant: Mapped[Participant] = relationship()  # not needed to save an answer
 
     __table_args__ = (
         UniqueConstraint("contest_id", "participant_id", "number"),
