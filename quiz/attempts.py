@@ -22,8 +22,7 @@ from .codes import new_code
 from .errors import Closed, Conflict, NotFound, QuizError, TooLate
 from .extensions import db
 from .models import Attempt, AttemptQuestion, Contest, Participant, Question
-
-LETTERS = "ABCDEFGH"
+from .scoring import LETTERS
 
 
 def contest_state(contest: Contest, now: datetime) -> str:
@@ -240,17 +239,8 @@ def save_answer(
             raise Conflict("本题已作答，逐题计时的竞赛不能修改答案。")
         if now > item.deadline + timedelta(seconds=grace_seconds):
             raise TooLate("本题时间已到，答案未被接受。")
-    letters = [s.strip().upper() for s in shown_letters if s.strip()]
-    if not letters:
-        raise QuizError("请先选择答案。")
-    if any(len(letter) > 1 for letter in letters) or len(letters) > len(LETTERS):
-        raise QuizError("所选选项不存在，请重新选择。")
-    qtype = item.question.qtype
-    if qtype in ("single", "judge") and len(letters) != 1:
-        raise QuizError("本题只能选择一个答案。")
-    original = to_original(item, letters)
-    if qtype == "multi" and len(original) < 2:
-        raise QuizError("多选题至少选择两个选项。")
+    shown = scoring.check_choice(item.question.qtype, shown_letters, len(item.option_order))
+    original = to_original(item, list(shown))
     points = scoring.points(item.question, original, attempt.contest)
     # Only while the attempt is open: an answer racing a submission never changes a result.
     values = dict(chosen=original, is_correct=original == item.question.answer, points=points,

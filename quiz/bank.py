@@ -107,15 +107,13 @@ def search(f: BankFilter):
     return query.order_by(Question.category_id, Question.uid)
 
 
-def drawable_counts() -> dict[int, int]:
-    """Category id → number of questions that can be drawn or practised."""
-    return dict(
-        db.session.execute(
-            select(Question.category_id, func.count(Question.id))
-            .where(*drawable())
-            .group_by(Question.category_id)
-        ).all()
-    )
+def drawable_counts(by_type: bool = False) -> dict:
+    """Questions that can be drawn or practised: category id → count, or (category id, type) → count."""
+    keys = (Question.category_id, Question.qtype) if by_type else (Question.category_id,)
+    rows = db.session.execute(
+        select(*keys, func.count(Question.id)).where(*drawable()).group_by(*keys)
+    ).all()
+    return {(row[:-1] if by_type else row[0]): row[-1] for row in rows}
 
 
 def sources() -> list[str]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from question_bank.laws import basis_error, parse_basis
 from question_bank.loader import normalise_stem
 
-from .attempts import LETTERS
+from .scoring import LETTERS
 from .bank import category_by_name
 from .extensions import db
 from .models import Category, Question

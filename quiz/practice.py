@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from question_bank.laws import article_text
 
-from . import bank, mistakes
-from .attempts import LETTERS
+from . import bank, mistakes, scoring
 from .draws import drawable
-from .errors import Conflict, NotFound, QuizError
+from .errors import Conflict, NotFound
 from .extensions import db
 from .models import Category, PracticeAnswer, Question
 
@@ -77,16 +76,7 @@ def answer(participant_id: int, question_id: int, letters: list[str], now: datet
         raise NotFound("这道题不存在或已停用。")
     if not question.current:
         raise Conflict("这道题已更新，请重新作答。")
-    letters = sorted({s.strip().upper() for s in letters if s.strip()})
-    if not letters:
-        raise QuizError("请先选择答案。")
-    if any(letter not in LETTERS[: len(question.options)] for letter in letters):
-        raise QuizError("所选选项不存在，请重新选择。")
-    if question.qtype in ("single", "judge") and len(letters) != 1:
-        raise QuizError("本题只能选择一个答案。")
-    if question.qtype == "multi" and len(letters) < 2:
-        raise QuizError("多选题至少选择两个选项。")
-    chosen = "".join(letters)
+    chosen = scoring.check_choice(question.qtype, letters, len(question.options))
     correct = chosen == question.answer
     db.session.add(PracticeAnswer(participant_id=participant_id, question_id=question.id,
                                   chosen=chosen, is_correct=correct, answered_at=now))

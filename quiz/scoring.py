@@ -1,7 +1,24 @@
 """Points for an answer. Scores never go below zero."""
 from __future__ import annotations
 
+from .errors import QuizError
 from .models import Contest, Question
+
+LETTERS = "ABCDEFGH"
+
+
+def check_choice(qtype: str, letters: list[str], option_count: int) -> str:
+    """The letters of one answer, validated and sorted ("ACD"); one rule for contests and practice."""
+    letters = [s.strip().upper() for s in letters if s.strip()]
+    if not letters:
+        raise QuizError("请先选择答案。")
+    if any(letter not in LETTERS[:option_count] for letter in letters):
+        raise QuizError("所选选项不存在，请重新选择。")
+    if qtype in ("single", "judge") and len(letters) != 1:
+        raise QuizError("本题只能选择一个答案。")
+    if qtype == "multi" and len(set(letters)) < 2:
+        raise QuizError("多选题至少选择两个选项。")
+    return "".join(sorted(set(letters)))
 
 
 def points(question: Question, chosen: str, contest: Contest) -> float:

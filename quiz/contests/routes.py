@@ -10,7 +10,7 @@ from .. import bank, bank_io, clock, draws, qr
 from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Attempt, Campaign, Category, Contest, Enterprise, Question
+from ..models import Attempt, Campaign, Category, Contest, Enterprise
 from ..participants import allowed_enterprises
 from ..slogans import slogan_for
 from flask_login import current_user
@@ -130,16 +130,8 @@ def new():
     status = 422 if request.method == "POST" else 200
     return render_template(
         "contests/new.html", form=form, status=status, rule_errors=rule_errors,
-        grid=bank_io.categories(), counts=_type_counts(), values=request.form,
+        grid=bank_io.categories(), counts=bank.drawable_counts(by_type=True), values=request.form,
     ), status
-
-
-def _type_counts() -> dict[tuple[int, str], int]:
-    rows = db.session.execute(
-        select(Question.category_id, Question.qtype, func.count(Question.id))
-        .where(*draws.drawable()).group_by(Question.category_id, Question.qtype)
-    ).all()
-    return {(category_id, qtype): n for category_id, qtype, n in rows}
 
 
 def managed_contest(contest_id: int) -> Contest:

@@ -244,10 +244,9 @@ def result(attempt_id: int):
         return redirect(url_for(".quiz", attempt_id=attempt.id))
     items = attempts.items(attempt)
     contest = attempt.contest
-    can_retry = (
-        attempts.contest_state(contest, now) == "open"
-        and attempts.attempts_left(contest, attempt.participant, now) > 0
-    )
+    attempts_left = 0
+    if attempts.contest_state(contest, now) == "open":
+        attempts_left = attempts.attempts_left(contest, attempt.participant, now)
     return render(
         "participant/result.html",
         "participant/_result.html",
@@ -256,7 +255,7 @@ def result(attempt_id: int):
         items=items,
         reviews=[attempts.review(i) for i in items],
         placing=standings.placing(contest, attempt.id),
-        attempts_left=attempts.attempts_left(contest, attempt.participant, now) if can_retry else 0,
+        attempts_left=attempts_left,
     )
 
 
