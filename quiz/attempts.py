@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -128,6 +128,33 @@ def items(attempt: Attempt) -> list[AttemptQuestion]:
     )
 
 
+# The answer path runs ~20 times per person, all at once in a hall: its statements are
+# built once here, because building a select costs more than SQLite takes to run it.
+_aq = AttemptQuestion.__table__
+_ITEM_AT = select(AttemptQuestion).where(
+    AttemptQuestion.attempt_id == bindparam("attempt_id"),
+    AttemptQuestion.position == bindparam("position"),
+)
+_PROGRESS = (
+    select(_aq.c.position, _aq.c.chosen.is_not(None))
+    .where(_aq.c.attempt_id == bindparam("attempt_id"))
+    .order_by(_aq.c.position)
+)
+_SAVE_ANSWER = (
+    update(_aq)
+    .where(
+        _aq.c.id == bindparam("item_id"),
+        # Only while the attempt is open: an answer racing a submission never changes a result.
+        exists().where(Attempt.__table__.c.id == bindparam("open_attempt_id"),
+                       Attempt.__table__.c.submitted_at.is_(None)),
+    )
+    .values(
+        chosen=bindparam("new_chosen"), is_correct=bindparam("new_is_correct"),
+        points=bindparam("new_points"), answered_at=bindparam("new_answered_at"),
+    )
+)
+
+
 @dataclass(frozen=True)
 class Progress:
     position: int
@@ -136,20 +163,12 @@ class Progress:
 
 def progress(attempt: Attempt) -> list[Progress]:
     """Which positions are answered: two columns, no question loaded (the nav on every screen)."""
-    rows = db.session.execute(
-        select(AttemptQuestion.position, AttemptQuestion.chosen.is_not(None))
-        .where(AttemptQuestion.attempt_id == attempt.id)
-        .order_by(AttemptQuestion.position)
-    ).all()
+    rows = db.session.execute(_PROGRESS, {"attempt_id": attempt.id}).all()
     return [Progress(position, bool(answered)) for position, answered in rows]
 
 
 def item_at(attempt: Attempt, position: int) -> AttemptQuestion | None:
-    return db.session.scalar(
-        select(AttemptQuestion).where(
-            AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position
-        )
-    )
+    return db.session.scalar(_ITEM_AT, {"attempt_id": attempt.id, "position": position})
 
 
 def seconds_left(attempt: Attempt, now: datetime, item: AttemptQuestion | None = None) -> int:
@@ -242,18 +261,11 @@ def save_answer(
     shown = scoring.check_choice(item.question.qtype, shown_letters, len(item.option_order))
     original = to_original(item, list(shown))
     points = scoring.points(item.question, original, attempt.contest)
-    # Only while the attempt is open: an answer racing a submission never changes a result.
     values = dict(chosen=original, is_correct=original == item.question.answer, points=points,
                   answered_at=now)
-    updated = db.session.execute(
-        update(AttemptQuestion)
-        .where(
-            AttemptQuestion.id == item.id,
-            select(Attempt.id).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None)).exists(),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    updated = db.session.execute(_SAVE_ANSWER, {
+        "item_id": item.id, "open_attempt_id": attempt.id, **{f"new_{k}": v for k, v in values.items()},
+    }).rowcount
     if not updated:
         raise Conflict("试卷已提交，答案不能再修改。")
     for key, value in values.items():  # what was stored, without reading it back

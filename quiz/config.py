@@ -54,6 +54,9 @@ class Config:
     # Seconds after the deadline that an answer in flight is still accepted.
     ANSWER_GRACE_SECONDS = float(os.environ.get("ANSWER_GRACE_SECONDS", "2"))
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
+    # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
+    # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
