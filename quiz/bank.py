@@ -1,6 +1,6 @@
 """Rules of the question bank: versions, retiring, searching, item figures.
 
-A question that has been answered (in a contest or in practice) is never
+A question that has been answered (in a contest, in practice or in a live round) is never
 changed in place: ``revise`` adds a new version and the old row stays for the
 results that asked it.
 """
@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from .draws import drawable
 from .extensions import db
-from .models import AttemptQuestion, Category, PracticeAnswer, Question
+from .models import AttemptQuestion, Category, LiveQuestion, PracticeAnswer, Question
 
 EDITABLE = (
     "category_id", "qtype", "stem", "options", "answer", "explanation",
@@ -32,6 +32,9 @@ def is_answered(question_id: int) -> bool:
                     AttemptQuestion.chosen.is_not(None),
                 )
                 | exists().where(PracticeAnswer.question_id == question_id)
+                # Asked in a live round: the hall saw it, the export must show what it saw.
+                | exists().where(LiveQuestion.question_id == question_id,
+                                 LiveQuestion.started_at.is_not(None))
             )
         )
     )

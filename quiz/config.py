@@ -53,6 +53,14 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
     # Seconds after the deadline that an answer in flight is still accepted.
     ANSWER_GRACE_SECONDS = float(os.environ.get("ANSWER_GRACE_SECONDS", "2"))
+    # Live rounds. With REDIS_URL, state changes fan out to every worker process through
+    # Redis pub/sub; without it each process watches the rounds' state in the database.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "0.25"))
+    # Seconds between keep-alive comments on an idle event stream (proxies close silent ones).
+    LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15"))
+    # Round time runs this many times faster than the wall clock: for tests only.
+    LIVE_SPEED = float(os.environ.get("LIVE_SPEED", "1"))
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).

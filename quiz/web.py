@@ -72,12 +72,13 @@ def init_app(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .contests.routes import bp as contests_bp
     from .league.routes import bp as league_bp
+    from .live.routes import bp as live_bp
     from .participant.routes import bp as participant_bp
     from .questions.routes import bp as questions_bp
     from .training.routes import bp as training_bp
 
     for blueprint in (participant_bp, training_bp, league_bp, auth_bp, contests_bp, admin_bp,
-                      questions_bp):
+                      questions_bp, live_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

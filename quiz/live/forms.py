@@ -1,0 +1,42 @@
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..contests.forms import MultiCheckboxField
+from ..forms import Form, strip
+from ..live_rules import MAX_QUESTIONS, MAX_SECONDS, MIN_SECONDS
+from ..participant.forms import _int_or_none
+
+
+class RoundForm(Form):
+    title = StringField("名称", filters=[strip], validators=[
+        DataRequired("请填写名称。"), Length(max=120, message="名称不能超过 120 个字。")])
+    source = RadioField("出题方式", default="draw", choices=[
+        ("draw", "从所选分类随机抽题"), ("pick", "指定题目编号")])
+    category_ids = MultiCheckboxField("分类", coerce=int)
+    count = IntegerField("题目数量", default=10, validators=[
+        Optional(), NumberRange(1, MAX_QUESTIONS, f"题目数量应在 1 到 {MAX_QUESTIONS} 之间。")])
+    uids = TextAreaField("题目编号（每行一个，按出题顺序）", filters=[strip])
+    question_seconds = IntegerField("每题时间（秒）", default=20, validators=[
+        InputRequired("请填写每题时间。"),
+        NumberRange(MIN_SECONDS, MAX_SECONDS, f"每题时间应在 {MIN_SECONDS} 到 {MAX_SECONDS} 秒之间。")])
+    scoring = RadioField("计分方式", default="speed", choices=[
+        ("speed", "抢答计分：答对得 500–1000 分，越快越多"),
+        ("count", "按答对题数计分，用时少者排前")])
+    streak = BooleanField("连对奖励（第 2 题起每连对一题 +100，最多 +500）")
+    multi_partial = RadioField("多选题计分", default="all", choices=[
+        ("all", "全部选对才得分"), ("partial", "少选按比例得分，错选不得分")])
+    question_on_phone = BooleanField("手机上也显示题目（不勾选则只在大屏显示）", default=True)
+
+
+class JoinForm(Form):
+    name = StringField("姓名", filters=[strip], validators=[
+        DataRequired("请填写姓名。"), Length(max=20, message="姓名不能超过 20 个字。")])
+    enterprise = SelectField("单位", coerce=_int_or_none, validate_choice=False)
+    department = StringField("部门", filters=[strip], validators=[
+        DataRequired("请填写部门。"), Length(max=30, message="部门不能超过 30 个字。")])
+
+    def validate_enterprise(self, field):
+        from wtforms.validators import ValidationError
+
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError("请选择单位。")

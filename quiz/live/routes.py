@@ -1,0 +1,420 @@
+"""Live "我问你答" rounds: the host's projector screen and the phones in the hall.
+
+Views are thin: the rules are in ``live_rules``, the push in ``live_push``. Both the
+host screen and the phone screen are one view that serves the full page or, to htmx
+and to the event stream, the stage fragment the page includes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import clock, live_rules, qr
+from ..errors import NotFound, QuizError
+from ..extensions import db, htmx
+from ..live_push import Snapshot, hub, take_snapshot
+from ..models import Category, Enterprise, LivePlayer, LiveRound
+from ..web import render, staff_required
+from .forms import JoinForm, RoundForm
+
+bp = Blueprint("live", __name__, template_folder="templates")
+
+PLAYERS_KEY = "live_players"  # round id → player token, in the signed session cookie
+
+
+def _speed() -> float:
+    return current_app.config["LIVE_SPEED"]
+
+
+def _grace() -> float:
+    return current_app.config["ANSWER_GRACE_SECONDS"]
+
+
+def join_url(round_: LiveRound) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
+    return base + url_for("live.play", code=round_.code)
+
+
+def _after_change(round_: LiveRound) -> None:
+    """Commit a change of state and push it: the one place a round's change is announced."""
+    db.session.commit()
+    hub().publish(round_)
+
+
+def _sse(event: str, html: str) -> str:
+    lines = [line for line in html.splitlines() if line.strip()] or [""]
+    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
+
+
+def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None = None):
+    """An SSE stream: the full current stage at once (a reconnect gets everything), then
+    each new version; ``refresh_seconds`` also re-renders on a timer (the host's counters)."""
+    push = hub()
+    heartbeat = current_app.config["LIVE_HEARTBEAT_SECONDS"]
+    app = current_app._get_current_object()
+
+    def generate():
+        push.watch(round_id)
+        try:
+            yield "retry: 1000\n\n"
+            last_html, seen = None, 0
+            while True:
+                with app.app_context():
+                    snap = push.snapshot(round_id)
+                    if snap is None:
+                        return
+                    seen = snap.version
+                    html = render_stage(snap)
+                    db.session.remove()
+                if html != last_html:
+                    yield _sse("stage", html)
+                    last_html = html
+                if snap.state == "final" and refresh_seconds is None:
+                    return  # nothing more will happen; the page keeps what it shows
+                timeout = refresh_seconds or heartbeat
+                if not push.wait(round_id, seen, timeout) and refresh_seconds is None:
+                    yield ": keep-alive\n\n"
+        finally:
+            push.unwatch(round_id)
+
+    response = Response(generate(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+# ====================================================================== phones
+
+
+def _round_by_code(code: str) -> LiveRound:
+    round_ = db.session.scalar(select(LiveRound).where(LiveRound.code == code.strip()[:6]))
+    if round_ is None:
+        raise NotFound("找不到这一轮现场答题，请核对 6 位数字答题码。")
+    return round_
+
+
+def _player(round_: LiveRound) -> LivePlayer | None:
+    token = session.get(PLAYERS_KEY, {}).get(str(round_.id))
+    if not token:
+        return None
+    return db.session.scalar(select(LivePlayer).where(
+        LivePlayer.token == token, LivePlayer.round_id == round_.id))
+
+
+def _allowed_enterprises(round_: LiveRound) -> list[Enterprise]:
+    query = select(Enterprise).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
+    if round_.enterprise_id is not None:
+        query = query.where(Enterprise.id == round_.enterprise_id)
+    return list(db.session.scalars(query))
+
+
+def player_stage(snap: Snapshot, player_id: int, answered: str | None = None) -> str:
+    """A phone's view of one version of the round (never the whole leaderboard)."""
+    return render_template(
+        "live/_player_stage.html", snap=snap, player_id=player_id, answered=answered,
+        seconds_left=_seconds_left(snap), removed=player_id in snap.removed,
+        mine=snap.answers.get(player_id), standing=snap.standings.get(player_id),
+    )
+
+
+def _seconds_left(snap: Snapshot) -> int:
+    if snap.paused_ms is not None:
+        return int(snap.paused_ms / 1000 * current_app.config["LIVE_SPEED"])
+    if snap.deadline is None:
+        return 0
+    left = (snap.deadline - clock.now()).total_seconds() * current_app.config["LIVE_SPEED"]
+    return max(0, int(left + 0.999))
+
+
+def _current_answer(round_: LiveRound, player: LivePlayer) -> str | None:
+    if round_.state != "question":
+        return None
+    answer = live_rules.player_answer(player.id, round_.position)
+    return answer.chosen if answer else None
+
+
+@bp.get("/live")
+def enter():
+    """Typing the 6-digit code from the projector."""
+    code = "".join(ch for ch in request.args.get("code", "") if ch.isdigit())
+    if code:
+        return redirect(url_for(".play", code=code))
+    if "code" in request.args:
+        raise QuizError("请输入大屏上的 6 位数字答题码。")
+    return render_template("live/enter.html")
+
+
+@bp.route("/live/<code>", methods=["GET", "POST"])
+def play(code: str):
+    round_ = _round_by_code(code)
+    player = _player(round_)
+    if player is not None:
+        if request.method == "POST":
+            return _go(url_for(".play", code=round_.code))
+        snap = take_snapshot(round_)
+        stage = player_stage(snap, player.id, _current_answer(round_, player))
+        return render("live/play.html", "live/_player_stage.html", round=round_, player=player,
+                      stage=stage, snap=snap) if not htmx else stage
+    form = JoinForm()
+    form.enterprise.choices = [(e.id, e.name) for e in _allowed_enterprises(round_)]
+    if round_.state == "final":
+        return render("live/join.html", "live/_join_form.html", 410, round=round_, form=form)
+    if request.method == "POST" and form.validate_on_submit():
+        enterprise = db.session.get(Enterprise, form.enterprise.data)
+        player = live_rules.join(round_, enterprise, form.name.data, form.department.data, clock.now())
+        db.session.commit()
+        players = dict(session.get(PLAYERS_KEY, {}))
+        players[str(round_.id)] = player.token
+        session[PLAYERS_KEY] = players
+        session.permanent = True
+        return _go(url_for(".play", code=round_.code))
+    status = 422 if request.method == "POST" else 200
+    return render("live/join.html", "live/_join_form.html", status, round=round_, form=form)
+
+
+def _go(url: str):
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+def _playing(code: str) -> tuple[LiveRound, LivePlayer]:
+    round_ = _round_by_code(code)
+    player = _player(round_)
+    if player is None:
+        raise QuizError("请先加入本轮答题。", status=403)
+    return round_, player
+
+
+@bp.get("/live/<code>/events")
+def player_events(code: str):
+    round_, player = _playing(code)
+    player_id = player.id
+    # The first event must know whether this phone already answered (a reconnect).
+    answered = {round_.version: _current_answer(round_, player)}
+    db.session.remove()
+
+    def stage(snap: Snapshot) -> str:
+        return player_stage(snap, player_id, answered.get(snap.version))
+
+    return _event_stream(round_.id, stage)
+
+
+@bp.get("/live/<code>/stage")
+def player_poll(code: str):
+    """Where the event stream cannot get through (a proxy, an old WebView): polling.
+    ``v`` is the version the phone shows; nothing changed → 204 and no body."""
+    round_, player = _playing(code)
+    now = clock.now()
+    if live_rules.advance_if_due(round_, now, _grace()):
+        _after_change(round_)
+    if request.args.get("v", type=int) == round_.version:
+        return "", 204
+    return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player))
+
+
+@bp.post("/live/<code>/answer")
+def answer(code: str):
+    round_, player = _playing(code)
+    now = clock.now()
+    position = request.form.get("position", type=int)
+    try:
+        saved = live_rules.record_answer(round_, player, position or 0, request.form.getlist("choice"),
+                                         now, _grace(), _speed())
+        db.session.commit()
+    except QuizError as error:
+        db.session.rollback()
+        snap = take_snapshot(round_)
+        return render_template("live/_player_stage.html", snap=snap, player_id=player.id,
+                               answered=_current_answer(round_, player), message=error.message,
+                               seconds_left=_seconds_left(snap), removed=player.removed,
+                               mine=snap.answers.get(player.id),
+                               standing=snap.standings.get(player.id)), error.status
+    if live_rules.everyone_answered(round_):
+        try:
+            live_rules.close_question(round_, now)
+            _after_change(round_)
+        except QuizError:
+            db.session.rollback()  # the host or another phone closed it first
+    snap = take_snapshot(round_)
+    return player_stage(snap, player.id, saved.chosen if snap.state == "question" else None)
+
+
+# ====================================================================== the host
+
+
+def may_host(round_: LiveRound) -> bool:
+    if current_user.is_organiser:
+        return True
+    return round_.enterprise_id is not None and round_.enterprise_id == current_user.enterprise_id
+
+
+def hosted_round(round_id: int) -> LiveRound:
+    """The round, if this user may host it (404 otherwise: no hint that it exists)."""
+    round_ = db.session.get(LiveRound, round_id)
+    if round_ is None or not may_host(round_):
+        raise NotFound("找不到这一轮现场答题。")
+    return round_
+
+
+def _fill_choices(form: RoundForm) -> None:
+    form.category_ids.choices = [
+        (c.id, c.name) for c in db.session.scalars(select(Category).order_by(Category.position))]
+
+
+@bp.route("/admin/live", methods=["GET", "POST"])
+@staff_required
+def rounds():
+    form = RoundForm()
+    _fill_choices(form)
+    query = select(LiveRound).order_by(LiveRound.created_at.desc())
+    if not current_user.is_organiser:
+        query = query.where(LiveRound.enterprise_id == current_user.enterprise_id)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                if form.source.data == "pick":
+                    uids = [line.strip() for line in (form.uids.data or "").splitlines() if line.strip()]
+                    questions = live_rules.questions_by_uid(uids)
+                else:
+                    if not form.category_ids.data:
+                        raise QuizError("请至少选择一个分类。")
+                    questions = live_rules.pick_questions(form.category_ids.data, form.count.data or 10)
+                round_ = live_rules.create_round(
+                    current_user.id, form.title.data, questions, clock.now(),
+                    question_seconds=form.question_seconds.data, scoring_mode=form.scoring.data,
+                    streak=form.streak.data, multi_partial=form.multi_partial.data == "partial",
+                    question_on_phone=form.question_on_phone.data,
+                    enterprise_id=None if current_user.is_organiser else current_user.enterprise_id,
+                )
+                db.session.commit()
+                return redirect(url_for(".host", round_id=round_.id), 303)
+            except QuizError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+    return render_template("live/rounds.html", form=form, rounds=db.session.scalars(query).all()), status
+
+
+def host_stage(round_: LiveRound, snap: Snapshot | None = None, message: str | None = None) -> str:
+    snap = snap or take_snapshot(round_)
+    context = dict(round=round_, snap=snap, seconds_left=_seconds_left(snap), message=message)
+    if snap.state == "lobby":
+        context["players"] = db.session.scalars(
+            select(LivePlayer).where(LivePlayer.round_id == round_.id, LivePlayer.removed.is_(False))
+            .order_by(LivePlayer.joined_at.desc())).all()
+        context["join_url"] = join_url(round_)
+    elif snap.state == "question":
+        context["answered"] = live_rules.answered_count(round_.id, snap.position)
+        context["players_count"] = live_rules.active_players(round_.id)
+    elif snap.state == "reveal" and snap.question:
+        context["dist"] = live_rules.distribution(round_.id, snap.position, len(snap.question["options"]))
+        from question_bank.laws import article_text
+
+        found = article_text(snap.question["basis"]) if snap.question.get("basis") else None
+        context["basis_text"] = found[2] if found else None
+    if snap.state in ("leaderboard", "final"):
+        context["top"] = live_rules.player_standings(round_.id, limit=10)
+        context["teams"] = live_rules.enterprise_standings(round_.id)
+    return render_template("live/_host_stage.html", **context)
+
+
+@bp.get("/admin/live/<int:round_id>")
+@staff_required
+def host(round_id: int):
+    round_ = hosted_round(round_id)
+    if live_rules.advance_if_due(round_, clock.now(), _grace()):
+        _after_change(round_)
+    stage = host_stage(round_)
+    if htmx:
+        return stage
+    return render_template("live/host.html", round=round_, stage=stage)
+
+
+@bp.get("/admin/live/<int:round_id>/events")
+@staff_required
+def host_events(round_id: int):
+    hosted_round(round_id)  # refused here, before the stream starts
+    db.session.remove()
+
+    def stage(snap: Snapshot) -> str:
+        current = db.session.get(LiveRound, snap.round_id)
+        return host_stage(current, snap)
+
+    return _event_stream(round_id, stage, refresh_seconds=0.5)
+
+
+CONTROLS = {
+    "start": lambda r, now, speed: live_rules.start(r, now, speed),
+    "next": lambda r, now, speed: live_rules.next_step(r, now, speed),
+    "pause": lambda r, now, speed: live_rules.pause(r, now),
+    "resume": lambda r, now, speed: live_rules.resume(r, now, speed),
+    "skip": lambda r, now, speed: live_rules.skip(r, now, speed),
+    "end": lambda r, now, speed: live_rules.end(r, now),
+}
+
+
+@bp.post("/admin/live/<int:round_id>/control")
+@staff_required
+def control(round_id: int):
+    round_ = hosted_round(round_id)
+    action = CONTROLS.get(request.form.get("action", ""))
+    if action is None:
+        raise QuizError("未知的操作。")
+    message, status = None, 200
+    try:
+        action(round_, clock.now(), _speed())
+        _after_change(round_)
+    except QuizError as error:
+        db.session.rollback()
+        db.session.refresh(round_)
+        message, status = error.message, error.status
+    if not htmx:
+        return redirect(url_for(".host", round_id=round_.id), 303)
+    return host_stage(round_, message=message), status
+
+
+@bp.post("/admin/live/<int:round_id>/players/<int:player_id>/remove")
+@staff_required
+def remove_player(round_id: int, player_id: int):
+    round_ = hosted_round(round_id)
+    live_rules.remove_player(round_, player_id)
+    _after_change(round_)
+    if not htmx:
+        return redirect(url_for(".host", round_id=round_.id), 303)
+    return host_stage(round_)
+
+
+@bp.get("/admin/live/<int:round_id>/qr.svg")
+@staff_required
+def qr_svg(round_id: int):
+    round_ = hosted_round(round_id)
+    return Response(qr.svg(join_url(round_)), mimetype="image/svg+xml")
+
+
+@bp.get("/admin/live/<int:round_id>/export.xlsx")
+@staff_required
+def export(round_id: int):
+    from ..live_export import workbook
+
+    round_ = hosted_round(round_id)
+    body = workbook(round_)
+    filename = f"live-{round_.code}-{datetime.now():%Y%m%d}.xlsx"
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

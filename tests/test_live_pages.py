@@ -1,0 +1,160 @@
+"""Live rounds through the browser's eyes (Flask test client): host screen, phones, push."""
+from __future__ import annotations
+
+import io
+
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from .conftest import csrf_token
+from quiz import live_rules
+from quiz.extensions import db
+
+from quiz.models import LivePlayer, LiveRound, Question
+
+
+def login(app, username, password="correct horse 1"):
+    client = app.test_client()
+    token = csrf_token(client, "/admin/login")
+    response = client.post("/admin/login", data={"username": username, "password": password, "csrf_token": token})
+    assert response.status_code == 303
+    return client
+
+
+def hx(client, path="/"):
+    return {"HX-Request": "true", "X-CSRFToken": csrf_token(client, path)}
+
+
+def create_round(organiser_client, **fields) -> LiveRound:
+    token = csrf_token(organiser_client, "/admin/live")
+    data = {"title": "6·16 我问你答", "source": "pick", "question_seconds": "20", "scoring": "speed",
+            "multi_partial": "all", "question_on_phone": "y", "csrf_token": token,
+            "uids": "\n".join(q.uid for q in db.session.scalars(
+                select(Question).where(Question.qtype == "single", Question.current.is_(True))
+                .order_by(Question.uid).limit(3)))}
+    data.update(fields)
+    response = organiser_client.post("/admin/live", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return db.session.scalar(select(LiveRound).order_by(LiveRound.id.desc()))
+
+
+def join(app, round_, name="张三", enterprise=None, department="安全科"):
+    phone = app.test_client()
+    enterprise = enterprise or db.session.scalar(select(LivePlayer.enterprise).limit(1))
+    token = csrf_token(phone, f"/live/{round_.code}")
+    response = phone.post(f"/live/{round_.code}", data={
+        "name": name, "enterprise": enterprise.id, "department": department, "csrf_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return phone
+
+
+def control(client, round_, action):
+    return client.post(f"/admin/live/{round_.id}/control", data={"action": action},
+                       headers=hx(client, f"/admin/live/{round_.id}"))
+
+
+def answer(phone, round_, letters, position=None):
+    db.session.refresh(round_)
+    return phone.post(f"/live/{round_.code}/answer",
+                      data={"position": position or round_.position, "choice": list(letters)},
+                      headers=hx(phone, f"/live/{round_.code}"))
+
+
+def right_letter(round_):
+    return live_rules.live_question(round_).question.answer
+
+
+def first_event(response) -> str:
+    """Read the event stream up to its first 'stage' event."""
+    buffer = ""
+    for chunk in response.response:
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        if "event: stage" in buffer and buffer.endswith("\n\n"):
+            break
+    response.close()
+    return buffer
+
+
+@pytest.fixture
+def units(app, enterprises):
+    return enterprises
+
+
+def test_a_whole_round_host_and_phones(app, organiser_client, units, clock):
+    round_ = create_round(organiser_client)
+    host = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
+    assert round_.code in host and f"/live/{round_.code}" in host and "已加入 <b>0</b>" in host
+
+    a = join(app, round_, "张三", units[0])
+    b = join(app, round_, "李四", units[1])
+    lobby = organiser_client.get(f"/admin/live/{round_.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "张三" in lobby and "李四" in lobby and "已加入 <b>2</b>" in lobby
+
+    phone_page = a.get(f"/live/{round_.code}").get_data(as_text=True)
+    assert "已加入，请等待主持人开始" in phone_page and 'sse-connect="/live/' in phone_page
+
+    assert control(organiser_client, round_, "start").status_code == 200
+    db.session.refresh(round_)
+    assert round_.state == "question" and round_.position == 1
+    question_page = a.get(f"/live/{round_.code}").get_data(as_text=True)
+    q = live_rules.live_question(round_).question
+    assert q.stem in question_page
+    # The right answer is nowhere in what a phone or the projector gets during the question.
+    assert q.explanation not in question_page
+    host_q = organiser_client.get(f"/admin/live/{round_.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "正确答案" not in host_q and q.explanation not in host_q
+
+    reply = answer(a, round_, right_letter(round_))
+    assert reply.status_code == 200 and "已提交" in reply.get_data(as_text=True)
+    again = answer(a, round_, "A" if right_letter(round_) != "A" else "B")
+    assert again.status_code == 409 and "已作答" in again.get_data(as_text=True)
+    wrong = "A" if right_letter(round_) != "A" else "B"
+    assert answer(b, round_, wrong).status_code == 200
+    db.session.refresh(round_)
+    assert round_.state == "reveal"  # everyone answered: the question ends by itself
+
+    reveal = organiser_client.get(f"/admin/live/{round_.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "正确答案" in reveal and "答对 1 人" in reveal
+    mine = a.get(f"/live/{round_.code}").get_data(as_text=True)
+    assert "回答正确" in mine and "第 <b>1</b> 名" in mine
+    assert "李四" not in mine  # a phone never gets the leaderboard
+
+    control(organiser_client, round_, "next")  # → leaderboard
+    board = organiser_client.get(f"/admin/live/{round_.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "个人前十名" in board and "单位排名" in board
+    control(organiser_client, round_, "end")
+    db.session.refresh(round_)
+    assert round_.state == "final"
+
+    xlsx = organiser_client.get(f"/admin/live/{round_.id}/export.xlsx")
+    book = load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames[:2] == ["选手", "题目"] and "第1题" in book.sheetnames
+    players = list(book["选手"].iter_rows(min_row=2, values_only=True))
+    assert players[0][1] == "张三" and players[0][0] == 1 and players[1][1] == "李四"
+    q1 = list(book["第1题"].iter_rows(min_row=2, values_only=True))
+    assert {row[0] for row in q1} == {"张三", "李四"}
+    assert list(book["题目"].iter_rows(min_row=2, max_row=2, values_only=True))[0][8] == 50.0
+
+
+def test_event_stream_starts_with_the_full_state(app, organiser_client, units, clock):
+    round_ = create_round(organiser_client)
+    a = join(app, round_, "张三", units[0])
+    join(app, round_, "李四", units[1])
+    control(organiser_client, round_, "start")
+    answer(a, round_, right_letter(round_))
+    stream = a.get(f"/live/{round_.code}/events", buffered=False)
+    assert stream.mimetype == "text/event-stream"
+    text = first_event(stream)
+    assert "event: stage" in text and 'data-state="question"' in text and "已提交" in text
+
+
+def test_polling_fallback_answers_204_when_nothing_changed(app, organiser_client, units):
+    round_ = create_round(organiser_client)
+    a = join(app, round_, "张三", units[0])
+    db.session.refresh(round_)
+    assert a.get(f"/live/{round_.code}/stage?v={round_.version}").status_code == 204
+    control(organiser_client, round_, "start")
+    changed = a.get(f"/live/{round_.code}/stage?v={round_.version}")
+    assert changed.status_code == 200 and 'data-state="question"' in changed.get_data(as_text=True)
