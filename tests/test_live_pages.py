@@ -155,6 +155,7 @@ def test_polling_fallback_answers_204_when_nothing_changed(app, organiser_client
     a = join(app, round_, "张三", units[0])
     db.session.refresh(round_)
     assert a.get(f"/live/{round_.code}/stage?v={round_.version}").status_code == 204
+    shown = round_.version
     control(organiser_client, round_, "start")
-    changed = a.get(f"/live/{round_.code}/stage?v={round_.version}")
+    changed = a.get(f"/live/{round_.code}/stage?v={shown}")
     assert changed.status_code == 200 and 'data-state="question"' in changed.get_data(as_text=True)
