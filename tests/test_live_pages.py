@@ -12,7 +12,7 @@ from .conftest import csrf_token
 from quiz import live_rules
 from quiz.extensions import db
 
-from quiz.models import LivePlayer, LiveRound, Question
+from quiz.models import LiveAnswer, LivePlayer, LiveRound, Question, User
 
 
 def login(app, username, password="correct horse 1"):
@@ -159,3 +159,100 @@ def test_polling_fallback_answers_204_when_nothing_changed(app, organiser_client
     control(organiser_client, round_, "start")
     changed = a.get(f"/live/{round_.code}/stage?v={shown}")
     assert changed.status_code == 200 and 'data-state="question"' in changed.get_data(as_text=True)
+
+
+def make_admin(enterprise, username):
+    from .conftest import START
+
+    user = User(username=username, role="enterprise_admin", enterprise_id=enterprise.id, created_at=START)
+    user.set_password("correct horse 1")
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def test_who_may_host_and_who_may_not(app, organiser_client, units):
+    round_ = create_round(organiser_client)
+    make_admin(units[0], "hg-admin")
+    outsider = login(app, "hg-admin")
+    anonymous = app.test_client()
+    urls = [f"/admin/live/{round_.id}", f"/admin/live/{round_.id}/events", f"/admin/live/{round_.id}/qr.svg",
+            f"/admin/live/{round_.id}/export.xlsx"]
+    for url in urls:
+        assert outsider.get(url).status_code == 404, url  # another's round: not even its existence
+        assert anonymous.get(url).status_code in (302, 303), url
+        assert outsider.get(url, headers={"HX-Request": "true"}).status_code == 404, url
+    refused = outsider.post(f"/admin/live/{round_.id}/control", data={"action": "start"},
+                            headers=hx(outsider, "/admin/live"))
+    assert refused.status_code == 404
+    db.session.refresh(round_)
+    assert round_.state == "lobby"
+
+    # An enterprise admin hosts its own round, which only its own staff may join.
+    own = create_round(outsider, title="化工内部答题")
+    assert own.enterprise_id == units[0].id
+    page = app.test_client().get(f"/live/{own.code}").get_data(as_text=True)
+    assert units[0].name in page and units[1].name not in page
+    assert "6·16 我问你答" not in outsider.get("/admin/live").get_data(as_text=True)
+
+
+def test_join_refuses_bad_input_and_stores_nothing(app, organiser_client, units):
+    round_ = create_round(organiser_client)
+    phone = app.test_client()
+    token = csrf_token(phone, f"/live/{round_.code}")
+    empty = phone.post(f"/live/{round_.code}", data={"name": " ", "enterprise": "", "department": "",
+                                                      "csrf_token": token})
+    text = empty.get_data(as_text=True)
+    assert empty.status_code == 422 and "请填写姓名" in text and "请选择单位" in text and "请填写部门" in text
+    forged = phone.post(f"/live/{round_.code}", data={"name": "王五", "enterprise": "99999",
+                                                       "department": "x", "csrf_token": token})
+    assert forged.status_code == 422
+    no_csrf = phone.post(f"/live/{round_.code}", data={"name": "王五", "enterprise": units[0].id, "department": "x"})
+    assert no_csrf.status_code == 400 and "页面已过期" in no_csrf.get_data(as_text=True)
+    assert db.session.scalar(select(LivePlayer.id)) is None
+    unknown = phone.get("/live/000000")
+    assert unknown.status_code == 404 and "6 位数字答题码" in unknown.get_data(as_text=True)
+    assert phone.get("/live?code=" + round_.code).headers["Location"].endswith(f"/live/{round_.code}")
+    assert phone.post(f"/live/{round_.code}/answer", data={"position": 1, "choice": "A"},
+                      headers={"HX-Request": "true", "X-CSRFToken": token}).status_code == 403
+
+
+def test_names_are_escaped_on_the_projector(app, organiser_client, units):
+    round_ = create_round(organiser_client)
+    join(app, round_, "<script>x</script>", units[0], department="<b>x</b>")
+    lobby = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
+    assert "<script>x</script>" not in lobby and "&lt;script&gt;x&lt;/script&gt;" in lobby
+
+
+def test_server_time_pause_and_removal(app, organiser_client, units, clock):
+    round_ = create_round(organiser_client, question_seconds="10")
+    a = join(app, round_, "张三", units[0])
+    b = join(app, round_, "李四", units[1])
+    join(app, round_, "王五", units[2])
+    control(organiser_client, round_, "start")
+
+    control(organiser_client, round_, "pause")
+    paused = answer(a, round_, "A")
+    assert paused.status_code == 409 and "暂停" in paused.get_data(as_text=True)
+    clock.advance(seconds=100)  # a long pause costs the players nothing
+    control(organiser_client, round_, "resume")
+    clock.advance(seconds=9)
+    assert answer(a, round_, right_letter(round_)).status_code == 200
+    clock.advance(seconds=4)  # past 10 s + 2 s grace
+    late = answer(b, round_, right_letter(round_))
+    assert late.status_code == 409 and "时间已到" in late.get_data(as_text=True)
+    assert db.session.scalar(select(LivePlayer).where(LivePlayer.name == "李四")).id not in {
+        row for row in db.session.scalars(select(LiveAnswer.player_id))}
+
+    # The host reloads (or opens the round on another laptop): the question is over.
+    organiser_client.get(f"/admin/live/{round_.id}")
+    db.session.refresh(round_)
+    assert round_.state == "reveal"
+    scored = db.session.scalar(select(LiveAnswer))
+    assert scored.response_ms == 9000 and scored.points == 550  # 1000 × (1 − 9/10 ÷ 2)
+
+    wang = db.session.scalar(select(LivePlayer).where(LivePlayer.name == "王五"))
+    organiser_client.post(f"/admin/live/{round_.id}/players/{wang.id}/remove", headers=hx(organiser_client, "/admin/live"))
+    control(organiser_client, round_, "next")
+    board = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
+    assert "王五" not in board and "张三" in board
