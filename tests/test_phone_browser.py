@@ -199,3 +199,38 @@ def test_poster_qr_to_result_with_a_reload_in_the_middle(app, contest, enterpris
         phone.get_by_text("答题解析").wait_for()
         assert "孙七" in phone.inner_text(".score") and no_horizontal_scroll(phone)
         browser.close()
+
+
+def test_live_round_on_a_phone_pushed_over_sse(app, server, phone_page, organiser_client, enterprises):
+    """Join by the projector's code, wait in the lobby, get the question pushed, answer, reload."""
+    from quiz import live_rules
+    from quiz.models import LiveRound
+
+    from .test_live_pages import control, create_round, join
+
+    round_ = create_round(organiser_client)
+    join(app, round_, "李四", enterprises[0])  # someone else in the hall, still thinking
+    page = phone_page
+    page.goto(server + "/")
+    page.fill("#live-code", round_.code)
+    page.click("text=加入现场答题")
+    page.fill("#name", "张三")
+    page.select_option("#enterprise", label=enterprises[1].name)
+    page.fill("#department", "仓储部")
+    page.click("button:has-text('加入')")
+    page.wait_for_selector("text=已加入，请等待主持人开始")
+    page.wait_for_function("document.querySelector('[sse-connect]') && htmx")
+
+    control(organiser_client, round_, "start")  # the host, on another screen
+    page.wait_for_selector(".live-button")  # pushed: no reload, no polling
+    assert no_horizontal_scroll(page)
+    heights = page.eval_on_selector_all(".live-button", "els => els.map(e => e.getBoundingClientRect().height)")
+    assert min(heights) >= 44
+    right = live_rules.live_question(db.session.get(LiveRound, round_.id)).question.answer
+    page.click(f".live-button[value='{right}']")
+    page.wait_for_selector(f"text=已提交：{right}")
+
+    page.reload()  # a locked phone or a reload comes back to the same state
+    page.wait_for_selector(f"text=已提交：{right}")
+    control(organiser_client, round_, "next")  # reveal
+    page.wait_for_selector("text=回答正确")
