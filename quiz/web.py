@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 
-from flask import Flask, abort, redirect, render_template, url_for
+from flask import Flask, abort, make_response, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -30,6 +30,15 @@ def render(full: str, fragment: str, status: int = 200, **context):
     """One view, two answers: the fragment for an htmx swap, else the full page."""
     wants_fragment = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
     return render_template(fragment if wants_fragment else full, **context), status
+
+
+def htmx_redirect(url: str):
+    """Leave the htmx swap for a new page (full navigation), or a plain 303 without htmx."""
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
 
 
 def organiser_required(view):

@@ -12,11 +12,11 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -27,7 +27,7 @@ from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
 from ..live_push import Snapshot, hub, take_snapshot
 from ..models import Category, Enterprise, LivePlayer, LiveRound
-from ..web import render, staff_required
+from ..web import htmx_redirect, render, staff_required
 from .forms import JoinForm, RoundForm
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -90,7 +90,7 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
         finally:
             push.unwatch(round_id)
 
-    response = Response(generate(), mimetype="text/event-stream")
+    response = Response(stream_with_context(generate()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
@@ -163,7 +163,7 @@ def play(code: str):
     player = _player(round_)
     if player is not None:
         if request.method == "POST":
-            return _go(url_for(".play", code=round_.code))
+            return htmx_redirect(url_for(".play", code=round_.code))
         snap = take_snapshot(round_)
         stage = player_stage(snap, player.id, _current_answer(round_, player))
         return render("live/play.html", "live/_player_stage.html", round=round_, player=player,
@@ -180,17 +180,9 @@ def play(code: str):
         players[str(round_.id)] = player.token
         session[PLAYERS_KEY] = players
         session.permanent = True
-        return _go(url_for(".play", code=round_.code))
+        return htmx_redirect(url_for(".play", code=round_.code))
     status = 422 if request.method == "POST" else 200
     return render("live/join.html", "live/_join_form.html", status, round=round_, form=form)
-
-
-def _go(url: str):
-    if htmx:
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, 303)
 
 
 def _playing(code: str) -> tuple[LiveRound, LivePlayer]:

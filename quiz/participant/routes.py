@@ -17,7 +17,7 @@ from .. import attempts, clock, participants, standings
 from ..errors import Conflict, NotFound, QuizError, TooLate
 from ..extensions import db, htmx
 from ..models import Attempt, Contest, Enterprise, Participant
-from ..web import render
+from ..web import htmx_redirect, render
 from .forms import SignupForm
 
 bp = Blueprint("participant", __name__, template_folder="templates")
@@ -50,15 +50,6 @@ def poster_enterprise(contest: Contest, enterprise_code: str | None) -> Enterpri
 def current_participant() -> Participant | None:
     participant_id = session.get(PARTICIPANT_KEY)
     return db.session.get(Participant, participant_id) if participant_id else None
-
-
-def _redirect(url: str):
-    """Leave the htmx swap for a new page (full navigation), or a plain 303 without htmx."""
-    if htmx:
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, 303)
 
 
 @bp.get("/join")
@@ -110,7 +101,7 @@ def join(code: str, enterprise_code: str | None = None):
         db.session.commit()
         session.permanent = True
         session[PARTICIPANT_KEY] = participant.id
-        return _redirect(url_for(".quiz", attempt_id=attempt.id))
+        return htmx_redirect(url_for(".quiz", attempt_id=attempt.id))
 
     status = {"open": 200, "upcoming": 200, "closed": 410}[state]
     return render("participant/join.html", "participant/_signup.html", status, **context)
@@ -213,7 +204,7 @@ def submit(attempt_id: int):
     attempt = owned_attempt(attempt_id)
     attempts.submit(attempt, clock.now())
     db.session.commit()
-    return _redirect(url_for(".result", attempt_id=attempt.id))
+    return htmx_redirect(url_for(".result", attempt_id=attempt.id))
 
 
 @bp.post("/a/<int:attempt_id>/leave")
@@ -223,7 +214,7 @@ def leave(attempt_id: int):
     submitted = attempts.record_leave(attempt, clock.now(), _grace())
     db.session.commit()
     if submitted:
-        return _redirect(url_for(".result", attempt_id=attempt.id))
+        return htmx_redirect(url_for(".result", attempt_id=attempt.id))
     return "", 204
 
 
@@ -233,7 +224,7 @@ def again(attempt_id: int):
     previous = owned_attempt(attempt_id)
     attempt = attempts.start_or_resume(previous.contest, previous.participant, clock.now(), new=True)
     db.session.commit()
-    return _redirect(url_for(".quiz", attempt_id=attempt.id))
+    return htmx_redirect(url_for(".quiz", attempt_id=attempt.id))
 
 
 @bp.get("/a/<int:attempt_id>/result")
