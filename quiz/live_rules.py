@@ -266,13 +266,15 @@ def skip(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
     """Drop the current question (its answers count for nothing) and go on."""
     if round_.state not in ("question", "reveal", "leaderboard"):
         raise Conflict("当前没有可以跳过的题目。")
-    db.session.execute(update(LiveQuestion).where(
-        LiveQuestion.round_id == round_.id, LiveQuestion.position == round_.position
-    ).values(skipped=True, closed_at=now))
-    if round_.position >= question_count(round_):
+    position = round_.position
+    if position >= question_count(round_):
         _finish(round_, now)
     else:
-        _open_question(round_, round_.position + 1, now, speed)
+        _open_question(round_, position + 1, now, speed)
+    # Only after the step: a skip decided on a stale version must not mark anything.
+    db.session.execute(update(LiveQuestion).where(
+        LiveQuestion.round_id == round_.id, LiveQuestion.position == position
+    ).values(skipped=True, closed_at=now))
 
 
 def end(round_: LiveRound, now: datetime) -> None:
