@@ -17,6 +17,7 @@ are connected to that process.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -96,6 +97,10 @@ class Hub:
     def __init__(self, app: Flask):
         self.app = app
         self.redis_url = app.config.get("REDIS_URL") or ""
+        # Pub/sub ignores Redis database numbers: one channel per database of rounds, so two
+        # deployments (or test runs) sharing a Redis never hear each other's round ids.
+        database = hashlib.sha1(app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
+        self.channel = f"{CHANNEL}:{database}"
         self.poll = app.config["LIVE_POLL_SECONDS"]
         self.grace = app.config["ANSWER_GRACE_SECONDS"]
         self._lock = threading.Lock()
@@ -162,7 +167,7 @@ class Hub:
         self._seen(round_.id, round_.version, round_.question_deadline)
         if self.redis_url:
             try:
-                self._client().publish(CHANNEL, f"{round_.id}:{round_.version}")
+                self._client().publish(self.channel, f"{round_.id}:{round_.version}")
             except Exception:  # the database still has the change; the safety poll finds it
                 log.exception("live: publishing to Redis failed")
 
@@ -204,7 +209,7 @@ class Hub:
         while True:
             try:
                 pubsub = self._client().pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self.channel)
                 for message in pubsub.listen():
                     round_id, _, version = message["data"].decode().partition(":")
                     self._seen(int(round_id), int(version), with_deadline=False)
