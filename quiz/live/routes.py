@@ -22,6 +22,8 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
+from question_bank.laws import article_text
+
 from .. import clock, live_rules, qr
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
@@ -121,12 +123,13 @@ def _allowed_enterprises(round_: LiveRound) -> list[Enterprise]:
     return list(db.session.scalars(query))
 
 
-def player_stage(snap: Snapshot, player_id: int, answered: str | None = None) -> str:
+def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
+                 message: str | None = None) -> str:
     """A phone's view of one version of the round (never the whole leaderboard)."""
     return render_template(
         "live/_player_stage.html", snap=snap, player_id=player_id, answered=answered,
         seconds_left=_seconds_left(snap), removed=player_id in snap.removed,
-        mine=snap.answers.get(player_id), standing=snap.standings.get(player_id),
+        mine=snap.answers.get(player_id), standing=snap.standings.get(player_id), message=message,
     )
 
 
@@ -164,10 +167,10 @@ def play(code: str):
     if player is not None:
         if request.method == "POST":
             return htmx_redirect(url_for(".play", code=round_.code))
-        snap = take_snapshot(round_)
-        stage = player_stage(snap, player.id, _current_answer(round_, player))
-        return render("live/play.html", "live/_player_stage.html", round=round_, player=player,
-                      stage=stage, snap=snap) if not htmx else stage
+        stage = player_stage(take_snapshot(round_), player.id, _current_answer(round_, player))
+        if htmx:
+            return stage
+        return render_template("live/play.html", round=round_, player=player, stage=stage)
     form = JoinForm()
     form.enterprise.choices = [(e.id, e.name) for e in _allowed_enterprises(round_)]
     if round_.state == "final":
@@ -231,12 +234,8 @@ def answer(code: str):
         db.session.commit()
     except QuizError as error:
         db.session.rollback()
-        snap = take_snapshot(round_)
-        return render_template("live/_player_stage.html", snap=snap, player_id=player.id,
-                               answered=_current_answer(round_, player), message=error.message,
-                               seconds_left=_seconds_left(snap), removed=player.removed,
-                               mine=snap.answers.get(player.id),
-                               standing=snap.standings.get(player.id)), error.status
+        return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player),
+                            error.message), error.status
     if live_rules.everyone_answered(round_):
         try:
             live_rules.close_question(round_, now)
@@ -317,8 +316,6 @@ def host_stage(round_: LiveRound, snap: Snapshot | None = None, message: str | N
         context["players_count"] = live_rules.active_players(round_.id)
     elif snap.state == "reveal" and snap.question:
         context["dist"] = live_rules.distribution(round_.id, snap.position, len(snap.question["options"]))
-        from question_bank.laws import article_text
-
         found = article_text(snap.question["basis"]) if snap.question.get("basis") else None
         context["basis_text"] = found[2] if found else None
     if snap.state in ("leaderboard", "final"):
