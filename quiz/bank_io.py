@@ -126,7 +126,7 @@ def commit(result: Preview, default_category: str | None, source: str) -> int:
     return added
 
 
-def _text_cell(cell, value) -> None:
+def text_cell(cell, value) -> None:
     """Write text as text: a stem starting with "=" must never become a formula."""
     cell.value = value
     if isinstance(value, str):
@@ -150,7 +150,7 @@ def workbook(questions: list[Question]) -> bytes:
         ]
         row = sheet.max_row + 1
         for column, value in enumerate(values, start=1):
-            _text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
+            text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
     for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 16, 6, 50, *[18] * 8, 8, 40, 6, 16, 22)):
         sheet.column_dimensions[column].width = width
     for row in sheet.iter_rows(min_row=2):
@@ -179,7 +179,7 @@ def template() -> bytes:
     for example in examples:
         row = sheet.max_row + 1
         for column, value in enumerate(example, start=1):
-            _text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
+            text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
     notes = book.create_sheet("填写说明")
     for line in (
         "每行一道题；第一行是表头，请勿修改表头名称。",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app, request, url_for
+from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,6 +13,7 @@ from .codes import new_code
 from .errors import QuizError
 from .extensions import db
 from .models import Campaign, Category, Contest, Enterprise
+from .web import public_url
 
 
 @dataclass
@@ -133,10 +134,8 @@ def create_contest(draft: ContestDraft, now: datetime) -> Contest:
 
 def join_url(contest: Contest, enterprise: Enterprise | None = None) -> str:
     """The absolute URL a poster's QR code encodes."""
-    path = url_for(
+    return public_url(url_for(
         "participant.join",
         code=contest.code,
         **({"enterprise_code": enterprise.code} if enterprise else {}),
-    )
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
-    return base + path
+    ))

@@ -8,7 +8,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from . import clock, live_rules
-from .bank_io import _text_cell
+from .bank_io import text_cell
 from .extensions import db
 from .models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound
 
@@ -21,7 +21,7 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[in
     for values in rows:
         row = sheet.max_row + 1
         for column, value in enumerate(values, start=1):
-            _text_cell(sheet.cell(row=row, column=column), value)  # names are text, never formulas
+            text_cell(sheet.cell(row=row, column=column), value)  # names are text, never formulas
     for index, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     return sheet

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, bindparam, case, cast, func, insert, select, update
+from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import scoring
@@ -365,11 +365,13 @@ def record_answer(
 
 
 def everyone_answered(round_: LiveRound) -> bool:
-    answered = db.session.scalar(
-        select(func.count()).select_from(LiveAnswer).join(LivePlayer, LivePlayer.id == LiveAnswer.player_id)
-        .where(LiveAnswer.round_id == round_.id, LiveAnswer.position == round_.position,
-               LivePlayer.removed.is_(False))) or 0
-    return answered >= active_players(round_.id) > 0
+    """Asked after every answer: one EXISTS that stops at the first player still thinking,
+    rather than counting every answer of the question each time."""
+    active = and_(LivePlayer.round_id == round_.id, LivePlayer.removed.is_(False))
+    answered = exists().where(LiveAnswer.player_id == LivePlayer.id, LiveAnswer.position == round_.position)
+    waiting, anyone = db.session.execute(select(
+        exists().where(active, ~answered), exists().where(active))).one()
+    return anyone and not waiting
 
 
 def player_answer(player_id: int, position: int) -> LiveAnswer | None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 
-from flask import Flask, abort, make_response, redirect, render_template, url_for
+from flask import Flask, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -65,11 +65,17 @@ def staff_required(view):
     return wrapper
 
 
-def may_manage(contest) -> bool:
-    """Organisers manage every contest; an enterprise admin only its enterprise's own."""
+def may_manage(thing) -> bool:
+    """Organisers manage every contest and live round; an enterprise admin only its
+    enterprise's own (``thing.enterprise_id``)."""
     if current_user.is_organiser:
         return True
-    return contest.enterprise_id is not None and contest.enterprise_id == current_user.enterprise_id
+    return thing.enterprise_id is not None and thing.enterprise_id == current_user.enterprise_id
+
+
+def public_url(path: str) -> str:
+    """An absolute URL that phones open (QR codes, certificates): PUBLIC_BASE_URL, else this host."""
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + path
 
 
 def _error_page(message: str, status: int):

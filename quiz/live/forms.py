@@ -1,10 +1,10 @@
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..contests.forms import MultiCheckboxField
 from ..forms import Form, strip
 from ..live_rules import MAX_QUESTIONS, MAX_SECONDS, MIN_SECONDS
-from ..participant.forms import _int_or_none
+from ..participant.forms import UnitForm
 
 
 class RoundForm(Form):
@@ -28,15 +28,6 @@ class RoundForm(Form):
     question_on_phone = BooleanField("手机上也显示题目（不勾选则只在大屏显示）", default=True)
 
 
-class JoinForm(Form):
-    name = StringField("姓名", filters=[strip], validators=[
-        DataRequired("请填写姓名。"), Length(max=20, message="姓名不能超过 20 个字。")])
-    enterprise = SelectField("单位", coerce=_int_or_none, validate_choice=False)
-    department = StringField("部门", filters=[strip], validators=[
-        DataRequired("请填写部门。"), Length(max=30, message="部门不能超过 30 个字。")])
-
-    def validate_enterprise(self, field):
-        from wtforms.validators import ValidationError
-
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError("请选择单位。")
+# A phone joins a live round with the same fields as a contest's sign-up, minus the
+# phone number or 工号: identity in the hall is the signed cookie token.
+JoinForm = UnitForm

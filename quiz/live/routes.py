@@ -29,7 +29,7 @@ from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
 from ..live_push import Snapshot, hub, take_snapshot
 from ..models import Category, Enterprise, LivePlayer, LiveRound
-from ..web import htmx_redirect, render, staff_required
+from ..web import htmx_redirect, may_manage, public_url, render, staff_required
 from .forms import JoinForm, RoundForm
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -46,8 +46,7 @@ def _grace() -> float:
 
 
 def join_url(round_: LiveRound) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
-    return base + url_for("live.play", code=round_.code)
+    return public_url(url_for("live.play", code=round_.code))
 
 
 def _after_change(round_: LiveRound) -> None:
@@ -135,10 +134,10 @@ def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
 
 def _seconds_left(snap: Snapshot) -> int:
     if snap.paused_ms is not None:
-        return int(snap.paused_ms / 1000 * current_app.config["LIVE_SPEED"])
+        return int(snap.paused_ms / 1000 * _speed())
     if snap.deadline is None:
         return 0
-    left = (snap.deadline - clock.now()).total_seconds() * current_app.config["LIVE_SPEED"]
+    left = (snap.deadline - clock.now()).total_seconds() * _speed()
     return max(0, int(left + 0.999))
 
 
@@ -249,16 +248,10 @@ def answer(code: str):
 # ====================================================================== the host
 
 
-def may_host(round_: LiveRound) -> bool:
-    if current_user.is_organiser:
-        return True
-    return round_.enterprise_id is not None and round_.enterprise_id == current_user.enterprise_id
-
-
 def hosted_round(round_id: int) -> LiveRound:
     """The round, if this user may host it (404 otherwise: no hint that it exists)."""
     round_ = db.session.get(LiveRound, round_id)
-    if round_ is None or not may_host(round_):
+    if round_ is None or not may_manage(round_):
         raise NotFound("找不到这一轮现场答题。")
     return round_
 

@@ -12,16 +12,13 @@ def _int_or_none(value):
         return None
 
 
-class SignupForm(Form):
+class UnitForm(Form):
+    """Who someone is in the hall: name, 单位 (from the allowed list) and 部门."""
+
     name = StringField(
         "姓名",
         filters=[strip],
         validators=[DataRequired("请填写姓名。"), Length(max=20, message="姓名不能超过 20 个字。")],
-    )
-    identifier = StringField(
-        "手机号或工号",
-        filters=[normalise_identifier],
-        validators=[DataRequired("请填写手机号或工号。")],
     )
     enterprise = SelectField("单位", coerce=_int_or_none, validate_choice=False)
     department = StringField(
@@ -30,11 +27,21 @@ class SignupForm(Form):
         validators=[DataRequired("请填写部门。"), Length(max=30, message="部门不能超过 30 个字。")],
     )
 
+    def validate_enterprise(self, field):
+        if field.data not in {value for value, _label in field.choices}:
+            raise ValidationError("请选择单位。")
+
+
+class SignupForm(UnitForm):
+    """A contest's sign-up: identity is the enterprise plus phone number or 工号."""
+
+    identifier = StringField(
+        "手机号或工号",
+        filters=[normalise_identifier],
+        validators=[DataRequired("请填写手机号或工号。")],
+    )
+
     def validate_identifier(self, field):
         error = identifier_error(field.data)
         if error:
             raise ValidationError(error)
-
-    def validate_enterprise(self, field):
-        if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError("请选择单位。")

@@ -17,7 +17,7 @@ from .. import attempts, clock, participants, standings
 from ..errors import Conflict, NotFound, QuizError, TooLate
 from ..extensions import db, htmx
 from ..models import Attempt, Contest, Enterprise, Participant
-from ..web import htmx_redirect, render
+from ..web import htmx_redirect, public_url, render
 from .forms import SignupForm
 
 bp = Blueprint("participant", __name__, template_folder="templates")
@@ -255,7 +255,6 @@ def result(attempt_id: int):
 def _certificate_data(attempt: Attempt):
     from ..certificates import CertificateData
 
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
     contest = attempt.contest
     return CertificateData(
         number=attempt.certificate_no,
@@ -265,7 +264,7 @@ def _certificate_data(attempt: Attempt):
         score=attempt.score,
         max_score=attempt.max_score,
         date=clock.to_local(attempt.submitted_at).date(),
-        verify_url=base + url_for(".verify", number=attempt.certificate_no),
+        verify_url=public_url(url_for(".verify", number=attempt.certificate_no)),
         theme=contest.campaign.theme,
         issuer=contest.campaign.name,
     )
