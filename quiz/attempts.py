@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from question_bank.laws import article_text
 
-from . import clock, draws, mistakes, scoring
+from . import clock, draws, mistakes, results_cache, scoring
 from .codes import new_code
 from .errors import Closed, Conflict, NotFound, QuizError, TooLate
 from .extensions import db
@@ -98,6 +98,7 @@ def start_or_resume(
         max_score=float(sum(contest.points_for(q.qtype) for q in questions)),
         correct_count=0,
         leave_count=0,
+        department=participant.department,
     )
     try:
         with db.session.begin_nested():
@@ -309,6 +310,7 @@ def submit(attempt: Attempt, now: datetime) -> Attempt:
         raise Conflict("试卷已提交，不能重复提交。")
     mistakes.record_attempt(attempt.participant_id, attempt.id, now)
     db.session.flush()
+    results_cache.invalidate_on_commit(db.session)
     return attempt
 
 

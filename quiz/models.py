@@ -71,6 +71,16 @@ class Campaign(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     theme: Mapped[str] = mapped_column(String(120), default="")
     year: Mapped[int] = mapped_column(Integer)
+    # Weights of the enterprise league's composite index (综合指数), set per campaign:
+    # index = 100 × (w_p × participation rate (capped at 100%) + w_s × average score %)
+    #         ÷ (w_p + w_s). Documented default: 0.5 and 0.5.
+    weight_participation: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
+    weight_score: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
+
+    __table_args__ = (
+        CheckConstraint("weight_participation >= 0 AND weight_score >= 0 "
+                        "AND weight_participation + weight_score > 0", name="weights"),
+    )
 
 
 class Enterprise(db.Model):
@@ -87,6 +97,21 @@ class Enterprise(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     __table_args__ = (CheckConstraint("headcount >= 0", name="headcount"),)
+
+
+class Department(db.Model):
+    """A 部门/车间 of an enterprise, with its own 应参与人数 when the enterprise gives one."""
+
+    __tablename__ = "department"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    headcount: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "name"),
+        CheckConstraint("headcount >= 0", name="headcount"),
+    )
 
 
 class Category(db.Model):
@@ -262,6 +287,9 @@ class Attempt(db.Model):
     # Times the page was left (Page Visibility API), counted here so a page script cannot reset it.
     leave_count: Mapped[int] = mapped_column(Integer, default=0)
     certificate_no: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # The participant's 部门 when the attempt started: people move between departments, and
+    # an attempt counts for the department its taker was in at the time.
+    department: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     contest: Mapped[Contest] = relationship(lazy="joined")
     participant: Mapped[Participant] = relationship()  # not needed to save an answer
@@ -269,6 +297,7 @@ class Attempt(db.Model):
     __table_args__ = (
         UniqueConstraint("contest_id", "participant_id", "number"),
         Index("ix_attempt_contest_submitted", "contest_id", "submitted_at"),
+        Index("ix_attempt_submitted", "submitted_at"),
         CheckConstraint("score >= 0", name="score"),
     )
 
