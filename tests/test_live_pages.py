@@ -179,12 +179,12 @@ def test_who_may_host_and_who_may_not(app, organiser_client, units):
     urls = [f"/admin/live/{round_.id}", f"/admin/live/{round_.id}/events", f"/admin/live/{round_.id}/qr.svg",
             f"/admin/live/{round_.id}/export.xlsx"]
     for url in urls:
-        assert outsider.get(url).status_code == 404, url  # another's round: not even its existence
+        assert outsider.get(url).status_code == 403, url  # another enterprise's round
         assert anonymous.get(url).status_code in (302, 303), url
-        assert outsider.get(url, headers={"HX-Request": "true"}).status_code == 404, url
+        assert outsider.get(url, headers={"HX-Request": "true"}).status_code == 403, url
     refused = outsider.post(f"/admin/live/{round_.id}/control", data={"action": "start"},
                             headers=hx(outsider, "/admin/live"))
-    assert refused.status_code == 404
+    assert refused.status_code == 403
     db.session.refresh(round_)
     assert round_.state == "lobby"
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from .. import bank, bank_io, clock, draws, qr
 from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
-from ..errors import NotFound
+from ..errors import NotFound, QuizError
 from ..extensions import db
 from ..models import Attempt, Campaign, Category, Contest, Enterprise
 from ..participants import allowed_enterprises
@@ -135,10 +135,12 @@ def new():
 
 
 def managed_contest(contest_id: int) -> Contest:
-    """The contest, if this user may manage it (404 otherwise: no hint that it exists)."""
+    """The contest, if this user may manage it (403 for another enterprise's contest)."""
     contest = db.session.get(Contest, contest_id)
-    if contest is None or not may_manage(contest):
+    if contest is None:
         raise NotFound("找不到这个竞赛。")
+    if not may_manage(contest):
+        raise QuizError("这是其他单位的竞赛，您没有权限管理。", status=403)
     return contest
 
 

@@ -249,10 +249,12 @@ def answer(code: str):
 
 
 def hosted_round(round_id: int) -> LiveRound:
-    """The round, if this user may host it (404 otherwise: no hint that it exists)."""
+    """The round, if this user may host it (403 for another enterprise's round)."""
     round_ = db.session.get(LiveRound, round_id)
-    if round_ is None or not may_manage(round_):
+    if round_ is None:
         raise NotFound("找不到这一轮现场答题。")
+    if not may_manage(round_):
+        raise QuizError("这是其他单位的现场答题，您没有权限主持。", status=403)
     return round_
 
 
