@@ -1,42 +1,312 @@
-"""The organiser's units (企业/单位) and their headcounts."""
+"""The organiser's units (企业/单位), their departments, and the enterprise admins' accounts.
+
+Views are thin: they read the request, call ``quiz.units`` and show what it returns.
+Organisers may do everything here; an enterprise admin only its own unit's departments.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+import io
+import json
+import re
+import secrets
+import time
+from pathlib import Path
 
-from ..codes import new_code
-from ..extensions import db
-from ..models import Enterprise
-from ..web import organiser_required
-from .forms import EnterpriseForm
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_login import current_user
+
+from .. import clock, units
+from ..errors import NotFound, QuizError
+from ..extensions import db, htmx
+from ..models import Department, Enterprise, User
+from ..web import organiser_required, render, staff_required
+from .forms import AdminAccountForm, DepartmentForm, EnterpriseForm, ImportForm, ResetPasswordForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+
+def _attach(form, errors: dict[str, list[str]]) -> None:
+    for key, messages in errors.items():
+        field = getattr(form, key, None) or form.name
+        field.errors = [*field.errors, *messages]
+
+
+def _enterprise(enterprise_id: int) -> Enterprise:
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("单位不存在。")
+    return enterprise
+
+
+def _list_context(filters: units.ListFilter) -> dict:
+    rows = units.list_units(filters)
+    return {"rows": rows, "filters": filters, "regions": units.regions(), "industries": units.INDUSTRIES}
+
+
+def _xlsx(body: bytes, name: str):
+    return send_file(io.BytesIO(body), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# ---- units ---------------------------------------------------------------------
 
 
 @bp.route("/enterprises", methods=["GET", "POST"])
 @organiser_required
 def enterprises():
     form = EnterpriseForm()
-    if form.validate_on_submit():
-        exists = db.session.scalar(select(Enterprise.id).where(Enterprise.name == form.name.data))
-        if exists:
-            form.name.errors = [*form.name.errors, "已有同名单位。"]
-        else:
-            enterprise = Enterprise(
-                name=form.name.data,
-                code=new_code(4),
-                headcount=form.headcount.data,
-                region=form.region.data or "",
-                industry=form.industry.data or "",
-            )
+    filters = units.ListFilter.from_args(request.args)
+    status = 200
+    if request.method == "POST":
+        data, errors = units.read_form(form.name.data, form.headcount.data, form.region.data,
+                                       form.industry.data, form.departments.data)
+        if not errors:
             try:
-                db.session.add(enterprise)
-                db.session.commit()
+                enterprise = units.create_enterprise(data)
+                units.save()
+                flash(f"已添加单位“{enterprise.name}”，编码 {enterprise.code}。", "info")
                 return redirect(url_for(".enterprises"), 303)
-            except IntegrityError:  # a concurrent add of the same name or code
+            except QuizError as error:
                 db.session.rollback()
-                form.name.errors = [*form.name.errors, "保存失败：单位名称或编码重复，请重试。"]
-    rows = db.session.scalars(select(Enterprise).order_by(Enterprise.name)).all()
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/enterprises.html", form=form, rows=rows), status
+                errors = {"name": [error.message]}
+        _attach(form, errors)
+        status = 422
+    return render("admin/enterprises.html", "admin/_enterprise_list.html", status, form=form,
+                  **_list_context(filters))
+
+
+@bp.route("/enterprises/<int:enterprise_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_enterprise(enterprise_id: int):
+    enterprise = _enterprise(enterprise_id)
+    form = EnterpriseForm(data={"name": enterprise.name, "headcount": str(enterprise.headcount),
+                                "region": enterprise.region, "industry": enterprise.industry})
+    status = 200
+    if request.method == "POST":
+        data, errors = units.read_form(form.name.data, form.headcount.data, form.region.data,
+                                       form.industry.data)
+        if not errors:
+            try:
+                changes = units.update_enterprise(enterprise, data)
+                units.save()
+                flash("已保存：" + "；".join(changes) if changes else "没有改动。", "info")
+                return redirect(url_for(".edit_enterprise", enterprise_id=enterprise.id), 303)
+            except QuizError as error:
+                db.session.rollback()
+                errors = {"name": [error.message]}
+        _attach(form, errors)
+        status = 422
+    return render("admin/edit.html", "admin/edit.html", status, form=form, enterprise=enterprise,
+                  regions=units.regions())
+
+
+@bp.post("/enterprises/<int:enterprise_id>/retire")
+@organiser_required
+def retire_enterprise(enterprise_id: int):
+    enterprise = _enterprise(enterprise_id)
+    units.set_active(enterprise, False)
+    units.save()
+    flash(f"已停用“{enterprise.name}”：它不再出现在参赛登记的单位列表中，已有成绩保留。", "info")
+    return redirect(url_for(".edit_enterprise", enterprise_id=enterprise.id), 303)
+
+
+@bp.post("/enterprises/<int:enterprise_id>/restore")
+@organiser_required
+def restore_enterprise(enterprise_id: int):
+    enterprise = _enterprise(enterprise_id)
+    units.set_active(enterprise, True)
+    units.save()
+    flash(f"已恢复启用“{enterprise.name}”。", "info")
+    return redirect(url_for(".edit_enterprise", enterprise_id=enterprise.id), 303)
+
+
+@bp.get("/enterprises/export.xlsx")
+@organiser_required
+def export_enterprises():
+    return _xlsx(units.export_workbook(units.ListFilter.from_args(request.args)), "参赛单位.xlsx")
+
+
+@bp.get("/enterprises/template.xlsx")
+@organiser_required
+def enterprises_template():
+    return _xlsx(units.template_workbook(), "参赛单位导入模板.xlsx")
+
+
+# ---- departments -----------------------------------------------------------------
+
+
+def _managed_enterprise(enterprise_id: int) -> Enterprise:
+    """Organisers: any unit; an enterprise admin: only its own (another → 403, not 404)."""
+    if not current_user.is_organiser and current_user.enterprise_id != enterprise_id:
+        abort(403)
+    return _enterprise(enterprise_id)
+
+
+def _department(enterprise: Enterprise, raw_id) -> Department:
+    department = db.session.get(Department, int(raw_id)) if str(raw_id or "").isdigit() else None
+    if department is None or department.enterprise_id != enterprise.id:
+        raise NotFound("部门不存在，可能已被删除，请刷新页面。")
+    return department
+
+
+@bp.route("/enterprises/<int:enterprise_id>/departments", methods=["GET", "POST"])
+@staff_required
+def departments(enterprise_id: int):
+    enterprise = _managed_enterprise(enterprise_id)
+    form = DepartmentForm()
+    status, message, level = 200, None, "info"
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            if action == "add":
+                department = units.add_department(enterprise, form.name.data, form.headcount.data)
+                message = f"已添加部门“{department.name}”。"
+            elif action == "save":
+                department = _department(enterprise, request.form.get("department_id"))
+                changes = units.update_department(department, form.name.data, form.headcount.data)
+                message = ("已保存：" + "；".join(changes)) if changes else "没有改动。"
+            elif action == "delete":
+                department = _department(enterprise, request.form.get("department_id"))
+                name = department.name
+                units.delete_department(department)
+                message = f"已删除部门“{name}”。"
+            else:
+                raise QuizError("不支持此操作。", 400)
+            units.save("保存失败：部门名称重复（可能刚被别人修改），请刷新后重试。")
+        except QuizError as error:
+            db.session.rollback()
+            status, message, level = error.status, error.message, "error"
+        if status == 200 and not htmx:
+            flash(message, "info")
+            return redirect(url_for(".departments", enterprise_id=enterprise.id), 303)
+        if status == 200:
+            form = DepartmentForm(formdata=None)  # added: an empty form for the next one
+    return render("admin/departments.html", "admin/_departments.html", status, enterprise=enterprise,
+                  rows=units.list_departments(enterprise.id), form=form, message=message, level=level,
+                  action=request.form.get("action"), failed_id=request.form.get("department_id"))
+
+
+# ---- import ----------------------------------------------------------------------
+
+
+UPLOAD_LIFETIME_SECONDS = 24 * 3600
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _forget_old_uploads() -> None:
+    """Unit lists previewed but never confirmed are dropped after a day."""
+    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
+    for path in _upload_dir().glob("units-*"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _stored(token: str) -> tuple[Path, dict]:
+    """An uploaded unit list waiting for confirmation; only its uploader may confirm it."""
+    gone = NotFound("导入任务不存在或已过期，请重新上传。")
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        raise gone
+    meta_path = _upload_dir() / f"units-{token}.json"
+    data_path = _upload_dir() / f"units-{token}.bin"
+    if not meta_path.exists() or not data_path.exists():
+        raise gone
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("user_id") != current_user.id:
+        raise gone
+    return data_path, meta
+
+
+@bp.route("/enterprises/import", methods=["GET", "POST"])
+@organiser_required
+def import_enterprises():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render("admin/import.html", "admin/import.html", status, form=form, result=None, token=None)
+    upload = form.file.data
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    data = upload.read(limit + 1)
+    filename = Path(upload.filename or "upload").name[:120]
+    result = units.preview_import(filename, data, limit)
+    token = None
+    _forget_old_uploads()
+    if result.importable:
+        token = secrets.token_hex(16)
+        (_upload_dir() / f"units-{token}.bin").write_bytes(data)
+        (_upload_dir() / f"units-{token}.json").write_text(
+            json.dumps({"user_id": current_user.id, "filename": filename}, ensure_ascii=False), encoding="utf-8")
+    ok = result.importable or (result.rows and not result.count("error"))
+    return render("admin/import.html", "admin/import.html", 200 if ok else 422, form=form, result=result,
+                  token=token)
+
+
+@bp.post("/enterprises/import/<token>")
+@organiser_required
+def import_confirm(token: str):
+    data_path, meta = _stored(token)
+    result = units.preview_import(meta["filename"], data_path.read_bytes(), current_app.config["IMPORT_MAX_BYTES"])
+    try:
+        added, updated = units.commit_import(result)
+        units.save("导入失败：单位名称、编码或部门与刚保存的数据重复，没有导入任何一行；请重新上传预览。")
+    except QuizError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".import_enterprises"), 303)
+    data_path.unlink(missing_ok=True)
+    data_path.with_suffix(".json").unlink(missing_ok=True)
+    flash(f"已导入：新增 {added} 个单位，更新 {updated} 个；未变 {result.count('same')} 行，"
+          f"错误 {result.count('error')} 行未导入。", "info")
+    return redirect(url_for(".enterprises", status="all"), 303)
+
+
+# ---- accounts --------------------------------------------------------------------
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@organiser_required
+def users():
+    create = AdminAccountForm()
+    reset = ResetPasswordForm()
+    active = [(str(e.id), e.name) for e in units.list_units(units.ListFilter())]
+    create.enterprise.choices = [("", "请选择单位"), *active]
+    status, message, create_error = 200, None, None
+    action = request.form.get("action")
+    if request.method == "POST":
+        try:
+            if action == "create":
+                if not create.validate():
+                    raise QuizError("", 422)  # the fields show their own messages
+                user = units.create_enterprise_admin(create.username.data, create.password.data,
+                                                     create.enterprise.data, clock.now())
+                units.save(f"保存失败：用户名“{user.username}”已被使用。")
+                flash(f"已创建企业管理员“{user.username}”，请把用户名和密码交给该单位。", "info")
+                return redirect(url_for(".users"), 303)
+            if action == "reset":
+                raw_id = request.form.get("user_id", "")
+                user = db.session.get(User, int(raw_id)) if raw_id.isdigit() else None
+                if user is None:
+                    raise NotFound("账号不存在，请刷新页面。")
+                if not reset.validate():
+                    raise QuizError(f"重置“{user.username}”的密码失败：" + "；".join(reset.password.errors), 422)
+                units.reset_password(user, reset.password.data)
+                units.save()
+                flash(f"已重置“{user.username}”的密码。", "info")
+                return redirect(url_for(".users"), 303)
+            raise QuizError("不支持此操作。", 400)
+        except QuizError as error:
+            db.session.rollback()
+            status = error.status
+            if action == "create":
+                create_error = error.message or None
+            else:
+                message = error.message
+    return render("admin/users.html", "admin/users.html", status, create=create, reset=reset,
+                  accounts=units.list_accounts(), message=message, create_error=create_error)
