@@ -1,14 +1,30 @@
-"""Leaderboards: public for a contest's participants, and the organiser's view."""
+"""Leaderboards: public for a contest's participants, the organiser's view of a contest, and
+the campaign's league tables (individuals, enterprises, regions, industries, departments) with
+their big-screen mode, .xlsx exports and the composite index weights.
+
+Who sees what: organisers everything; an enterprise admin only its own enterprise — its
+individuals, its departments and its own enterprise row (region and industry tables, other
+enterprises and other enterprises' internal contests: 403). The scoping is done here, on the
+server, from the logged-in user, whatever the query string says."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, session
+import io
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 
-from .. import attempts, clock, standings
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   session, url_for)
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from .. import attempts, clock, league_export, league_tables, results_cache, standings
 from ..contests.routes import managed_contest
+from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import Contest
+from ..models import Campaign, Contest, Enterprise
 from ..participant.routes import PARTICIPANT_KEY, get_contest
-from ..web import render, staff_required
+from ..web import organiser_required, render, staff_required
+from .forms import WeightsForm
 
 bp = Blueprint("league", __name__, template_folder="templates")
 
@@ -38,3 +54,243 @@ def organiser_board(contest_id: int):
     contest = managed_contest(contest_id)
     return render("league/organiser_board.html", "league/_tables.html", mine=None, staff_view=True,
                   **_tables(contest))
+
+
+# ---- the campaign's league tables -------------------------------------------------------
+
+PAGE_LIMIT = 200     # individuals shown on the page
+EXPORT_LIMIT = 10_000  # individuals in a campaign-wide export (one enterprise's: all of them)
+SCREEN_ROWS = 15     # rows on the 1920×1080 big screen
+ORGANISER_ONLY = {"regions", "industries"}
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise NotFound("参数无效：找不到所选的项目。")
+    return int(raw)
+
+
+def _date_arg(name: str, label: str):
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        raise QuizError(f"{label}“{raw[:20]}”格式不对，请按 2026-06-01 的格式填写。") from None
+    if not 2000 <= day.year <= 2100:
+        raise QuizError(f"{label}“{raw[:20]}”不在 2000 到 2100 年之间。")
+    return day
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id < 2**31 else None
+    if campaign is None:
+        raise NotFound("找不到这个活动。")
+    return campaign
+
+
+def _own_enterprise() -> int | None:
+    """None for an organiser; the enterprise of an enterprise admin (403 without one)."""
+    if current_user.is_organiser:
+        return None
+    if current_user.enterprise_id is None:
+        abort(403)
+    return current_user.enterprise_id
+
+
+def _visible_contests(campaign: Campaign, own: int | None) -> list[Contest]:
+    query = select(Contest).where(Contest.campaign_id == campaign.id).order_by(Contest.opens_at, Contest.id)
+    if own is not None:
+        query = query.where(or_(Contest.enterprise_id.is_(None), Contest.enterprise_id == own))
+    return list(db.session.scalars(query))
+
+
+def _request_filters(campaign: Campaign, table: str) -> dict:
+    """The table's scope from the query string, checked against who asks."""
+    if table not in league_export.TABLES:
+        raise NotFound("没有这个排行榜。")
+    own = _own_enterprise()
+    if own is not None and table in ORGANISER_ONLY:
+        raise QuizError("镇（街）和行业排名只有组织者可以查看。", status=403)
+    contest = None
+    contest_id = _int_arg("contest")
+    if contest_id is not None:
+        contest = db.session.get(Contest, contest_id)
+        if contest is None or contest.campaign_id != campaign.id:
+            raise NotFound("找不到这个竞赛。")
+        if own is not None and contest.enterprise_id not in (None, own):
+            raise QuizError("这是其他单位的竞赛，您没有权限查看。", status=403)
+    enterprise = None
+    enterprise_id = _int_arg("enterprise")
+    if own is not None:
+        if enterprise_id is not None and enterprise_id != own:
+            raise QuizError("您只能查看本单位的排名。", status=403)
+        enterprise_id = own
+    if enterprise_id is not None:
+        enterprise = db.session.get(Enterprise, enterprise_id)
+        if enterprise is None:
+            raise NotFound("找不到这个单位。")
+    since_day = _date_arg("since", "开始日期")
+    until_day = _date_arg("until", "结束日期")
+    if since_day and until_day and until_day < since_day:
+        raise QuizError("结束日期不能早于开始日期。")
+    # Local calendar days → naive UTC: since 00:00 of the first day, until 00:00 after the last.
+    since = clock.from_local(datetime.combine(since_day, time())) if since_day else None
+    until = clock.from_local(datetime.combine(until_day + timedelta(days=1), time())) if until_day else None
+    return dict(own=own, contest=contest, enterprise=enterprise, since_day=since_day,
+                until_day=until_day, since=since, until=until)
+
+
+def _sort(cols: list[league_export.Column]):
+    name = request.args.get("sort", "").strip() or "rank"
+    by_key = {c.key: c for c in cols}
+    if name not in by_key:
+        raise QuizError(f"不能按“{name[:20]}”排序，请点击表头排序。")
+    direction = request.args.get("dir", "").strip()
+    if direction not in ("", "asc", "desc"):
+        raise QuizError("排序方向只能是 asc 或 desc。")
+    column = by_key[name]
+    descending = column.first_desc if not direction else direction == "desc"
+    return column, descending
+
+
+def _scope_label(campaign: Campaign, f: dict, table: str) -> str:
+    parts = [f["contest"].title if f["contest"] else "全部竞赛"]
+    if f["enterprise"] is not None and (table in ("individuals", "departments") or f["own"] is not None):
+        parts.append(f["enterprise"].name)
+    if f["since_day"] or f["until_day"]:
+        parts.append(f"{f['since_day'] or '开始'} 至 {f['until_day'] or '今天'}")
+    return "；".join(parts)
+
+
+def _table_data(campaign: Campaign, table: str, f: dict, *, limit: int | None) -> dict:
+    """Rows (already sorted), the total row, the columns and what the page needs to link."""
+    contest_id = f["contest"].id if f["contest"] else None
+    per_contest = contest_id is not None
+    cols = league_export.columns(table, per_contest=per_contest)
+    column, descending = _sort(cols)
+    total = None
+    need_enterprise = False
+    truncated = False
+    enterprise_id = f["enterprise"].id if f["enterprise"] else None
+    if table == "individuals":
+        rows = league_tables.individuals(campaign.id, contest_id=contest_id, enterprise_id=enterprise_id,
+                                         limit=limit, since=f["since"], until=f["until"])
+        truncated = limit is not None and len(rows) >= limit
+    elif table == "departments" and enterprise_id is None:
+        rows, need_enterprise = [], True
+    else:
+        group = league_export.GROUP_OF[table]
+        rows = league_tables.unit_figures(
+            campaign.id, group, contest_id=contest_id,
+            enterprise_id=enterprise_id if group == "department" else None,
+            since=f["since"], until=f["until"])
+        if table == "enterprises" and f["own"] is not None:
+            # An enterprise admin: its own row, with its rank among all of them.
+            rows = [r for r in rows if r.enterprise_id == f["own"]]
+        if len(rows) > 1:
+            total = replace(league_tables.total(rows, "合计", league_tables.weights(campaign.id)), rank=None)
+    rows = league_export.sort_rows(rows, column, descending)
+    return dict(rows=rows, total=total, columns=cols, sort=column.key, descending=descending,
+                need_enterprise=need_enterprise, truncated=truncated, per_contest=per_contest)
+
+
+QUERY_KEYS = ("contest", "enterprise", "since", "until", "sort", "dir", "screen")
+
+
+def _query_args(**changes) -> dict:
+    """This page's query string (known keys only), with some keys changed (None drops one)."""
+    args = {k: v for k, v in request.args.items() if k in QUERY_KEYS and v}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v is not None}
+
+
+@bp.get("/admin/league")
+@staff_required
+def index():
+    campaign_id = db.session.scalar(select(Campaign.id).order_by(Campaign.year.desc(), Campaign.id.desc()).limit(1))
+    if campaign_id is None:
+        return render_template("league/empty.html", message="还没有活动。组织者创建活动和竞赛后，这里会显示排行榜。")
+    table = "enterprises" if current_user.is_organiser else "departments"
+    return redirect(url_for(".table", campaign_id=campaign_id, table=table))
+
+
+@bp.get("/admin/league/<int:campaign_id>/<table>")
+@staff_required
+def table(campaign_id: int, table: str):
+    campaign = _campaign(campaign_id)
+    f = _request_filters(campaign, table)
+    screen = request.args.get("screen") == "1"
+    limit = SCREEN_ROWS if screen and table == "individuals" else (PAGE_LIMIT if table == "individuals" else None)
+    data = _table_data(campaign, table, f, limit=limit)
+    if screen:
+        data["rows"] = data["rows"][:SCREEN_ROWS]
+    contests = _visible_contests(campaign, f["own"])
+    enterprises = []
+    if f["own"] is None and table in ("individuals", "departments"):
+        enterprises = db.session.execute(
+            select(Enterprise.id, Enterprise.name).order_by(Enterprise.active.desc(), Enterprise.name)).all()
+    context = dict(
+        campaign=campaign, table=table, tables=[t for t in league_export.TABLES
+                                                 if f["own"] is None or t not in ORGANISER_ONLY],
+        labels=league_export.TABLE_LABELS, filters=f, scope=_scope_label(campaign, f, table),
+        contests=contests, enterprise_choices=enterprises, screen=screen, now=clock.now(),
+        query_args=_query_args, page_limit=PAGE_LIMIT, row_cells=league_export.row_cells,
+        weights=league_tables.weights(campaign.id), **data,
+    )
+    if screen:
+        return render("league/screen.html", "league/_screen_table.html", **context)
+    return render("league/table.html", "league/_table.html", **context)
+
+
+@bp.get("/admin/league/<int:campaign_id>/<table>.xlsx")
+@staff_required
+def export(campaign_id: int, table: str):
+    campaign = _campaign(campaign_id)
+    f = _request_filters(campaign, table)
+    limit = EXPORT_LIMIT if table == "individuals" and f["enterprise"] is None else None
+    if table == "departments" and f["enterprise"] is None:
+        raise QuizError("请先选择单位，再导出部门排名。")
+    label = league_export.TABLE_LABELS[table]
+
+    def build() -> bytes:
+        data = _table_data(campaign, table, f, limit=limit)
+        title = f"{campaign.name} · {label}"
+        scope = f"范围：{_scope_label(campaign, f, table)}"
+        if data["truncated"]:
+            scope += f"（前 {limit} 名；按单位筛选可导出该单位全部人员）"
+        scope += f"；导出时间 {clock.to_local(clock.now()):%Y-%m-%d %H:%M}"
+        return league_export.workbook(title, scope, data["columns"], data["rows"], data["total"],
+                                      sheet_name=label)
+
+    # The file is cached like the figures it is made of (same params, same one invalidation).
+    params = (campaign.id, table, f["contest"].id if f["contest"] else None,
+              f["enterprise"].id if f["enterprise"] else None, f["since"], f["until"],
+              request.args.get("sort", ""), request.args.get("dir", ""), league_tables.weights(campaign.id))
+    body = results_cache.cached("league.export", params, build)
+    name = f"{label}-{campaign.year}.xlsx"
+    return send_file(io.BytesIO(body), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/admin/league/<int:campaign_id>/settings", methods=["GET", "POST"])
+@organiser_required
+def settings(campaign_id: int):
+    campaign = _campaign(campaign_id)
+    form = WeightsForm()
+    if request.method == "GET":
+        form.weight_participation.data = f"{campaign.weight_participation:g}"
+        form.weight_score.data = f"{campaign.weight_score:g}"
+    elif form.validate_on_submit():
+        # The weights are part of every table's cache key: the next read computes new figures.
+        campaign.weight_participation = form.values["weight_participation"]
+        campaign.weight_score = form.values["weight_score"]
+        db.session.commit()
+        flash("综合指数权重已保存。", "info")
+        return redirect(url_for(".table", campaign_id=campaign.id, table="enterprises"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("league/settings.html", campaign=campaign, form=form), status
