@@ -332,6 +332,9 @@ class AttemptQuestion(db.Model):
     __table_args__ = (
         UniqueConstraint("attempt_id", "position"),
         UniqueConstraint("attempt_id", "question_id"),
+        # Covering index for the item statistics (quiz/item_stats.py): the answers of the
+        # counted attempts are read without touching the table.
+        Index("ix_attempt_question_scores", "attempt_id", "question_id", "is_correct", "points"),
     )
 
 

@@ -5,6 +5,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
 from question_bank.laws import article_text
@@ -59,6 +61,46 @@ def next_mistake(participant_id: int, after: int | None = None) -> Question | No
     }
     ordered = [questions[uid] for uid in uids if uid in questions]
     return next((q for q in ordered if q.id != after), ordered[0] if ordered else None)
+
+
+# ---- practice sets: a fixed list of questions behind one shareable link ---------------------
+#
+# The link carries the list itself, signed with the app's SECRET_KEY (itsdangerous): nothing
+# is stored, the same list always gives the same link, and nobody can make a link for a list
+# of their own choosing or alter one (a changed token fails the signature). Question ids
+# (uids) are kept, not version ids, so the link stays valid when a question is revised: the
+# participant practises the current version.
+
+SET_SALT = "practice-set"
+SET_MAX = 50
+
+
+def _set_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=SET_SALT)
+
+
+def set_token(uids: list[str]) -> str:
+    """The signed token of a practice set (question uids in order, duplicates dropped)."""
+    ordered = list(dict.fromkeys(uids))[:SET_MAX]
+    return _set_serializer().dumps(ordered)
+
+
+def set_uids(token: str) -> list[str] | None:
+    """The uids of a practice-set token; None when the token is not one we signed."""
+    try:
+        value = _set_serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(u, str) for u in value):
+        return None
+    return value[:SET_MAX]
+
+
+def set_question(uids: list[str], index: int) -> Question | None:
+    """The current, active version of the set's ``index``-th question (None if retired)."""
+    if not 0 <= index < len(uids):
+        return None
+    return db.session.scalar(select(Question).where(Question.uid == uids[index], *drawable()))
 
 
 @dataclass(frozen=True)

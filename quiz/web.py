@@ -90,11 +90,13 @@ def init_app(app: Flask) -> None:
     from .live.routes import bp as live_bp
     from .participant.routes import bp as participant_bp
     from .questions.routes import bp as questions_bp
+    from .reports.routes import bp as reports_bp
     from .training.routes import bp as training_bp
 
     for blueprint in (participant_bp, training_bp, league_bp, auth_bp, contests_bp, admin_bp,
                       questions_bp, live_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(reports_bp)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 
+from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from quiz import live_rules
@@ -135,10 +135,10 @@ def urls(app, world):
 def readable(response) -> str:
     """The text a person would see in the response, .xlsx included."""
     data = response.get_data()
-    if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as book:
-            return " ".join(book.read(n).decode("utf-8", "replace") for n in book.namelist()
-                            if n.endswith(".xml"))
+    if data[:2] == b"PK":  # .xlsx: every cell of every sheet (XML may escape any character)
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return " ".join(str(value) for sheet in book.worksheets
+                        for row in sheet.iter_rows(values_only=True) for value in row if value is not None)
     return data.decode("utf-8", "replace")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import struct
 import zipfile
 
@@ -336,8 +337,9 @@ def test_xlsx_with_a_wrong_declared_dimension_is_read_to_the_end():
         for member in source.infolist():
             content = source.read(member)
             if member.filename == "xl/worksheets/sheet1.xml":
-                assert b'<dimension ref="A1:B3" />' in content
-                content = content.replace(b'<dimension ref="A1:B3" />', b'<dimension ref="A1" />')
+                # openpyxl writes '<dimension ref="A1:B3" />' or, with lxml, without the space.
+                content, replaced = re.subn(rb'<dimension ref="A1:B3"\s*/>', b'<dimension ref="A1" />', content)
+                assert replaced == 1
             target.writestr(member, content)
     assert [line for line, _ in accepted(parse_file("x.xlsx", patched.getvalue()))] == [2, 3]
 

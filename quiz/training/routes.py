@@ -15,6 +15,7 @@ from ..participant.routes import PARTICIPANT_KEY, current_participant
 from ..web import render
 
 bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")
+SET_NEXT_KEY = "practice_set_next"
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -36,6 +37,10 @@ def home():
             db.session.commit()
             session.permanent = True
             session[PARTICIPANT_KEY] = participant.id
+            # Opened a practice set before signing up: back to it.
+            wanted = session.pop(SET_NEXT_KEY, None)
+            if isinstance(wanted, str) and wanted.startswith("/practice/set/"):
+                return redirect(wanted, 303)
             return redirect(url_for(".home"), 303)
         status = 422 if request.method == "POST" else 200
         return render("training/signup.html", "training/signup.html", status, form=form)
@@ -54,11 +59,37 @@ def _require_participant():
     return participant
 
 
-def _question_page(question, mode: str, title: str, message: str | None = None, status=200):
+def _question_page(question, mode: str, title: str, message: str | None = None, status=200, **extra):
     return render(
         "training/question.html", "training/_question.html", status,
-        question=question, mode=mode, title=title, message=message,
+        question=question, mode=mode, title=title, message=message, **extra,
     )
+
+
+def _set_of(token: str) -> list[str]:
+    uids = practice.set_uids(token)
+    if uids is None:
+        raise QuizError("练习链接无效或已被改动，请向组织者重新索取。", status=404)
+    return uids
+
+
+@bp.get("/set/<token>")
+def practice_set(token: str):
+    """A practice set from a shared link: exactly its questions, in order, one at a time."""
+    uids = _set_of(token)
+    participant = current_participant()
+    if participant is None:
+        session[SET_NEXT_KEY] = url_for(".practice_set", token=token)
+        return redirect(url_for(".home"))
+    index = request.args.get("i", 0, type=int)
+    index = max(0, index)
+    while index < len(uids):
+        question = practice.set_question(uids, index)
+        if question is not None:
+            return _question_page(question, "set", "专项练习", set_token=token, set_index=index,
+                                  set_total=len(uids))
+        index += 1  # retired since the link was made: skipped
+    return render("training/set_done.html", "training/_set_done.html", token=token, total=len(uids))
 
 
 @bp.get("/c/<int:category_id>")
@@ -84,6 +115,7 @@ def answer():
     participant = _require_participant()
     question_id = request.form.get("question_id", type=int) or 0
     mode = request.form.get("mode", "")
+    set_context = _set_context(mode)  # a broken set link is refused before anything is stored
     try:
         feedback = practice.answer(participant.id, question_id, request.form.getlist("choice"),
                                    clock.now())
@@ -92,12 +124,29 @@ def answer():
         if error.status != 400:
             raise
         question = db.session.get(practice.Question, question_id)
-        return _question_page(question, mode, "练习", message=error.message, status=400)
+        return _question_page(question, mode, "练习", message=error.message, status=400,
+                              **set_context)
     db.session.commit()
-    if mode == "mistakes":
+    next_label = None
+    if mode == "set":
+        following = set_context["set_index"] + 1
+        next_url = url_for(".practice_set", token=set_context["set_token"], i=following)
+        if following >= set_context["set_total"]:
+            next_label = "完成本组练习"
+    elif mode == "mistakes":
         next_url = url_for(".mistake_book", after=feedback.question.id)
     else:
         next_url = url_for(".category", category_id=feedback.question.category_id,
                            after=feedback.question.id)
     return render("training/feedback.html", "training/_feedback.html",
-                  feedback=feedback, next_url=next_url, mode=mode)
+                  feedback=feedback, next_url=next_url, mode=mode, next_label=next_label)
+
+
+def _set_context(mode: str) -> dict:
+    """The practice set an answer belongs to (hidden fields of the question form)."""
+    if mode != "set":
+        return {}
+    token = request.form.get("set", "")
+    uids = _set_of(token)
+    index = request.form.get("i", 0, type=int)
+    return dict(set_token=token, set_index=max(0, min(index, len(uids) - 1)), set_total=len(uids))
