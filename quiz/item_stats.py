@@ -57,9 +57,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Float, and_, case, cast, func, literal, select
 
-from . import results_cache
+from . import league_tables, results_cache
 from .extensions import db
-from .models import Attempt, AttemptQuestion, Category, Contest, Participant, Question
+from .models import Attempt, AttemptQuestion, Category, Contest, Question
 
 TOP_WRONG = 10
 HIGHLIGHT = 0.10  # an enterprise's facility this far from the overall one is highlighted
@@ -194,7 +194,8 @@ def counted_attempts(campaign_id: int, enterprise_id: int | None = None, since=N
                      with_totals: bool = True):
     """A CTE of the counted attempts in scope: attempt_id, score, max_score, the contest's
     多选 points (``pm``) and the attempt total T (``t``). Counted among the attempts in scope
-    (``since <= submitted_at < until``, naive UTC), as :mod:`quiz.league_tables` counts.
+    (``since <= submitted_at < until``, naive UTC): :func:`league_tables.scoped_attempts`
+    decides which attempt counts, for the league tables and here alike.
     Without ``with_totals`` the column ``t`` is NULL (and costs nothing)."""
     contests = [] if not with_totals else db.session.execute(
         select(Contest.id, Contest.multi_partial, Contest.points_single, Contest.points_multi,
@@ -203,29 +204,21 @@ def counted_attempts(campaign_id: int, enterprise_id: int | None = None, since=N
     # Contests whose totals must be summed from the answers (see the module docstring).
     summed = [c.id for c in contests if c.multi_partial and not (
         c.points_single == c.points_multi == c.points_judge and c.points_multi > 0)]
+    scoped = league_tables.scoped_attempts(campaign_id, None, enterprise_id, since, until,
+                                           with_enterprise=False)
     multi_points = func.nullif(Contest.points_multi, 0)
-    latest = Contest.ranking == "latest"
-    order = (
-        case((latest, literal(0.0)), else_=cast(Attempt.score, Float)).desc(),
-        case((latest, literal(0)), else_=func.coalesce(Attempt.time_used_ms, 2**31 - 1)).asc(),
-        case((latest, Attempt.submitted_at)).desc(),
-        case((latest, None), else_=Attempt.submitted_at).asc(),
-        case((latest, -Attempt.id), else_=Attempt.id).asc(),
-    )
     total_whens = [
-        (Contest.multi_partial.is_(False), cast(Attempt.correct_count, Float)),
+        (Contest.multi_partial.is_(False), cast(scoped.c.correct_count, Float)),
         (and_(Contest.points_single == Contest.points_multi, Contest.points_judge == Contest.points_multi,
               Contest.points_multi > 0),
-         cast(Attempt.score, Float) / cast(multi_points, Float)),
+         cast(scoped.c.score, Float) / cast(multi_points, Float)),
     ]
-    query = select(
-        Attempt.id.label("attempt_id"),
-        Attempt.score,
-        Attempt.max_score,
-        multi_points.label("pm"),
-        func.row_number().over(partition_by=(Attempt.contest_id, Attempt.participant_id),
-                               order_by=order).label("rn"),
-    ).join(Contest, Contest.id == Attempt.contest_id)
+    query = (
+        select(scoped.c.attempt_id, scoped.c.score, scoped.c.max_score, multi_points.label("pm"))
+        .select_from(scoped)
+        .join(Contest, Contest.id == scoped.c.contest_id)
+        .where(scoped.c.counted == 1)
+    )
     if not with_totals:
         total = literal(None, Float)
     elif summed:
@@ -238,25 +231,11 @@ def counted_attempts(campaign_id: int, enterprise_id: int | None = None, since=N
             .group_by(AttemptQuestion.attempt_id)
             .subquery("from_answers")
         )
-        query = query.outerjoin(from_answers, from_answers.c.attempt_id == Attempt.id)
+        query = query.outerjoin(from_answers, from_answers.c.attempt_id == scoped.c.attempt_id)
         total = case(*total_whens, else_=func.coalesce(from_answers.c.total, 0.0))
     else:
         total = case(*total_whens, else_=literal(0.0, Float))
-    query = query.add_columns(total.label("t"))
-    conditions = [Contest.campaign_id == campaign_id, Attempt.submitted_at.is_not(None)]
-    if enterprise_id is not None:
-        query = query.join(Participant, Participant.id == Attempt.participant_id)
-        conditions.append(Participant.enterprise_id == enterprise_id)
-    if since is not None:
-        conditions.append(Attempt.submitted_at >= since)
-    if until is not None:
-        conditions.append(Attempt.submitted_at < until)
-    ranked = query.where(*conditions).subquery("ranked")
-    return (
-        select(ranked.c.attempt_id, ranked.c.score, ranked.c.max_score, ranked.c.pm, ranked.c.t)
-        .where(ranked.c.rn == 1)
-        .cte("counted")
-    )
+    return query.add_columns(total.label("t")).cte("counted").prefix_with("MATERIALIZED")
 
 
 def _compute(campaign_id: int, enterprise_id: int | None) -> ItemStats:

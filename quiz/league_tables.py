@@ -140,11 +140,12 @@ def weights(campaign_id: int) -> tuple[float, float]:
 BIG_TIME = 2**31 - 1  # a missing time used sorts last
 
 
-def _scoped(campaign_id: int, contest_id: int | None, enterprise_id: int | None,
+def scoped_attempts(campaign_id: int, contest_id: int | None, enterprise_id: int | None,
             since: datetime | None, until: datetime | None, *, with_enterprise: bool = True,
             with_recent: bool = False):
     """Attempts in scope, narrow, each with ``counted`` (1 on the counted attempt of its
-    participant and contest) and, with ``with_recent``, ``recent`` (1 on the participant's
+    participant and contest — the one definition of "counted", also used by
+    :mod:`quiz.item_stats`) and, with ``with_recent``, ``recent`` (1 on the participant's
     latest attempt in scope) and its department.
 
     Both flags are anti-joins ("no better attempt in scope exists"), probed through the
@@ -185,8 +186,11 @@ def _scoped(campaign_id: int, contest_id: int | None, enterprise_id: int | None,
     if until is not None:
         conditions.append(a.submitted_at < until)
     columns = [
+        a.id.label("attempt_id"),
+        a.contest_id,
         a.participant_id,
         a.score,
+        a.correct_count,
         a.max_score,
         a.passed,
         a.time_used_ms,
@@ -303,7 +307,7 @@ def _key(column):
 
 
 def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until, wp, ws):
-    scoped = _scoped(campaign_id, contest_id, enterprise_id, since, until,
+    scoped = scoped_attempts(campaign_id, contest_id, enterprise_id, since, until,
                      with_recent=group == "department")
     if group == "department":
         dept = _key(scoped.c.department)
@@ -476,7 +480,7 @@ def total(rows: list[Figures], label: str = "合计", weights: tuple[float, floa
 def _individuals_query(campaign_id, contest_id, enterprise_id, since, until, limit):
     # The scope is the whole campaign (or contest): ranks are campaign-wide even when only one
     # enterprise's people are returned. Names are joined after ranking and limiting.
-    scoped = _scoped(campaign_id, contest_id, None, since, until, with_enterprise=enterprise_id is not None)
+    scoped = scoped_attempts(campaign_id, contest_id, None, since, until, with_enterprise=enterprise_id is not None)
     counted = scoped.c.counted == 1
     per_person = (
         select(
