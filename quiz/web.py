@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import attempts, clock
 from .errors import QuizError
-from .extensions import db, htmx, login_manager
+from .extensions import db, htmx, login_manager, refresh_planner_statistics
 from .models import User
 
 ERROR_MESSAGES = {
@@ -134,15 +134,22 @@ def init_app(app: Flask) -> None:
     sweep_every = timedelta(seconds=app.config.get("SWEEP_SECONDS", 60))
     last_sweep: list = [None]
 
+    stats_every = timedelta(seconds=app.config.get("PLANNER_STATS_SECONDS", 3600))
+    last_stats: list = [None]
+
     @app.before_request
     def periodic_sweep():
-        """At most once a minute per process: submit abandoned attempts whose time ran out."""
+        """At most once a minute per process: submit abandoned attempts whose time ran out;
+        at most once an hour, refresh SQLite's planner statistics (the tables grow)."""
         now = clock.now()
         if last_sweep[0] is not None and now - last_sweep[0] < sweep_every:
             return
         last_sweep[0] = now
         if attempts.close_expired(None, now, app.config["ANSWER_GRACE_SECONDS"]):
             db.session.commit()
+        if last_stats[0] is None or now - last_stats[0] >= stats_every:
+            last_stats[0] = now
+            refresh_planner_statistics(db.engine)
 
     @app.after_request
     def vary_on_htmx(response):

@@ -102,3 +102,18 @@ def test_shared_through_redis(app):
     assert results_cache.cached("t", ("x",), compute) == 1
     results_cache.invalidate()
     assert results_cache.cached("t", ("x",), compute) == 2
+
+
+def test_sqlite_planner_statistics_are_refreshed_by_requests(app, client):
+    """A database that grew from empty gets planner statistics (sampled ANALYZE) from the
+    periodic task, so the league's aggregates are planned with the real table sizes."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL keeps its own statistics
+    db.session.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
+    db.session.commit()
+    assert client.get("/healthz").status_code == 200
+    db.session.remove()
+    rows = db.session.execute(text("SELECT tbl FROM sqlite_stat1")).scalars().all()
+    assert {"question", "category"} <= set(rows)  # the bank is loaded: its tables are described
