@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask --app app setup | user create | bank load | bank check | sweep``."""
+"""Command-line tasks: ``flask --app app setup | user create | bank load | bank check | sweep | demo big``."""
 from __future__ import annotations
 
 import secrets
@@ -12,13 +12,15 @@ from sqlalchemy import select
 
 from question_bank.loader import load_bank, read_bank
 
-from . import attempts, bank_io, clock
+from . import attempts, bank_io, clock, demo_big
 from .extensions import db
 from .models import Enterprise
 from .setup import create_user, first_start
 
 user_cli = AppGroup("user", help="Organiser and enterprise-admin accounts.")
 bank_cli = AppGroup("bank", help="The built-in question bank.")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+demo_cli.add_command(demo_big.big_command)
 
 
 @user_cli.command("create")
@@ -116,5 +118,6 @@ def sweep_command() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(bank_cli)
+    app.cli.add_command(demo_cli)
     app.cli.add_command(setup_command)
     app.cli.add_command(sweep_command)

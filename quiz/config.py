@@ -63,7 +63,7 @@ class Config:
     LIVE_SPEED = float(os.environ.get("LIVE_SPEED", "1"))
     # League tables and reports are cached this long (seconds; 0 turns the cache off), and
     # dropped when an attempt is submitted (quiz/results_cache.py).
-    RESULTS_CACHE_SECONDS = float(os.environ.get("RESULTS_CACHE_SECONDS", "10"))
+    RESULTS_CACHE_SECONDS = float(os.environ.get("RESULTS_CACHE_SECONDS", "30"))
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).

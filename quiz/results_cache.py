@@ -12,7 +12,7 @@ Where the cache lives:
   increments a generation number that is part of every key, so one INCR drops everything at
   once, everywhere;
 - without Redis, in each process. The submitting process drops its copy at once; other
-  processes hold theirs for at most ``RESULTS_CACHE_SECONDS`` (default 10 s), which is the
+  processes hold theirs for at most ``RESULTS_CACHE_SECONDS`` (default 30 s), which is the
   "short time" a figure may lag behind a submission.
 
 Values are whatever the compute function returns (lists of frozen dataclasses, dicts); they
