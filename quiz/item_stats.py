@@ -107,8 +107,34 @@ def pearson(n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float) ->
     return max(-1.0, min(1.0, r))
 
 
+class _FromSums:
+    """The figures every row (question or category) derives from its sums."""
+
+    sums: Sums
+
+    @property
+    def answers(self) -> int:
+        return self.sums.n
+
+    @property
+    def right(self) -> int:
+        return self.sums.right
+
+    @property
+    def wrong(self) -> int:
+        return self.sums.n - self.sums.right
+
+    @property
+    def facility(self) -> float | None:
+        return self.sums.facility
+
+    @property
+    def discrimination(self) -> float | None:
+        return self.sums.discrimination
+
+
 @dataclass(frozen=True)
-class QuestionFigures:
+class QuestionFigures(_FromSums):
     question_id: int
     uid: str
     version: int
@@ -118,54 +144,14 @@ class QuestionFigures:
     stem: str
     sums: Sums
 
-    @property
-    def answers(self) -> int:
-        return self.sums.n
-
-    @property
-    def right(self) -> int:
-        return self.sums.right
-
-    @property
-    def wrong(self) -> int:
-        return self.sums.n - self.sums.right
-
-    @property
-    def facility(self) -> float | None:
-        return self.sums.facility
-
-    @property
-    def discrimination(self) -> float | None:
-        return self.sums.discrimination
-
 
 @dataclass(frozen=True)
-class CategoryFigures:
+class CategoryFigures(_FromSums):
     category_id: int
     name: str
     position: int
     questions: int
     sums: Sums
-
-    @property
-    def answers(self) -> int:
-        return self.sums.n
-
-    @property
-    def right(self) -> int:
-        return self.sums.right
-
-    @property
-    def wrong(self) -> int:
-        return self.sums.n - self.sums.right
-
-    @property
-    def facility(self) -> float | None:
-        return self.sums.facility
-
-    @property
-    def discrimination(self) -> float | None:
-        return self.sums.discrimination
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,26 @@ def may_manage(thing) -> bool:
     return thing.enterprise_id is not None and thing.enterprise_id == current_user.enterprise_id
 
 
+def campaign_or_404(campaign_id: int):
+    """The campaign, or a 404 page (ids beyond a 32-bit integer too: PostgreSQL would refuse them)."""
+    from .models import Campaign
+
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id < 2**31 else None
+    if campaign is None:
+        raise QuizError("找不到这个活动。", status=404)
+    return campaign
+
+
+def own_enterprise_id() -> int | None:
+    """None for an organiser (every enterprise); an enterprise admin's own enterprise (403
+    for an admin account without one)."""
+    if current_user.is_organiser:
+        return None
+    if current_user.enterprise_id is None:
+        abort(403)
+    return current_user.enterprise_id
+
+
 def public_url(path: str) -> str:
     """An absolute URL that phones open (QR codes, certificates): PUBLIC_BASE_URL, else this host."""
     return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + path

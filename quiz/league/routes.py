@@ -12,7 +12,7 @@ import io
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
                    session, url_for)
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -23,7 +23,7 @@ from ..errors import NotFound, QuizError
 from ..extensions import db
 from ..models import Campaign, Contest, Enterprise
 from ..participant.routes import PARTICIPANT_KEY, get_contest
-from ..web import organiser_required, render, staff_required
+from ..web import campaign_or_404, organiser_required, own_enterprise_id, render, staff_required
 from .forms import WeightsForm
 
 bp = Blueprint("league", __name__, template_folder="templates")
@@ -86,22 +86,6 @@ def _date_arg(name: str, label: str):
     return day
 
 
-def _campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id < 2**31 else None
-    if campaign is None:
-        raise NotFound("找不到这个活动。")
-    return campaign
-
-
-def _own_enterprise() -> int | None:
-    """None for an organiser; the enterprise of an enterprise admin (403 without one)."""
-    if current_user.is_organiser:
-        return None
-    if current_user.enterprise_id is None:
-        abort(403)
-    return current_user.enterprise_id
-
-
 def _visible_contests(campaign: Campaign, own: int | None) -> list[Contest]:
     query = select(Contest).where(Contest.campaign_id == campaign.id).order_by(Contest.opens_at, Contest.id)
     if own is not None:
@@ -113,7 +97,7 @@ def _request_filters(campaign: Campaign, table: str) -> dict:
     """The table's scope from the query string, checked against who asks."""
     if table not in league_export.TABLES:
         raise NotFound("没有这个排行榜。")
-    own = _own_enterprise()
+    own = own_enterprise_id()
     if own is not None and table in ORGANISER_ONLY:
         raise QuizError("镇（街）和行业排名只有组织者可以查看。", status=403)
     contest = None
@@ -222,7 +206,7 @@ def index():
 @bp.get("/admin/league/<int:campaign_id>/<table>")
 @staff_required
 def table(campaign_id: int, table: str):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     f = _request_filters(campaign, table)
     screen = request.args.get("screen") == "1"
     limit = SCREEN_ROWS if screen and table == "individuals" else (PAGE_LIMIT if table == "individuals" else None)
@@ -250,7 +234,7 @@ def table(campaign_id: int, table: str):
 @bp.get("/admin/league/<int:campaign_id>/<table>.xlsx")
 @staff_required
 def export(campaign_id: int, table: str):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     f = _request_filters(campaign, table)
     limit = EXPORT_LIMIT if table == "individuals" and f["enterprise"] is None else None
     if table == "departments" and f["enterprise"] is None:
@@ -280,7 +264,7 @@ def export(campaign_id: int, table: str):
 @bp.route("/admin/league/<int:campaign_id>/settings", methods=["GET", "POST"])
 @organiser_required
 def settings(campaign_id: int):
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     form = WeightsForm()
     if request.method == "GET":
         form.weight_participation.data = f"{campaign.weight_participation:g}"

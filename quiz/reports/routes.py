@@ -14,8 +14,7 @@ import io
 from functools import lru_cache
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, redirect, request, send_file, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, redirect, request, send_file, url_for
 from sqlalchemy import select
 
 from .. import item_stats, league_tables, practice, qr, report_data, report_export, results_cache
@@ -23,7 +22,7 @@ from ..charts import bar_chart
 from ..errors import NotFound, QuizError
 from ..extensions import db
 from ..models import Campaign, Enterprise, Question
-from ..web import public_url, render, staff_required
+from ..web import campaign_or_404, own_enterprise_id, public_url, render, staff_required
 
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports", template_folder="templates")
 
@@ -34,22 +33,6 @@ EMPTY_REGION = league_tables.EMPTY_KEY
 
 
 # ---- scope ----------------------------------------------------------------------------
-
-
-def _campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound("找不到这个活动。")
-    return campaign
-
-
-def _own_enterprise() -> int | None:
-    """None for an organiser; an enterprise admin's own enterprise (403 without one)."""
-    if current_user.is_organiser:
-        return None
-    if current_user.enterprise_id is None:
-        abort(403)
-    return current_user.enterprise_id
 
 
 def _enterprise_arg(own: int | None) -> Enterprise | None:
@@ -141,8 +124,8 @@ def index():
 @bp.get("/<int:campaign_id>")
 @staff_required
 def report(campaign_id: int):
-    campaign = _campaign(campaign_id)
-    own = _own_enterprise()
+    campaign = campaign_or_404(campaign_id)
+    own = own_enterprise_id()
     period = _range()
     window = report_data.campaign_window(campaign.id)
     charts = _charts(campaign, own, period)
@@ -163,8 +146,8 @@ def _campaigns() -> list[Campaign]:
 @bp.get("/<int:campaign_id>/statistics.xlsx")
 @staff_required
 def statistics_xlsx(campaign_id: int):
-    campaign = _campaign(campaign_id)
-    own = _own_enterprise()
+    campaign = campaign_or_404(campaign_id)
+    own = own_enterprise_id()
     period = _range()
 
     def build() -> bytes:
@@ -190,8 +173,8 @@ def statistics_xlsx(campaign_id: int):
 def chart_svg(campaign_id: int, name: str):
     if name not in CHARTS:
         raise NotFound("没有这个图表。")
-    campaign = _campaign(campaign_id)
-    own = _own_enterprise()
+    campaign = campaign_or_404(campaign_id)
+    own = own_enterprise_id()
     period = _range()
     scope = dict(enterprise_id=own, since=period.since, until=period.until)
     if name == "daily":
@@ -241,8 +224,8 @@ def _qr_data_uri(link: str) -> str:
 @bp.get("/<int:campaign_id>/knowledge")
 @staff_required
 def knowledge(campaign_id: int):
-    campaign = _campaign(campaign_id)
-    own = _own_enterprise()
+    campaign = campaign_or_404(campaign_id)
+    own = own_enterprise_id()
     enterprise = _enterprise_arg(own)
     choices = []
     if own is None:
@@ -258,8 +241,8 @@ def knowledge(campaign_id: int):
 @bp.get("/<int:campaign_id>/knowledge.xlsx")
 @staff_required
 def knowledge_xlsx(campaign_id: int):
-    campaign = _campaign(campaign_id)
-    own = _own_enterprise()
+    campaign = campaign_or_404(campaign_id)
+    own = own_enterprise_id()
     enterprise = _enterprise_arg(own)
 
     def build() -> bytes:
