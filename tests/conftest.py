@@ -263,3 +263,19 @@ def shown_letters_for(item, original: str) -> list[str]:
     from quiz.attempts import to_shown
 
     return list(to_shown(item, original))
+
+
+def staff_client(app, username: str, role: str = "enterprise_admin", enterprise=None,
+                 password: str = "correct horse 1"):
+    """A new account of this role (an enterprise admin of ``enterprise``), logged in."""
+    user = User(username=username, role=role, enterprise_id=enterprise.id if enterprise else None,
+                created_at=START)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    client = app.test_client()
+    response = client.post("/admin/login", data={
+        "username": username, "password": password, "csrf_token": csrf_token(client, "/admin/login"),
+    })
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    return client

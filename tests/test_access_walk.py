@@ -22,7 +22,7 @@ from quiz import live_rules
 from quiz.extensions import db
 from quiz.models import Campaign, Department, Question, User
 
-from .conftest import START, Phone, csrf_token, make_contest, make_enterprise
+from .conftest import START, Phone, csrf_token, make_contest, make_enterprise, staff_client
 
 # Strings that belong to enterprise A only; none may reach B's admin or an anonymous visitor.
 MARKERS = ("甲方机密单位", "甲方内部竞赛", "王甲秘", "甲方机密车间", "甲方现场赛")
@@ -34,22 +34,8 @@ ADMIN_ENDPOINTS = {"auth.logout", "auth.login"}
 PUBLIC_ADMIN = {"auth.login"}
 
 
-def login(app, username: str, password: str = "correct horse 1"):
-    client = app.test_client()
-    response = client.post("/admin/login", data={
-        "username": username, "password": password, "csrf_token": csrf_token(client, "/admin/login"),
-    })
-    assert response.status_code == 303, response.get_data(as_text=True)[:300]
-    return client
-
-
-def make_user(username: str, role: str, enterprise=None) -> User:
-    user = User(username=username, role=role, enterprise_id=enterprise.id if enterprise else None,
-                created_at=START)
-    user.set_password("correct horse 1")
-    db.session.add(user)
-    db.session.commit()
-    return user
+def login(app, username: str, role: str = "enterprise_admin", enterprise=None):
+    return staff_client(app, username, role, enterprise)
 
 
 def build_world(app):
@@ -61,9 +47,10 @@ def build_world(app):
     contest = make_contest(code="JIA001", title="甲方内部竞赛", question_count=3, enterprise_id=a.id)
     contest.open_to_all = False
     db.session.commit()
-    admin_a = make_user("jia-admin", "enterprise_admin", a)
-    make_user("yi-admin", "enterprise_admin", b)
-    make_user("organiser", "organiser")
+    clients = dict(own_admin=login(app, "jia-admin", enterprise=a),
+                   other_admin=login(app, "yi-admin", enterprise=b),
+                   organiser=login(app, "organiser", "organiser"))
+    admin_a = db.session.scalar(select(User).where(User.username == "jia-admin"))
 
     phone = Phone(app)
     attempt_id = phone.attempt_id(phone.sign_up("JIA001", name="王甲秘", identifier="13900000001",
@@ -78,7 +65,7 @@ def build_world(app):
     campaign = db.session.scalar(select(Campaign))
     return dict(
         a=a, contest=contest, attempt_id=attempt_id, round=round_, player=player,
-        campaign=campaign, question=questions[0], admin_a=admin_a,
+        campaign=campaign, question=questions[0], admin_a=admin_a, **clients,
         department=db.session.scalar(select(Department).where(Department.enterprise_id == a.id)),
     )
 
@@ -176,7 +163,7 @@ def test_every_staff_url_refuses_strangers(app, clock):
     assert len(walk) > 30, "the URL map looks too small: is every blueprint registered?"
     before = dump()
     anonymous = app.test_client()
-    other_admin = login(app, "yi-admin")
+    other_admin = world["other_admin"]
     problems = []
     for endpoint, path, methods, owned in walk:
         for method, htmx, response in requests(anonymous, path, methods):
@@ -209,8 +196,7 @@ def test_every_staff_url_refuses_strangers(app, clock):
 def test_the_walk_would_see_a_leak(app, clock):
     """The walk's own check: A's admin and the organiser do see A's things on these pages."""
     world = build_world(app)
-    own_admin = login(app, "jia-admin")
-    organiser = login(app, "organiser")
+    own_admin, organiser = world["own_admin"], world["organiser"]
     for client in (own_admin, organiser):
         page = readable(client.get(f"/admin/contests/{world['contest'].id}"))
         assert "甲方内部竞赛" in page

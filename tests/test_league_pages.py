@@ -11,25 +11,16 @@ from openpyxl import load_workbook
 
 from quiz import league_export, results_cache
 from quiz.extensions import db
-from quiz.models import Campaign, Participant, User
+from quiz.models import Campaign, Participant
 
-from .conftest import HX, START, csrf_token, make_campaign, make_contest, make_enterprise
+from .conftest import HX, START, csrf_token, make_campaign, make_contest, make_enterprise, staff_client
 from .test_league_tables import H, _attempt, build_league
 
 ALL_TABLES = ("individuals", "enterprises", "regions", "industries", "departments")
 
 
 def login(app, username, role="enterprise_admin", enterprise=None):
-    user = User(username=username, role=role, enterprise_id=enterprise.id if enterprise else None,
-                created_at=START)
-    user.set_password("league pass 123")
-    db.session.add(user)
-    db.session.commit()
-    client = app.test_client()
-    response = client.post("/admin/login", data={"username": username, "password": "league pass 123",
-                                                  "csrf_token": csrf_token(client, "/admin/login")})
-    assert response.status_code == 303
-    return client
+    return staff_client(app, username, role, enterprise)
 
 
 @pytest.fixture

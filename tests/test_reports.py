@@ -39,9 +39,9 @@ from sqlalchemy import select
 
 from quiz import practice
 from quiz.extensions import db
-from quiz.models import Attempt, Participant, PracticeAnswer, Question, User
+from quiz.models import Attempt, Participant, PracticeAnswer, Question
 
-from .conftest import HX, START, csrf_token, make_campaign, make_contest, make_enterprise
+from .conftest import HX, START, make_campaign, make_contest, make_enterprise, staff_client
 from .test_item_stats import add_attempt
 
 H = timedelta(hours=1)
@@ -101,16 +101,7 @@ def data(app):
 
 
 def login(app, username, role="organiser", enterprise=None):
-    user = User(username=username, role=role, enterprise_id=enterprise.id if enterprise else None,
-                created_at=START)
-    user.set_password("report pass 123")
-    db.session.add(user)
-    db.session.commit()
-    client = app.test_client()
-    response = client.post("/admin/login", data={"username": username, "password": "report pass 123",
-                                                 "csrf_token": csrf_token(client, "/admin/login")})
-    assert response.status_code == 303
-    return client
+    return staff_client(app, username, role, enterprise)
 
 
 @pytest.fixture
