@@ -64,6 +64,8 @@ class Config:
     # League tables and reports are cached this long (seconds; 0 turns the cache off), and
     # dropped when an attempt is submitted (quiz/results_cache.py).
     RESULTS_CACHE_SECONDS = float(os.environ.get("RESULTS_CACHE_SECONDS", "30"))
+    # SQLite: seconds between refreshes of the query planner's statistics in each worker.
+    PLANNER_STATS_SECONDS = float(os.environ.get("PLANNER_STATS_SECONDS", "3600"))
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).

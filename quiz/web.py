@@ -154,7 +154,7 @@ def init_app(app: Flask) -> None:
     sweep_every = timedelta(seconds=app.config.get("SWEEP_SECONDS", 60))
     last_sweep: list = [None]
 
-    stats_every = timedelta(seconds=app.config.get("PLANNER_STATS_SECONDS", 3600))
+    stats_every = timedelta(seconds=app.config["PLANNER_STATS_SECONDS"])
     last_stats: list = [None]
 
     @app.before_request
