@@ -2,9 +2,17 @@
 a controllable clock, clients for participants and organisers, small factories."""
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
+import tempfile
 from datetime import datetime, timedelta
+
+# Uploads and generated files of the test run go to a directory of their own, not the
+# checkout's instance/ (set before the app module reads it).
+os.environ["SAFEQUIZ_INSTANCE"] = tempfile.mkdtemp(prefix="safequiz-tests-")
+atexit.register(shutil.rmtree, os.environ["SAFEQUIZ_INSTANCE"], True)
 
 import pytest
 from flask import has_app_context
