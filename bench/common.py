@@ -1,17 +1,22 @@
 """Helpers shared by the benchmarks: a lean blocking HTTP/1.1 client, running app steps in a
-child process, starting and stopping gunicorn, CPU counters, percentiles.
+child process, starting and stopping gunicorn and reading its log, CPU counters, percentiles.
 
-Only the standard library (and psycopg for ``reset_pg``). Nothing here patches anything: a
-script that wants gevent monkey-patches before importing this module, as contest_load.py does.
+Only the standard library (and psycopg for the PostgreSQL helpers). Nothing here patches
+anything: a script that wants gevent monkey-patches before importing this module, as
+contest_load.py does.
 """
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "safequiz-bench-not-secret"
@@ -54,27 +59,46 @@ def run_step(env: dict, *argv: str, stream: bool = False) -> str:
     return result.stdout
 
 
-def reset_pg(url: str) -> None:
-    """Create the database if missing, then an empty schema public."""
+def ensure_pg_database(url: str) -> str:
+    """Create the database when it does not exist (nothing is dropped here). Returns the URL
+    as libpq takes it."""
     import psycopg
     from psycopg import sql
 
     conninfo = url.replace("postgresql+psycopg://", "postgresql://").replace(
         "postgres://", "postgresql://"
     )
-    dbname = psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname")
     try:
-        conn = psycopg.connect(conninfo, autocommit=True)
+        psycopg.connect(conninfo).close()
     except psycopg.OperationalError as error:
+        dbname = psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname")
         if not dbname or "does not exist" not in str(error):
             raise
         admin = psycopg.conninfo.make_conninfo(conninfo, dbname="postgres")
         with psycopg.connect(admin, autocommit=True) as maint:
             maint.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-        conn = psycopg.connect(conninfo, autocommit=True)
-    with conn:
+    return conninfo
+
+
+def reset_pg(url: str) -> None:
+    """Create the database if missing, then an empty schema public."""
+    import psycopg
+
+    conninfo = ensure_pg_database(url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
+
+
+def run_internal_step(steps: dict[str, Callable[..., None]]) -> None:
+    """``script.py _name args…``: run the internal step ``_name`` (app side, in the
+    repository's import path) with the remaining arguments, then exit."""
+    sys.path.insert(0, str(ROOT))
+    step, rest = sys.argv[1], sys.argv[2:]
+    if step not in steps:
+        sys.exit(f"unknown step {step}")
+    steps[step](*rest)
+    sys.exit(0)
 
 
 # ---------------------------------------------------------------- a lean HTTP/1.1 client
@@ -96,6 +120,24 @@ class Response:
     @property
     def text(self) -> str:
         return self.body.decode("utf-8", "replace")
+
+
+def parse_head(head: bytes) -> tuple[int, dict[str, str], list[str]]:
+    """Status, headers (lower-case names; the last one of a name wins) and Set-Cookie values
+    of a response head, without the blank line that ends it."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
+        raise HttpError(f"bad status line {lines[0]!r}")
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if name == "set-cookie":
+            cookies.append(value)
+        headers[name] = value
+    return int(parts[1]), headers, cookies
 
 
 class Connection:
@@ -166,20 +208,8 @@ class Connection:
             except ConnectionError as error:
                 error.before_response = not buf  # type: ignore[attr-defined]
                 raise
-        head, buf = buf[:end].decode("latin-1"), buf[end + 4:]
-        lines = head.split("\r\n")
-        parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/"):
-            raise HttpError(f"bad status line {lines[0]!r}")
-        status = int(parts[1])
-        headers: dict[str, str] = {}
-        cookies: list[str] = []
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "set-cookie":
-                cookies.append(value)
-            headers[name] = value
+        status, headers, cookies = parse_head(buf[:end])
+        buf = buf[end + 4:]
         if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
             body = b""
         elif "content-length" in headers:
@@ -252,6 +282,25 @@ def server_cpu(master: int) -> float:
     return process_cpu(master) + sum(process_cpu(p) for p in children(master))
 
 
+def named_cpu(names: tuple[str, ...]) -> float:
+    """CPU of every local process with one of these names (PostgreSQL backends included)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in names:
+                    total += process_cpu(int(entry.name), reaped=True)
+            except OSError:
+                continue
+    return total
+
+
+def client_cpu() -> float:
+    """CPU seconds of this process (the benchmark's client)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def machine_busy() -> float:
     """CPU seconds all cores spent busy so far (from /proc/stat)."""
     try:
@@ -313,3 +362,25 @@ def stop(proc: subprocess.Popen | None) -> None:
             except ProcessLookupError:
                 pass
         proc.wait(timeout=10)
+
+
+def log_tail(gunicorn_log: Path, lines: int = 20) -> None:
+    """The last lines of gunicorn's log, after a failed run."""
+    if gunicorn_log.exists():
+        tail = gunicorn_log.read_text(errors="replace").splitlines()[-lines:]
+        log("gunicorn log (tail):\n" + "\n".join(tail))
+
+
+def tracebacks(gunicorn_log: Path) -> tuple[int, Counter]:
+    """The tracebacks in gunicorn's log: how many, and the exception line that ends each one,
+    counted."""
+    server_log = gunicorn_log.read_text(errors="replace").splitlines()
+    count, kinds = 0, Counter()
+    for i, line in enumerate(server_log):
+        if "Traceback" in line:
+            count += 1
+            for later in server_log[i + 1:]:
+                if later and not later.startswith((" ", "Traceback", "During", "The above")):
+                    kinds[later[:200]] += 1
+                    break
+    return count, kinds

@@ -39,11 +39,9 @@ import json
 import os
 import random
 import re
-import resource
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -52,34 +50,30 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET_KEY = "safequiz-bench-not-secret"
+# After the patching above: the shared client's sockets are gevent sockets.
+from common import (
+    ROOT,
+    SECRET_KEY,
+    Connection,
+    Response,
+    client_cpu,
+    free_port,
+    log,
+    log_tail,
+    machine_busy,
+    named_cpu,
+    percentile,
+    reset_pg,
+    run_internal_step,
+    run_step,
+    server_cpu,
+    stop,
+    tracebacks,
+    wait_healthy,
+)
 
 
 # ---------------------------------------------------------------- internal steps (app side)
-
-
-def step_reset_pg(url: str) -> None:
-    """Create the database if missing, then an empty schema public."""
-    import psycopg
-    from psycopg import sql
-
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://").replace(
-        "postgres://", "postgresql://"
-    )
-    dbname = psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname")
-    try:
-        conn = psycopg.connect(conninfo, autocommit=True)
-    except psycopg.OperationalError as error:
-        if not dbname or "does not exist" not in str(error):
-            raise
-        admin = psycopg.conninfo.make_conninfo(conninfo, dbname="postgres")
-        with psycopg.connect(admin, autocommit=True) as maint:
-            maint.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-        conn = psycopg.connect(conninfo, autocommit=True)
-    with conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
 
 
 def step_contest(questions: int, minutes: int) -> None:
@@ -169,148 +163,6 @@ def step_verify(code: str) -> None:
                 entry["submitted"] += int(bool(submitted))
                 entry["answered"] += int(count)
         print(json.dumps({"participants": result}))
-
-
-# ---------------------------------------------------------------- a lean HTTP/1.1 client
-
-
-class HttpError(Exception):
-    pass
-
-
-class Response:
-    __slots__ = ("status", "headers", "cookies", "body")
-
-    def __init__(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes):
-        self.status = status
-        self.headers = headers
-        self.cookies = cookies
-        self.body = body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-
-class Connection:
-    """One keep-alive connection, as a phone's browser keeps one to the server.
-
-    A request on a reused connection that the server has meanwhile closed (keep-alive
-    timeout) is sent again once on a new connection, as browsers do; ``retries`` counts it.
-    """
-
-    def __init__(self, host: str, port: int, timeout: float, keep_alive: bool = True):
-        self.host, self.port, self.timeout = host, port, timeout
-        self.keep_alive = keep_alive
-        self.sock: socket.socket | None = None
-        self.buf = b""
-        self.retries = 0
-
-    def close(self) -> None:
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-        self.sock, self.buf = None, b""
-
-    def _connect(self) -> None:
-        self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def request(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b""):
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{k}: {v}" for k, v in headers]
-        if not self.keep_alive:
-            lines.append("Connection: close")
-        if body or method == "POST":
-            lines.append(f"Content-Length: {len(body)}")
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        reused = self.sock is not None
-        if not reused:
-            self._connect()
-        try:
-            self.sock.sendall(raw)
-            return self._read_response(method)
-        except (ConnectionError, HttpError, OSError) as error:
-            self.close()
-            if not (reused and getattr(error, "before_response", isinstance(error, ConnectionError))):
-                raise
-        # The server closed the idle connection before reading this request: send it again.
-        self.retries += 1
-        self._connect()
-        self.sock.sendall(raw)
-        return self._read_response(method)
-
-    def _recv(self) -> bytes:
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionResetError("connection closed by server")
-        return data
-
-    def _read_response(self, method: str) -> Response:
-        buf = self.buf
-        while True:
-            end = buf.find(b"\r\n\r\n")
-            if end >= 0:
-                break
-            try:
-                buf += self._recv()
-            except ConnectionError as error:
-                error.before_response = not buf  # type: ignore[attr-defined]
-                raise
-        head, buf = buf[:end].decode("latin-1"), buf[end + 4:]
-        lines = head.split("\r\n")
-        parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/"):
-            raise HttpError(f"bad status line {lines[0]!r}")
-        status = int(parts[1])
-        headers: dict[str, str] = {}
-        cookies: list[str] = []
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "set-cookie":
-                cookies.append(value)
-            headers[name] = value
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            body = b""
-        elif "content-length" in headers:
-            length = int(headers["content-length"])
-            while len(buf) < length:
-                buf += self._recv()
-            body, buf = buf[:length], buf[length:]
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            chunks = []
-            while True:
-                while b"\r\n" not in buf:
-                    buf += self._recv()
-                size_line, _, buf = buf.partition(b"\r\n")
-                size = int(size_line.split(b";")[0], 16)
-                while len(buf) < size + 2:
-                    buf += self._recv()
-                chunks.append(buf[:size])
-                buf = buf[size + 2:]
-                if size == 0:
-                    while b"\r\n" not in buf:  # no trailers expected
-                        buf += self._recv()
-                    buf = buf.partition(b"\r\n")[2]
-                    break
-            body = b"".join(chunks)
-        else:  # body until the server closes
-            chunks = [buf]
-            while True:
-                data = self.sock.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-            body, buf = b"".join(chunks), b""
-            headers["connection"] = "close"
-        self.buf = buf
-        if not self.keep_alive or headers.get("connection", "").lower() == "close":
-            self.close()
-        return Response(status, headers, cookies, body)
 
 
 # ---------------------------------------------------------------- the simulated phones
@@ -504,128 +356,6 @@ def hammer_healthz(args, total: int, stats: Stats, start):
 # ---------------------------------------------------------------- orchestration
 
 
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
-
-def log(message: str) -> None:
-    """Progress goes to stdout too, so that the final line is always the last one."""
-    print(message, flush=True)
-
-
-def run_step(env: dict, *argv: str, capture: bool = False) -> str:
-    result = subprocess.run(
-        list(argv), cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result.stdout
-
-
-def process_cpu(pid: int, reaped: bool = False) -> float:
-    """utime + stime of one process, in seconds (0 when it is gone); with ``reaped``, also
-    the CPU of its children that have exited (PostgreSQL backends of closed connections)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def server_cpu(master: int) -> float:
-    return process_cpu(master) + sum(process_cpu(p) for p in children(master))
-
-
-def postgres_cpu() -> float:
-    """CPU of every local PostgreSQL process (the database is part of the server side)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += process_cpu(int(entry.name), reaped=True)
-            except OSError:
-                continue
-    return total
-
-
-def machine_busy() -> float:
-    """CPU seconds all cores spent busy so far (from /proc/stat)."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def client_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = Connection("127.0.0.1", port, 2)
-            r = conn.request("GET", "/healthz", [])
-            conn.close()
-            if r.status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz in time")
-
-
-def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    workers = children(proc.pid)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        for pid in [proc.pid, *workers]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.wait(timeout=10)
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", "-n", type=int, required=True,
@@ -743,14 +473,14 @@ def main(argv=None) -> int:
         ]
         gevent.sleep(0.2)  # every greenlet is waiting at the start line
         cpu_client, cpu_server, busy = client_cpu(), server_cpu(proc.pid), machine_busy()
-        cpu_pg = postgres_cpu()
+        cpu_pg = named_cpu(("postgres",))
         began = time.perf_counter()
         start.set()
         gevent.joinall(greenlets, raise_error=False)
         wall = time.perf_counter() - began
         cpu_client = client_cpu() - cpu_client
         cpu_server = server_cpu(proc.pid) - cpu_server
-        cpu_pg = postgres_cpu() - cpu_pg
+        cpu_pg = named_cpu(("postgres",)) - cpu_pg
         cpu_other = machine_busy() - busy - cpu_client - cpu_server - cpu_pg
         crashed = [g for g in greenlets if g.exception is not None]
         for g in crashed:
@@ -802,18 +532,10 @@ def main(argv=None) -> int:
             log(f"  hello error: {e}")
 
         stop(proc)
-        server_log = gunicorn_log.read_text(errors="replace").splitlines()
-        problems = [i for i, line in enumerate(server_log) if "Traceback" in line]
+        problems, kinds = tracebacks(gunicorn_log)
         if problems:
-            # the exception line that ends each traceback, counted
-            kinds: dict[str, int] = defaultdict(int)
-            for start_line in problems:
-                for line in server_log[start_line + 1:]:
-                    if line and not line.startswith((" ", "Traceback", "During", "The above")):
-                        kinds[line[:200]] += 1
-                        break
-            log(f"gunicorn log: {len(problems)} tracebacks ({gunicorn_log}):")
-            for line, count in sorted(kinds.items(), key=lambda kv: -kv[1])[:5]:
+            log(f"gunicorn log: {problems} tracebacks ({gunicorn_log}):")
+            for line, count in kinds.most_common(5):
                 log(f"  x{count}: {line}")
         if args.profile:
             from profiled_app import summarise
@@ -852,8 +574,7 @@ def main(argv=None) -> int:
         return status
     except Exception as error:  # noqa: BLE001 - report and stop the server
         log(f"benchmark failed: {type(error).__name__}: {error}")
-        if gunicorn_log.exists():
-            log("gunicorn log (tail):\n" + "\n".join(gunicorn_log.read_text(errors="replace").splitlines()[-20:]))
+        log_tail(gunicorn_log)
         return 2
     finally:
         stop(proc)
@@ -866,15 +587,9 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     if INTERNAL:
-        sys.path.insert(0, str(ROOT))
-        step, rest = sys.argv[1], sys.argv[2:]
-        if step == "_reset_pg":
-            step_reset_pg(rest[0])
-        elif step == "_contest":
-            step_contest(int(rest[0]), int(rest[1]))
-        elif step == "_verify":
-            step_verify(rest[0])
-        else:
-            sys.exit(f"unknown step {step}")
-        sys.exit(0)
+        run_internal_step({
+            "_reset_pg": reset_pg,
+            "_contest": lambda questions, minutes: step_contest(int(questions), int(minutes)),
+            "_verify": step_verify,
+        })
     sys.exit(main())

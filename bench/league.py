@@ -51,10 +51,13 @@ from common import (
     ROOT,
     SECRET_KEY,
     Connection,
+    ensure_pg_database,
     free_port,
     log,
+    log_tail,
     percentile,
     reset_pg,
+    run_internal_step,
     run_step,
     stop,
     wait_booted,
@@ -284,23 +287,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def ensure_pg_database(url: str) -> None:
-    """Create the database when it does not exist (nothing is dropped here)."""
-    import psycopg
-    from psycopg import sql
-
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://").replace("postgres://", "postgresql://")
-    try:
-        psycopg.connect(conninfo).close()
-    except psycopg.OperationalError as error:
-        dbname = psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname")
-        if not dbname or "does not exist" not in str(error):
-            raise
-        admin = psycopg.conninfo.make_conninfo(conninfo, dbname="postgres")
-        with psycopg.connect(admin, autocommit=True) as maint:
-            maint.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-
-
 def flush_results_cache(redis_url: str, database_uri: str) -> int:
     """Drop this database's cached results in Redis (only keys under its namespace)."""
     import redis
@@ -469,8 +455,7 @@ def main(argv=None) -> int:
         return status
     except Exception as error:  # noqa: BLE001 - report and stop the server
         log(f"benchmark failed: {type(error).__name__}: {error}")
-        if gunicorn_log.exists():
-            log("gunicorn log (tail):\n" + "\n".join(gunicorn_log.read_text(errors="replace").splitlines()[-20:]))
+        log_tail(gunicorn_log)
         return 2
     finally:
         stop(proc)
@@ -478,13 +463,8 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1].startswith("_"):  # an internal step (app side)
-        sys.path.insert(0, str(ROOT))
-        step, rest = sys.argv[1], sys.argv[2:]
-        if step == "_plan":
-            step_plan(*(int(x) for x in rest))
-        elif step == "_stats":
-            step_stats(int(rest[0]))
-        else:
-            sys.exit(f"unknown step {step}")
-        sys.exit(0)
+        run_internal_step({
+            "_plan": lambda *sizes: step_plan(*(int(x) for x in sizes)),
+            "_stats": lambda analyze: step_stats(int(analyze)),
+        })
     sys.exit(main())

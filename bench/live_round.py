@@ -48,8 +48,30 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET_KEY = "safequiz-bench-not-secret"
+from common import (
+    ROOT,
+    SECRET_KEY,
+    HttpError,
+    Response,
+    children,
+    client_cpu,
+    free_port,
+    log,
+    log_tail,
+    machine_busy,
+    named_cpu,
+    parse_head,
+    percentile,
+    process_cpu,
+    reset_pg,
+    run_internal_step,
+    run_step,
+    stop,
+    tracebacks,
+    wait_booted,
+    wait_healthy,
+)
+
 HOST_USER, HOST_PASSWORD = "bench", "bench-password-1"
 UA = "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0 SafeQuizBench"
 
@@ -99,20 +121,7 @@ def step_verify(code: str) -> None:
                           "per_position": per_position, "stored": stored}, ensure_ascii=False))
 
 
-# ---------------------------------------------------------------- small helpers (as in contest_load)
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+# ---------------------------------------------------------------- small helpers (more in common.py)
 
 
 def ms_summary(values: list[float]) -> str:
@@ -121,64 +130,6 @@ def ms_summary(values: list[float]) -> str:
     v = sorted(values)
     return (f"n={len(v)} p50={1000 * percentile(v, 50):.0f}ms p90={1000 * percentile(v, 90):.0f}ms "
             f"p99={1000 * percentile(v, 99):.0f}ms max={1000 * v[-1]:.0f}ms")
-
-
-def run_step(env: dict, *argv: str) -> str:
-    result = subprocess.run(list(argv), cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
-def process_cpu(pid: int, reaped: bool = False) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def named_cpu(names: tuple[str, ...]) -> float:
-    """CPU of every local process with one of these names (PostgreSQL backends included)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in names:
-                    total += process_cpu(int(entry.name), reaped=True)
-            except OSError:
-                continue
-    return total
-
-
-def machine_busy() -> float:
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def client_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class CpuMeter:
@@ -214,57 +165,6 @@ class CpuMeter:
                 + f"; {os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                if s.recv(100).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz in time")
-
-
-def wait_booted(proc: subprocess.Popen, seconds: float = 60) -> None:
-    """/healthz answers as soon as one worker is up; the others may still be importing the
-    app (seconds on 2 cores). Wait until the workers' CPU stops growing."""
-    deadline = time.monotonic() + seconds
-    last = -1.0
-    while time.monotonic() < deadline:
-        cpu = sum(process_cpu(p) for p in children(proc.pid))
-        if cpu - last < 0.05:
-            return
-        last = cpu
-        time.sleep(0.5)
-
-
-def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    workers = children(proc.pid)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        for pid in [proc.pid, *workers]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        proc.wait(timeout=10)
-
-
 def raise_nofile(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = hard if hard != resource.RLIM_INFINITY else max(soft, needed)
@@ -277,23 +177,8 @@ def raise_nofile(needed: int) -> None:
 # ---------------------------------------------------------------- asyncio HTTP/1.1 client
 
 
-class HttpError(Exception):
-    pass
-
-
 class Closed(ConnectionError):
     """The server closed the connection before any byte of the response."""
-
-
-class Response:
-    __slots__ = ("status", "headers", "cookies", "body")
-
-    def __init__(self, status, headers, cookies, body):
-        self.status, self.headers, self.cookies, self.body = status, headers, cookies, body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
 
 
 async def read_head(reader: asyncio.StreamReader):
@@ -303,19 +188,7 @@ async def read_head(reader: asyncio.StreamReader):
         if not error.partial:
             raise Closed("connection closed by server") from None
         raise
-    lines = raw[:-4].decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
-        raise HttpError(f"bad status line {lines[0]!r}")
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        name, value = name.strip().lower(), value.strip()
-        if name == "set-cookie":
-            cookies.append(value)
-        headers[name] = value
-    return int(parts[1]), headers, cookies
+    return parse_head(raw[:-4])
 
 
 async def read_chunk(reader: asyncio.StreamReader) -> bytes | None:
@@ -865,15 +738,7 @@ def one_run(args, n: int) -> dict:
         run = asyncio.run(drive(args, n, port, prepared["uids"], prepared["enterprises"], meter))
         stop(proc)
 
-        server_log = gunicorn_log.read_text(errors="replace").splitlines()
-        tracebacks = Counter()
-        for i, line in enumerate(server_log):
-            if "Traceback" in line:
-                for later in server_log[i + 1:]:
-                    if later and not later.startswith((" ", "Traceback", "During", "The above")):
-                        tracebacks[later[:200]] += 1
-                        break
-        for line, c in tracebacks.most_common(5):
+        for line, c in tracebacks(gunicorn_log)[1].most_common(5):
             log(f"  gunicorn traceback x{c}: {line}")
 
         if args.profile:
@@ -931,8 +796,7 @@ def one_run(args, n: int) -> dict:
         ok = lost == 0 and missing == 0
         return {"line": line, "ok": ok, "p99": p99, "n": n, "missing": missing, "lost": lost}
     except BaseException:
-        if gunicorn_log.exists():
-            log("gunicorn log (tail):\n" + "\n".join(gunicorn_log.read_text(errors="replace").splitlines()[-15:]))
+        log_tail(gunicorn_log, 15)
         raise
     finally:
         stop(proc)
@@ -1025,18 +889,9 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
-        sys.path.insert(0, str(ROOT))
-        step, rest = sys.argv[1], sys.argv[2:]
-        if step == "_reset_pg":
-            sys.path.insert(0, str(ROOT / "bench"))
-            from contest_load import step_reset_pg  # internal mode there too: no gevent patching
-
-            step_reset_pg(rest[0])
-        elif step == "_questions":
-            step_questions(int(rest[0]), int(rest[1]))
-        elif step == "_verify":
-            step_verify(rest[0])
-        else:
-            sys.exit(f"unknown step {step}")
-        sys.exit(0)
+        run_internal_step({
+            "_reset_pg": reset_pg,
+            "_questions": lambda count, seed: step_questions(int(count), int(seed)),
+            "_verify": step_verify,
+        })
     sys.exit(main())
