@@ -1,4 +1,6 @@
 """Extensions, created once and bound to the app in ``create_app`` via ``init_app``."""
+import os
+
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -45,6 +47,9 @@ def sqlite_pragmas(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Large sorts (the item statistics group 2 million answers) may use helper threads
+        # inside SQLite: about a fifth faster on 2 cores. Small sorts never start them.
+        cursor.execute(f"PRAGMA threads={min(4, os.cpu_count() or 1)}")
         cursor.close()
 
 
