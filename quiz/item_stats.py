@@ -236,6 +236,9 @@ def _compute(campaign_id: int, enterprise_id: int | None) -> ItemStats:
         )
         .select_from(counted)
         .join(AttemptQuestion, AttemptQuestion.attempt_id == counted.c.attempt_id)
+        # OFFSET 0 keeps SQLite from flattening the subquery, so x is computed once per
+        # answer rather than once per sum that uses it (about 5% of the whole aggregate).
+        .offset(0)
         .subquery("items")
     )
     grouped = (
