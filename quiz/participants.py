@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import QuizError
 from .extensions import db
-from .models import Contest, Enterprise, Participant
+from .models import Contest, Department, Enterprise, Participant
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 STAFF_NO = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -48,6 +48,16 @@ def allowed_enterprises(contest: Contest) -> list[Enterprise]:
             )
         )
     return sorted((e for e in contest.enterprises if e.active), key=lambda e: e.name)
+
+
+def department_names(enterprise_id: int | None) -> list[str]:
+    """The 部门 an enterprise has defined, offered at sign-up so that people of one department
+    type its name the same way (the department league groups by the name)."""
+    if enterprise_id is None:
+        return []
+    return list(db.session.scalars(
+        select(Department.name).where(Department.enterprise_id == enterprise_id).order_by(Department.name)
+    ))
 
 
 def may_take_part(contest: Contest, enterprise: Enterprise) -> bool:

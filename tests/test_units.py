@@ -545,3 +545,28 @@ def test_posts_without_a_csrf_token_change_nothing(app, organiser_client, enterp
         assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True), path
     assert count(Enterprise) == 3 and count(Department) == 0 and count(User) == 1
     assert db.session.get(Enterprise, chem.id).active
+
+
+def test_sign_up_offers_the_units_departments(app, contest, enterprises, phone):
+    """People of one department should type its name the same way: the sign-up field offers
+    the departments the unit defined (a <datalist>), for the poster's unit or the unit chosen."""
+    from quiz.models import Department
+
+    first, second = sorted(enterprises, key=lambda e: e.name)[:2]
+    db.session.add_all([Department(enterprise_id=first.id, name="<b>一车间</b>"),
+                        Department(enterprise_id=second.id, name="仓储部")])
+    db.session.commit()
+    own_poster = phone.get(f"/j/{contest.code}/{second.code}").get_data(as_text=True)
+    assert '<option value="仓储部">' in own_poster and "一车间" not in own_poster
+    general = phone.get(f"/j/{contest.code}").get_data(as_text=True)  # the first unit is preselected
+    assert '<option value="&lt;b&gt;一车间&lt;/b&gt;">' in general and "仓储部" not in general
+    swapped = phone.get(f"/j/{contest.code}/departments?enterprise={second.id}", htmx=True)
+    assert swapped.status_code == 200
+    assert swapped.get_data(as_text=True).strip() == '<datalist id="departments"><option value="仓储部"></datalist>'
+    # A unit that may not take part (or no unit) gets an empty list, not another unit's names.
+    contest.open_to_all = False
+    contest.enterprises = [first]
+    db.session.commit()
+    refused = phone.get(f"/j/{contest.code}/departments?enterprise={second.id}", htmx=True)
+    assert "仓储部" not in refused.get_data(as_text=True)
+    assert phone.get(f"/j/{contest.code}/departments?enterprise=x", htmx=True).status_code == 200

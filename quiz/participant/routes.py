@@ -83,7 +83,10 @@ def join(code: str, enterprise_code: str | None = None):
     form.enterprise.choices = [(e.id, e.name) for e in choices]
     if fixed:
         form.enterprise.data = fixed.id
-    context = dict(contest=contest, form=form, fixed=fixed, state=state, known=known)
+    # The unit the form shows as chosen (a browser preselects the first): its departments.
+    chosen = form.enterprise.data if isinstance(form.enterprise.data, int) else (choices[0].id if choices else None)
+    context = dict(contest=contest, form=form, fixed=fixed, state=state, known=known,
+                   departments=participants.department_names(chosen))
 
     if request.method == "POST":
         if state != "open":
@@ -105,6 +108,17 @@ def join(code: str, enterprise_code: str | None = None):
 
     status = {"open": 200, "upcoming": 200, "closed": 410}[state]
     return render("participant/join.html", "participant/_signup.html", status, **context)
+
+
+@bp.get("/j/<code>/departments")
+def departments(code: str):
+    """The departments of the unit just chosen on the sign-up form (an htmx swap of the
+    field's <datalist>); nothing for a unit that may not take part in this contest."""
+    contest = get_contest(code)
+    wanted = request.args.get("enterprise", type=int)
+    allowed = {e.id for e in participants.allowed_enterprises(contest)}
+    names = participants.department_names(wanted if wanted in allowed else None)
+    return render("participant/_departments.html", "participant/_departments.html", departments=names)
 
 
 @bp.post("/j/<code>/forget")
