@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,8 +45,14 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default="organiser")
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # A disabled account cannot log in, and its open sessions end (see web.load_user).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     __table_args__ = (CheckConstraint("role in ('organiser', 'enterprise_admin')", name="role"),)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to log in an inactive user
+        return bool(self.active)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -811,13 +811,15 @@ class AccountRow:
     enterprise_id: int | None
     enterprise: str | None
     created_at: object
+    active: bool
 
 
 def list_accounts() -> list[AccountRow]:
     """Every login account with its unit's name; one query. Organisers first, then by unit, name."""
     from .models import User
 
-    query = (select(User.id, User.username, User.role, User.enterprise_id, Enterprise.name, User.created_at)
+    query = (select(User.id, User.username, User.role, User.enterprise_id, Enterprise.name, User.created_at,
+                    User.active)
              .outerjoin(Enterprise, Enterprise.id == User.enterprise_id)
              .order_by((User.role != "organiser"), Enterprise.name, User.username))
     return [AccountRow(*row) for row in db.session.execute(query)]
@@ -859,6 +861,23 @@ def create_enterprise_admin(username: str, password: str, enterprise_id, now):
         db.session.rollback()
         raise Conflict(f"保存失败：用户名“{username}”已被使用（可能刚被别人创建）。") from exc
     return user
+
+
+def set_account_active(user, active: bool, acting_user_id: int) -> None:
+    """Disable or re-enable an account. Nobody disables their own account, and the last
+    active organiser stays (someone must be able to log in and undo it)."""
+    from .models import User
+
+    if not active:
+        if user.id == acting_user_id:
+            raise QuizError("不能停用自己正在使用的账号。", 422)
+        if user.role == "organiser":
+            others = db.session.scalar(select(func.count(User.id)).where(
+                User.role == "organiser", User.active.is_(True), User.id != user.id))
+            if not others:
+                raise QuizError("这是最后一个可用的组织者账号，不能停用。", 422)
+    user.active = active
+    db.session.flush()
 
 
 def reset_password(user, password: str) -> None:

@@ -570,3 +570,53 @@ def test_sign_up_offers_the_units_departments(app, contest, enterprises, phone):
     refused = phone.get(f"/j/{contest.code}/departments?enterprise={second.id}", htmx=True)
     assert "仓储部" not in refused.get_data(as_text=True)
     assert phone.get(f"/j/{contest.code}/departments?enterprise=x", htmx=True).status_code == 200
+
+
+def test_a_disabled_account_cannot_log_in_and_its_session_ends(app, organiser_client, enterprises):
+    from .conftest import staff_client
+
+    admin = staff_client(app, "hg-leaver", enterprise=enterprises[0])
+    assert admin.get("/admin/contests/").status_code == 200
+    leaver = db.session.scalar(select(User).where(User.username == "hg-leaver"))
+    token = csrf_token(organiser_client, "/admin/users")
+    page = organiser_client.post("/admin/users", data={"action": "disable", "user_id": leaver.id,
+                                                       "csrf_token": token}, follow_redirects=True)
+    assert "已停用账号“hg-leaver”" in page.get_data(as_text=True)
+    db.session.refresh(leaver)
+    assert leaver.active is False
+    # The open session ends at once; logging in again is refused with a clear message.
+    assert admin.get("/admin/contests/").status_code in (302, 303)
+    fresh = app.test_client()
+    refused = fresh.post("/admin/login", data={"username": "hg-leaver", "password": "correct horse 1",
+                                               "csrf_token": csrf_token(fresh, "/admin/login")})
+    assert refused.status_code == 401 and "该账号已停用" in refused.get_data(as_text=True)
+    # Enabled again, it works again.
+    organiser_client.post("/admin/users", data={"action": "enable", "user_id": leaver.id, "csrf_token": token})
+    db.session.refresh(leaver)
+    assert leaver.active is True
+    assert fresh.post("/admin/login", data={
+        "username": "hg-leaver", "password": "correct horse 1",
+        "csrf_token": csrf_token(fresh, "/admin/login")}).status_code == 303
+
+
+def test_nobody_disables_themselves_or_the_last_organiser(app, organiser_client):
+    me = db.session.scalar(select(User).where(User.username == "organiser"))
+    token = csrf_token(organiser_client, "/admin/users")
+    own = organiser_client.post("/admin/users", data={"action": "disable", "user_id": me.id, "csrf_token": token})
+    assert own.status_code == 422 and "不能停用自己" in own.get_data(as_text=True)
+    other = User(username="second", role="organiser", created_at=START)
+    other.set_password("correct horse 2")
+    db.session.add(other)
+    db.session.commit()
+    other.active = False  # the only other organiser is already disabled
+    db.session.commit()
+    # Disabling "second" is allowed (me stays); disabling me is refused anyway (myself).
+    assert units.set_account_active(other, False, acting_user_id=me.id) is None
+    with pytest.raises(units.QuizError):
+        units.set_account_active(me, False, acting_user_id=other.id)  # the last active organiser
+    db.session.rollback()
+    db.session.refresh(me)
+    assert me.active is True
+    missing = organiser_client.post("/admin/users", data={"action": "enable", "user_id": "99999",
+                                                          "csrf_token": token})
+    assert missing.status_code == 404

@@ -289,11 +289,16 @@ def users():
                 units.save(f"保存失败：用户名“{user.username}”已被使用。")
                 flash(f"已创建企业管理员“{user.username}”，请把用户名和密码交给该单位。", "info")
                 return redirect(url_for(".users"), 303)
+            raw_id = request.form.get("user_id", "")
+            user = db.session.get(User, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+            if action in ("reset", "disable", "enable") and user is None:
+                raise NotFound("账号不存在，请刷新页面。")
+            if action in ("disable", "enable"):
+                units.set_account_active(user, action == "enable", current_user.id)
+                units.save()
+                flash(f"已{'启用' if action == 'enable' else '停用'}账号“{user.username}”。", "info")
+                return redirect(url_for(".users"), 303)
             if action == "reset":
-                raw_id = request.form.get("user_id", "")
-                user = db.session.get(User, int(raw_id)) if raw_id.isdigit() else None
-                if user is None:
-                    raise NotFound("账号不存在，请刷新页面。")
                 if not reset.validate():
                     raise QuizError(f"重置“{user.username}”的密码失败：" + "；".join(reset.password.errors), 422)
                 units.reset_password(user, reset.password.data)

@@ -28,9 +28,11 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
         if user is not None and user.check_password(form.password.data):
-            login_user(user, remember=True)
-            return redirect(_safe_next(request.args.get("next")), 303)
-        error = "用户名或密码不正确。"
+            if login_user(user, remember=True):
+                return redirect(_safe_next(request.args.get("next")), 303)
+            error = "该账号已停用，请联系组织者。"
+        else:
+            error = "用户名或密码不正确。"
     status = 401 if error else (422 if form.errors else 200)
     return render_template("auth/login.html", form=form, error=error), status
 
