@@ -22,6 +22,7 @@ from openpyxl.styles import Font, NamedStyle
 from openpyxl.utils import get_column_letter
 
 from . import clock
+from .bank_io import text_cell
 
 TABLES = ("individuals", "enterprises", "regions", "industries", "departments")
 TABLE_LABELS = {
@@ -190,8 +191,8 @@ def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], to
             value = value.translate(_ILLEGAL)
             if not value.startswith("=") and font is None:
                 return value
-            written = WriteOnlyCell(sheet, value=value)
-            written.data_type = "s"
+            written = WriteOnlyCell(sheet)
+            text_cell(written, value)
         elif value is None or (number_format is None and not bold and font is None):
             return value
         else:

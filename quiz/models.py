@@ -90,6 +90,10 @@ class Campaign(db.Model):
     )
 
 
+# Pickers and "the current campaign" list campaigns newest first.
+CAMPAIGNS_NEWEST_FIRST = (Campaign.year.desc(), Campaign.id.desc())
+
+
 class Enterprise(db.Model):
     """A participating unit (企业/单位) with its headcount (应参与人数)."""
 

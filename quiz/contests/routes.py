@@ -10,7 +10,7 @@ from .. import bank, bank_io, clock, draws, qr
 from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import Attempt, Campaign, Category, Contest, Enterprise
+from ..models import CAMPAIGNS_NEWEST_FIRST, Attempt, Campaign, Category, Contest, Enterprise
 from ..participants import allowed_enterprises
 from ..slogans import slogan_for
 from flask_login import current_user
@@ -43,7 +43,7 @@ def index():
 
 def _fill_choices(form: ContestForm) -> None:
     form.campaign.choices = [
-        (c.id, c.name) for c in db.session.scalars(select(Campaign).order_by(Campaign.year.desc()))
+        (c.id, c.name) for c in db.session.scalars(select(Campaign).order_by(*CAMPAIGNS_NEWEST_FIRST))
     ]
     counts = bank.drawable_counts()
     form.categories.choices = [

@@ -21,7 +21,7 @@ from .. import attempts, clock, league_export, league_tables, results_cache, sta
 from ..contests.routes import managed_contest
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import Campaign, Contest, Enterprise
+from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Contest, Enterprise
 from ..participant.routes import PARTICIPANT_KEY, get_contest
 from ..web import campaign_or_404, organiser_required, own_enterprise_id, render, staff_required
 from .forms import WeightsForm
@@ -199,7 +199,7 @@ def _query_args(**changes) -> dict:
 @bp.get("/admin/league")
 @staff_required
 def index():
-    campaign_id = db.session.scalar(select(Campaign.id).order_by(Campaign.year.desc(), Campaign.id.desc()).limit(1))
+    campaign_id = db.session.scalar(select(Campaign.id).order_by(*CAMPAIGNS_NEWEST_FIRST).limit(1))
     if campaign_id is None:
         return render_template("league/empty.html", message="还没有活动。组织者创建活动和竞赛后，这里会显示排行榜。")
     table = "enterprises" if current_user.is_organiser else "departments"

@@ -21,7 +21,7 @@ from .. import item_stats, league_tables, practice, qr, report_data, report_expo
 from ..charts import bar_chart
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import Campaign, Enterprise, Question
+from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Enterprise, Question
 from ..web import campaign_or_404, own_enterprise_id, public_url, render, staff_required
 
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports", template_folder="templates")
@@ -115,7 +115,7 @@ def _scores_svg(bands) -> str:
 @staff_required
 def index():
     """The latest campaign's report (by year, then the newest)."""
-    campaign = db.session.scalar(select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).limit(1))
+    campaign = db.session.scalar(select(Campaign).order_by(*CAMPAIGNS_NEWEST_FIRST).limit(1))
     if campaign is None:
         return render("reports/none.html", "reports/none.html")
     return redirect(url_for(".report", campaign_id=campaign.id))
@@ -140,7 +140,7 @@ def report(campaign_id: int):
 
 
 def _campaigns() -> list[Campaign]:
-    return list(db.session.scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())))
+    return list(db.session.scalars(select(Campaign).order_by(*CAMPAIGNS_NEWEST_FIRST)))
 
 
 @bp.get("/<int:campaign_id>/statistics.xlsx")
