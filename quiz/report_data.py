@@ -91,9 +91,12 @@ def _parse_day(text: str | None, what: str) -> date | None:
     if not DATE_RE.match(text):
         raise QuizError(f"{what}格式应为 年-月-日，例如 2026-06-16。")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise QuizError(f"{what}“{text}”不是有效的日期。") from None
+    if not 2000 <= day.year <= 2100:  # also keeps "the day after" inside what datetime can hold
+        raise QuizError(f"{what}“{text}”不在 2000 到 2100 年之间。")
+    return day
 
 
 def parse_range(since: str | None, until: str | None) -> DateRange:

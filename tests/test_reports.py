@@ -202,6 +202,7 @@ def test_a_date_range_leaves_out_attempts_outside_it(data, organiser):
     ("since=2026-6-1", "开始日期格式应为"),
     ("until=2026-02-30", "不是有效的日期"),
     ("since=2026-06-20&until=2026-06-10", "开始日期不能晚于结束日期"),
+    ("until=9999-12-31", "不在 2000 到 2100 年之间"),
 ])
 def test_bad_dates_get_a_clear_message(data, organiser, query, message):
     for path in ("", "/statistics.xlsx", "/charts/daily.svg"):

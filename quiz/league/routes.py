@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
                    session, url_for)
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .. import attempts, clock, league_export, league_tables, results_cache, standings
+from .. import attempts, clock, league_export, league_tables, report_data, results_cache, standings
 from ..contests.routes import managed_contest
 from ..errors import NotFound, QuizError
 from ..extensions import db
@@ -125,11 +125,9 @@ def _request_filters(campaign: Campaign, table: str) -> dict:
     until_day = _date_arg("until", "结束日期")
     if since_day and until_day and until_day < since_day:
         raise QuizError("结束日期不能早于开始日期。")
-    # Local calendar days → naive UTC: since 00:00 of the first day, until 00:00 after the last.
-    since = clock.from_local(datetime.combine(since_day, time())) if since_day else None
-    until = clock.from_local(datetime.combine(until_day + timedelta(days=1), time())) if until_day else None
+    period = report_data.DateRange(since_day, until_day)  # local days → naive UTC bounds
     return dict(own=own, contest=contest, enterprise=enterprise, since_day=since_day,
-                until_day=until_day, since=since, until=until)
+                until_day=until_day, since=period.since, until=period.until)
 
 
 def _sort(cols: list[league_export.Column]):
