@@ -7,12 +7,12 @@ but never commit: the caller decides the transaction.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from question_bank.laws import article_text
@@ -21,7 +21,7 @@ from . import clock, draws, mistakes, results_cache, scoring
 from .codes import new_code
 from .errors import Closed, Conflict, NotFound, QuizError, TooLate
 from .extensions import db
-from .models import Attempt, AttemptQuestion, Contest, Participant, Question
+from .models import Attempt, AttemptQuestion, Contest, ContestPoints, Participant, Question, QuestionLabels
 from .scoring import LETTERS
 
 
@@ -129,12 +129,99 @@ def items(attempt: Attempt) -> list[AttemptQuestion]:
     )
 
 
-# The answer path runs ~20 times per person, all at once in a hall: its statements are
-# built once here, because building a select costs more than SQLite takes to run it.
-_aq = AttemptQuestion.__table__
-_ITEM_AT = select(AttemptQuestion).where(
-    AttemptQuestion.attempt_id == bindparam("attempt_id"),
-    AttemptQuestion.position == bindparam("position"),
+# The answer path runs ~20 times per person, all at once in a hall. It reads plain rows in
+# statements built once here (an ORM load, or building a select, costs more than SQLite takes
+# to run it): the attempt with its contest's rules in one statement, an item with its question
+# in another. The rules below take either these rows or the ORM objects: the names are the same.
+
+
+@dataclass(frozen=True)
+class ContestRules(ContestPoints):
+    """What answering needs of a contest."""
+
+    id: int
+    title: str
+    per_question_seconds: int | None
+    points_single: int
+    points_multi: int
+    points_judge: int
+    multi_partial: bool
+    pass_score: float | None
+
+
+@dataclass
+class Sheet:
+    """An attempt as answering sees it: its own columns and its contest's rules."""
+
+    id: int
+    participant_id: int
+    started_at: datetime
+    deadline: datetime
+    submitted_at: datetime | None
+    contest: ContestRules
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+@dataclass(frozen=True)
+class QuestionFacts(QuestionLabels):
+    """What showing and scoring an answer needs of a question (no 解析: not before submission)."""
+
+    qtype: str
+    stem: str
+    options: list[str]
+    answer: str
+
+
+@dataclass(frozen=True)
+class SheetItem:
+    """A question of an attempt: its place, its shuffle, the answer given, its question."""
+
+    id: int
+    position: int
+    option_order: list[int]
+    chosen: str | None
+    deadline: datetime | None
+    question: QuestionFacts
+
+
+class AttemptLike(Protocol):
+    """An Attempt row or a Sheet."""
+
+    id: int
+    participant_id: int
+    started_at: datetime
+    deadline: datetime
+    submitted_at: datetime | None
+
+    @property
+    def is_submitted(self) -> bool: ...
+
+    @property
+    def contest(self) -> Contest | ContestRules: ...
+
+
+_a, _c, _q, _aq = Attempt.__table__, Contest.__table__, Question.__table__, AttemptQuestion.__table__
+_SHEET = (
+    select(_a.c.id, _a.c.participant_id, _a.c.started_at, _a.c.deadline, _a.c.submitted_at,
+           *(_c.c[f.name] for f in fields(ContestRules)))
+    .join_from(_a, _c, _c.c.id == _a.c.contest_id)
+    .where(_a.c.id == bindparam("attempt_id"))
+)
+_ITEMS = (
+    select(_aq.c.id, _aq.c.position, _aq.c.option_order, _aq.c.chosen, _aq.c.deadline,
+           *(_q.c[f.name] for f in fields(QuestionFacts)))
+    .join_from(_aq, _q, _q.c.id == _aq.c.question_id)
+    .where(_aq.c.attempt_id == bindparam("attempt_id"))
+)
+_ITEM_AT = _ITEMS.where(_aq.c.position == bindparam("position"))
+_UNANSWERED = _ITEMS.where(_aq.c.chosen.is_(None)).order_by(_aq.c.position)
+_SHOW_ITEM = (  # per-question timing: the clock of a question starts once, when first shown
+    update(_aq)
+    .where(_aq.c.id == bindparam("item_id"), _aq.c.deadline.is_(None))
+    .values(shown_at=bindparam("new_shown_at"), deadline=bindparam("new_deadline"))
 )
 _PROGRESS = (
     select(_aq.c.position, _aq.c.chosen.is_not(None))
@@ -146,8 +233,7 @@ _SAVE_ANSWER = (
     .where(
         _aq.c.id == bindparam("item_id"),
         # Only while the attempt is open: an answer racing a submission never changes a result.
-        exists().where(Attempt.__table__.c.id == bindparam("open_attempt_id"),
-                       Attempt.__table__.c.submitted_at.is_(None)),
+        exists().where(_a.c.id == bindparam("open_attempt_id"), _a.c.submitted_at.is_(None)),
     )
     .values(
         chosen=bindparam("new_chosen"), is_correct=bindparam("new_is_correct"),
@@ -156,23 +242,35 @@ _SAVE_ANSWER = (
 )
 
 
+def load_sheet(attempt_id: int) -> Sheet | None:
+    row = db.session.execute(_SHEET, {"attempt_id": attempt_id}).first()
+    if row is None:
+        return None
+    return Sheet(*row[:5], contest=ContestRules(*row[5:]))
+
+
+def _sheet_item(row) -> SheetItem:
+    return SheetItem(*row[:5], question=QuestionFacts(*row[5:]))
+
+
 @dataclass(frozen=True)
 class Progress:
     position: int
     answered: bool
 
 
-def progress(attempt: Attempt) -> list[Progress]:
+def progress(attempt: AttemptLike) -> list[Progress]:
     """Which positions are answered: two columns, no question loaded (the nav on every screen)."""
     rows = db.session.execute(_PROGRESS, {"attempt_id": attempt.id}).all()
     return [Progress(position, bool(answered)) for position, answered in rows]
 
 
-def item_at(attempt: Attempt, position: int) -> AttemptQuestion | None:
-    return db.session.scalar(_ITEM_AT, {"attempt_id": attempt.id, "position": position})
+def item_at(attempt: AttemptLike, position: int) -> SheetItem | None:
+    row = db.session.execute(_ITEM_AT, {"attempt_id": attempt.id, "position": position}).first()
+    return _sheet_item(row) if row is not None else None
 
 
-def seconds_left(attempt: Attempt, now: datetime, item: AttemptQuestion | None = None) -> int:
+def seconds_left(attempt: AttemptLike, now: datetime, item: SheetItem | None = None) -> int:
     """Seconds the participant has: to the attempt's deadline, or the question's if it has one."""
     deadline = attempt.deadline
     if item is not None and item.deadline is not None:
@@ -180,31 +278,28 @@ def seconds_left(attempt: Attempt, now: datetime, item: AttemptQuestion | None =
     return max(0, int((deadline - now).total_seconds()))
 
 
-def per_question(attempt: Attempt) -> bool:
+def per_question(attempt: AttemptLike) -> bool:
     return bool(attempt.contest.per_question_seconds)
 
 
-def current_item(attempt: Attempt, now: datetime, grace_seconds: float) -> AttemptQuestion | None:
+def current_item(attempt: AttemptLike, now: datetime, grace_seconds: float) -> SheetItem | None:
     """Per-question timing: the question to show now. Its clock starts when first shown;
     a question whose time ran out is left behind unanswered. None: the paper is done."""
-    unanswered = db.session.scalars(
-        select(AttemptQuestion)
-        .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.chosen.is_(None))
-        .order_by(AttemptQuestion.position)
-        .options(lazyload(AttemptQuestion.question))
-    ).all()
-    for item in unanswered:
+    for row in db.session.execute(_UNANSWERED, {"attempt_id": attempt.id}).all():
+        item = _sheet_item(row)
         if item.deadline is None:
-            item.shown_at = now
-            item.deadline = now + timedelta(seconds=attempt.contest.per_question_seconds)
-            db.session.flush()
-            return item
+            deadline = now + timedelta(seconds=attempt.contest.per_question_seconds)
+            started = db.session.execute(
+                _SHOW_ITEM, {"item_id": item.id, "new_shown_at": now, "new_deadline": deadline}
+            ).rowcount
+            # Two phones showing it at once: the clock the other one started counts.
+            return replace(item, deadline=deadline) if started else item_at(attempt, item.position)
         if now <= item.deadline + timedelta(seconds=grace_seconds):
             return item
     return None
 
 
-def is_expired(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
+def is_expired(attempt: AttemptLike, now: datetime, grace_seconds: float) -> bool:
     return now > attempt.deadline + timedelta(seconds=grace_seconds)
 
 
@@ -214,14 +309,14 @@ class ShownOption:
     text: str
 
 
-def shown_options(item: AttemptQuestion) -> list[ShownOption]:
+def shown_options(item: SheetItem | AttemptQuestion) -> list[ShownOption]:
     return [
         ShownOption(LETTERS[i], item.question.options[original])
         for i, original in enumerate(item.option_order)
     ]
 
 
-def to_original(item: AttemptQuestion, shown_letters: list[str]) -> str:
+def to_original(item: SheetItem | AttemptQuestion, shown_letters: list[str]) -> str:
     """Letters as shown on the phone → letters of the bank question, sorted."""
     count = len(item.option_order)
     originals = set()
@@ -233,7 +328,7 @@ def to_original(item: AttemptQuestion, shown_letters: list[str]) -> str:
     return "".join(sorted(originals))
 
 
-def to_shown(item: AttemptQuestion, original_letters: str | None) -> str:
+def to_shown(item: SheetItem | AttemptQuestion, original_letters: str | None) -> str:
     if not original_letters:
         return ""
     shown = [LETTERS[item.option_order.index(LETTERS.index(c))] for c in original_letters]
@@ -241,8 +336,8 @@ def to_shown(item: AttemptQuestion, original_letters: str | None) -> str:
 
 
 def save_answer(
-    attempt: Attempt, position: int, shown_letters: list[str], now: datetime, grace_seconds: float
-) -> AttemptQuestion:
+    attempt: AttemptLike, position: int, shown_letters: list[str], now: datetime, grace_seconds: float
+) -> SheetItem:
     """Store an answer the moment it is given; answering again replaces it until submission."""
     if attempt.is_submitted:
         raise Conflict("试卷已提交，答案不能再修改。")
@@ -262,19 +357,16 @@ def save_answer(
     shown = scoring.check_choice(item.question.qtype, shown_letters, len(item.option_order))
     original = to_original(item, list(shown))
     points = scoring.points(item.question, original, attempt.contest)
-    values = dict(chosen=original, is_correct=original == item.question.answer, points=points,
-                  answered_at=now)
     updated = db.session.execute(_SAVE_ANSWER, {
-        "item_id": item.id, "open_attempt_id": attempt.id, **{f"new_{k}": v for k, v in values.items()},
+        "item_id": item.id, "open_attempt_id": attempt.id, "new_chosen": original,
+        "new_is_correct": original == item.question.answer, "new_points": points, "new_answered_at": now,
     }).rowcount
     if not updated:
         raise Conflict("试卷已提交，答案不能再修改。")
-    for key, value in values.items():  # what was stored, without reading it back
-        set_committed_value(item, key, value)
-    return item
+    return replace(item, chosen=original)
 
 
-def submit(attempt: Attempt, now: datetime) -> Attempt:
+def submit(attempt: AttemptLike, now: datetime) -> AttemptLike:
     """Score and close the attempt. Late closing (sweep, next visit) counts up to the deadline.
 
     The closing UPDATE only matches an open attempt, so of two submits at the same
@@ -290,22 +382,30 @@ def submit(attempt: Attempt, now: datetime) -> Attempt:
         ).where(AttemptQuestion.attempt_id == attempt.id)
     ).one()
     score = scoring.clamp(score)
-    contest = attempt.contest
-    passed = None if contest.pass_score is None else score >= contest.pass_score
+    pass_score = attempt.contest.pass_score
+    passed = None if pass_score is None else score >= pass_score
+    values = dict(
+        submitted_at=submitted_at,
+        correct_count=correct,
+        score=score,
+        passed=passed,
+        time_used_ms=int((submitted_at - attempt.started_at).total_seconds() * 1000),
+        certificate_no=certificate_number() if passed else None,
+    )
     closed = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-        .values(
-            submitted_at=submitted_at,
-            correct_count=correct,
-            score=score,
-            passed=passed,
-            time_used_ms=int((submitted_at - attempt.started_at).total_seconds() * 1000),
-            certificate_no=certificate_number() if passed else None,
-        )
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(attempt)
+    if not closed:
+        values = {"submitted_at": db.session.scalar(select(_a.c.submitted_at).where(_a.c.id == attempt.id))}
+    # What is stored, on the object in hand, without reading it back.
+    for key, value in values.items():
+        if isinstance(attempt, Attempt):
+            set_committed_value(attempt, key, value)
+        elif hasattr(attempt, key):
+            setattr(attempt, key, value)
     if not closed:
         raise Conflict("试卷已提交，不能重复提交。")
     mistakes.record_attempt(attempt.participant_id, attempt.id, now)
@@ -336,7 +436,7 @@ def record_leave(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
     return False
 
 
-def close_if_expired(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
+def close_if_expired(attempt: AttemptLike, now: datetime, grace_seconds: float) -> bool:
     if not attempt.is_submitted and is_expired(attempt, now, grace_seconds):
         submit(attempt, now)
         return True

@@ -132,7 +132,16 @@ class Category(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Question(db.Model):
+class QuestionLabels:
+    """The label of a question's type (qtype): the Question row and the answer path's
+    QuestionFacts share it."""
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_LABELS[self.qtype]
+
+
+class Question(QuestionLabels, db.Model):
     """One version of a bank question. ``answer`` holds option letters (A = options[0]).
 
     A question that has been answered is never changed in place: an edit adds a
@@ -169,10 +178,6 @@ class Question(db.Model):
     )
 
     @property
-    def type_label(self) -> str:
-        return TYPE_LABELS[self.qtype]
-
-    @property
     def answer_label(self) -> str:
         """"B", "ACD", or 正确/错误 for a 判断题."""
         if self.qtype == "judge":
@@ -203,7 +208,16 @@ contest_enterprise = Table(
 )
 
 
-class Contest(db.Model):
+class ContestPoints:
+    """Points per question type (points_single, points_multi, points_judge): the Contest row
+    and the answer path's ContestRules share it."""
+
+    def points_for(self, qtype: str) -> int:
+        return {"single": self.points_single, "multi": self.points_multi,
+                "judge": self.points_judge}[qtype]
+
+
+class Contest(ContestPoints, db.Model):
     """A timed knowledge contest.
 
     The paper is drawn per attempt: ``draw_rules`` (category × type × count, optional
@@ -256,10 +270,6 @@ class Contest(db.Model):
         CheckConstraint("max_attempts > 0", name="max_attempts"),
         CheckConstraint("ranking in ('best', 'latest')", name="ranking"),
     )
-
-    def points_for(self, qtype: str) -> int:
-        return {"single": self.points_single, "multi": self.points_multi,
-                "judge": self.points_judge}[qtype]
 
 
 class Participant(db.Model):

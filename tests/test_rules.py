@@ -79,8 +79,10 @@ def test_score_never_negative_and_multi_is_all_or_nothing(app, enterprises):
     item = attempts.items(attempt)[0]
     partly = multi.answer[:-1] if len(multi.answer) > 2 else multi.answer[0] + next(
         c for c in "ABCDEFGH"[: len(multi.options)] if c not in multi.answer)
-    attempts.save_answer(attempt, 1, list(attempts.to_shown(item, partly)), START, 2)
-    assert item.is_correct is False
+    saved = attempts.save_answer(attempt, 1, list(attempts.to_shown(item, partly)), START, 2)
+    assert saved.chosen == partly
+    db.session.refresh(item)
+    assert (item.chosen, item.is_correct, item.points) == (partly, False, 0)
     attempts.submit(attempt, START + timedelta(seconds=5))
     assert attempt.score == 0 and attempt.correct_count == 0
 

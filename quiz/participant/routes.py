@@ -11,6 +11,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import attempts, clock, participants, standings
@@ -128,66 +129,98 @@ def forget(code: str):
     return redirect(url_for(".join", code=code), 303)
 
 
+def _require_owner(participant_id: int, organiser_may_read: bool = False) -> None:
+    if session.get(PARTICIPANT_KEY) == participant_id:
+        return
+    # Staff are asked only when the phone is not the owner (answers are the hot path).
+    if not (organiser_may_read and current_user.is_authenticated
+            and current_user.may_read_attempt_of(db.session.get(Participant, participant_id))):
+        raise QuizError("这不是您的答卷。", status=403)
+
+
 def owned_attempt(attempt_id: int, organiser_may_read: bool = False) -> Attempt:
     """The attempt, if it is this phone's; an organiser may read results, never answer."""
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound("找不到这份答卷。")
-    if session.get(PARTICIPANT_KEY) == attempt.participant_id:
-        return attempt
-    # Staff are asked only when the phone is not the owner (answers are the hot path).
-    if not (organiser_may_read and current_user.is_authenticated
-            and current_user.may_read_attempt_of(attempt.participant)):
-        raise QuizError("这不是您的答卷。", status=403)
+    _require_owner(attempt.participant_id, organiser_may_read)
     return attempt
 
 
-def _quiz_view(attempt: Attempt, position: int | None, message: str | None = None, status=200):
+def owned_sheet(attempt_id: int) -> attempts.Sheet:
+    """This phone's attempt as answering reads it (one statement: the hot path)."""
+    sheet = attempts.load_sheet(attempt_id)
+    if sheet is None:
+        raise NotFound("找不到这份答卷。")
+    _require_owner(sheet.participant_id)
+    return sheet
+
+
+def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None = None, status=200):
     now = clock.now()
-    timed_each = attempts.per_question(attempt)
+    timed_each = attempts.per_question(sheet)
     if timed_each:
         # One way through the paper: the server decides which question is shown.
-        item = attempts.current_item(attempt, now, _grace())
+        item = attempts.current_item(sheet, now, _grace())
         db.session.commit()
         position = item.position if item else 0
-    progress = attempts.progress(attempt)
+    progress = attempts.progress(sheet)
     if not timed_each:
         if position is None:
             position = next((p.position for p in progress if not p.answered), 0)
-        item = attempts.item_at(attempt, position) if position else None
+        item = attempts.item_at(sheet, position) if position else None
+    here = url_for(".quiz", attempt_id=sheet.id)
     context = dict(
-        attempt=attempt,
-        contest=attempt.contest,
+        attempt=sheet,
+        contest=sheet.contest,
+        here=here,
         progress=progress,
+        dots=None if timed_each else question_dots(here, progress, item.position if item else 0),
         item=item,
         timed_each=timed_each,
         options=attempts.shown_options(item) if item else [],
         chosen=attempts.to_shown(item, item.chosen) if item else "",
         unanswered=[p.position for p in progress if not p.answered],
-        seconds_left=attempts.seconds_left(attempt, now, item),
+        seconds_left=attempts.seconds_left(sheet, now, item),
         message=message,
     )
     response = make_response(render("participant/quiz.html", "participant/_quiz.html", status, **context))
     if htmx:
         # Reloading the page comes back to this very question.
-        response.headers["HX-Push-Url"] = url_for(".quiz", attempt_id=attempt.id, q=position)
+        response.headers["HX-Push-Url"] = f"{here}?q={position}"
     return response
+
+
+def question_dots(here: str, progress: list[attempts.Progress], current: int) -> Markup:
+    """The row of question numbers on every screen (0: the 交卷 screen is shown).
+
+    Built here rather than in the template: it is 21 links on each of the 20 answers a
+    person sends, and a Jinja loop made it the largest part of the answer's cost. Only
+    integers and a URL of our own go in.
+    """
+    links = [
+        f'<a href="{here}?q={p.position}" hx-get="{here}?q={p.position}" class="'
+        f'{"done" if p.answered else ""}{" here" if p.position == current else ""}">{p.position}</a>'
+        for p in progress
+    ]
+    links.append(f'<a href="{here}?q=0" hx-get="{here}?q=0" class="review-link{"" if current else " here"}">交卷</a>')
+    return Markup("\n".join(links))
 
 
 @bp.get("/a/<int:attempt_id>")
 def quiz(attempt_id: int):
-    attempt = owned_attempt(attempt_id)
-    if attempts.close_if_expired(attempt, clock.now(), _grace()):
+    sheet = owned_sheet(attempt_id)
+    if attempts.close_if_expired(sheet, clock.now(), _grace()):
         db.session.commit()
-    if attempt.is_submitted:
-        return redirect(url_for(".result", attempt_id=attempt.id))
+    if sheet.is_submitted:
+        return redirect(url_for(".result", attempt_id=sheet.id))
     position = request.args.get("q", type=int)
-    return _quiz_view(attempt, position)
+    return _quiz_view(sheet, position)
 
 
 @bp.post("/a/<int:attempt_id>/answer")
 def answer(attempt_id: int):
-    attempt = owned_attempt(attempt_id)
+    sheet = owned_sheet(attempt_id)
     position = request.form.get("position", type=int)
     go = request.form.get("go", type=int)
     chosen = request.form.getlist("choice")
@@ -195,22 +228,22 @@ def answer(attempt_id: int):
         raise NotFound("该题不在您的试卷中。")
     try:
         if chosen:
-            attempts.save_answer(attempt, position, chosen, clock.now(), _grace())
+            attempts.save_answer(sheet, position, chosen, clock.now(), _grace())
         db.session.commit()
     except TooLate as late:
         db.session.commit()
-        if not attempt.is_submitted:  # only this question's time ran out: on to the next
-            return _quiz_view(attempt, None, message=late.message, status=late.status)
+        if not sheet.is_submitted:  # only this question's time ran out: on to the next
+            return _quiz_view(sheet, None, message=late.message, status=late.status)
         return render(
             "participant/expired.html", "participant/_expired.html", late.status,
-            attempt=attempt, message=late.message,
+            attempt=sheet, message=late.message,
         )
     except QuizError as error:
         db.session.rollback()
-        if error.status == 404 or (isinstance(error, Conflict) and attempt.is_submitted):
+        if error.status == 404 or (isinstance(error, Conflict) and sheet.is_submitted):
             raise
-        return _quiz_view(attempt, position, message=error.message, status=error.status)
-    return _quiz_view(attempt, position if go is None else go)
+        return _quiz_view(sheet, position, message=error.message, status=error.status)
+    return _quiz_view(sheet, position if go is None else go)
 
 
 @bp.post("/a/<int:attempt_id>/submit")
