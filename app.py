@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from flask_login import current_user
 
 from quiz import cli, web
 from quiz.clock import SystemClock
@@ -21,13 +22,19 @@ def create_app(config: object | None = None) -> Flask:
             k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if not k.startswith("pool_")
             and k != "max_overflow"
         }
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file never drops the connection: no "SELECT 1" before every request's first statement.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     app.extensions["safequiz.clock"] = app.config.get("CLOCK") or SystemClock()
 
     db.init_app(app)
     with app.app_context():
         sqlite_pragmas(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
-    login_manager.init_app(app)
+    # current_user reaches templates as a proxy that loads the user only where a template
+    # uses it: Flask-Login's own context processor loads it for every render, answers included.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     csrf.init_app(app)
     htmx.init_app(app)
 

@@ -42,7 +42,7 @@ def require_open(contest: Contest, now: datetime) -> None:
         raise Closed("本次竞赛已经结束，不能再答题。")
 
 
-def shuffled_order(question: Question, rng: random.Random) -> list[int]:
+def shuffled_order(question, rng: random.Random) -> list[int]:
     order = list(range(len(question.options)))
     if question.qtype != "judge":  # 正确/错误 keep their customary order
         rng.shuffle(order)
@@ -79,7 +79,8 @@ def start_or_resume(
     if existing is not None and (not existing.is_submitted or not new):
         return existing
     require_open(contest, now)
-    if attempts_left(contest, participant, now) <= 0:
+    # Without an attempt yet there is one left (max_attempts >= 1): no need to count.
+    if existing is not None and attempts_left(contest, participant, now) <= 0:
         if contest.attempts_per_day:
             raise Conflict(f"今天的 {contest.max_attempts} 次答题机会已用完，明天再来。")
         raise Conflict(f"本竞赛每人可答 {contest.max_attempts} 次，您的次数已用完。")
@@ -110,6 +111,7 @@ def start_or_resume(
                      option_order=shuffled_order(q, rng), points=0)
                 for i, q in enumerate(questions)
             ])
+            draws.count_uses(contest.id, [q.id for q in questions])
     except IntegrityError:
         # The same person started on two phones at once: the other request won.
         other = find_attempt(contest, participant)
@@ -223,8 +225,18 @@ _SHOW_ITEM = (  # per-question timing: the clock of a question starts once, when
     .where(_aq.c.id == bindparam("item_id"), _aq.c.deadline.is_(None))
     .values(shown_at=bindparam("new_shown_at"), deadline=bindparam("new_deadline"))
 )
-_PROGRESS = (
-    select(_aq.c.position, _aq.c.chosen.is_not(None))
+# Every position with whether it is answered, and the whole item at (up to) two positions:
+# one statement gives a screen what it shows, and an answer the item it saves.
+_detail = _aq.alias("detail")
+_PAPER = (
+    select(_aq.c.position, _aq.c.chosen.is_not(None),
+           _detail.c.id, _detail.c.position, _detail.c.option_order, _detail.c.chosen, _detail.c.deadline,
+           *(_q.c[f.name] for f in fields(QuestionFacts)))
+    .select_from(
+        _aq.outerjoin(_detail, (_detail.c.id == _aq.c.id)
+                      & _aq.c.position.in_([bindparam("first"), bindparam("second")]))
+        .outerjoin(_q, _q.c.id == _detail.c.question_id)
+    )
     .where(_aq.c.attempt_id == bindparam("attempt_id"))
     .order_by(_aq.c.position)
 )
@@ -259,10 +271,34 @@ class Progress:
     answered: bool
 
 
+@dataclass(frozen=True)
+class Paper:
+    """An attempt's positions (answered or not) and the items read in full."""
+
+    progress: list[Progress]
+    items: dict[int, SheetItem]
+
+    def with_answer(self, item: SheetItem) -> "Paper":
+        """The paper after ``item`` was saved (without reading it again)."""
+        return Paper(
+            [Progress(p.position, p.answered or p.position == item.position) for p in self.progress],
+            {**self.items, item.position: item},
+        )
+
+
+def paper(attempt: AttemptLike, *positions: int) -> Paper:
+    """Which positions are answered, and the items at up to two ``positions`` with their questions."""
+    first, second = (*positions, -1, -1)[:2]
+    rows = db.session.execute(_PAPER, {"attempt_id": attempt.id, "first": first, "second": second}).all()
+    return Paper(
+        [Progress(row[0], bool(row[1])) for row in rows],
+        {row[0]: _sheet_item(row[2:]) for row in rows if row[2] is not None},
+    )
+
+
 def progress(attempt: AttemptLike) -> list[Progress]:
-    """Which positions are answered: two columns, no question loaded (the nav on every screen)."""
-    rows = db.session.execute(_PROGRESS, {"attempt_id": attempt.id}).all()
-    return [Progress(position, bool(answered)) for position, answered in rows]
+    """Which positions are answered (the nav on every screen)."""
+    return paper(attempt).progress
 
 
 def item_at(attempt: AttemptLike, position: int) -> SheetItem | None:
@@ -336,15 +372,19 @@ def to_shown(item: SheetItem | AttemptQuestion, original_letters: str | None) ->
 
 
 def save_answer(
-    attempt: AttemptLike, position: int, shown_letters: list[str], now: datetime, grace_seconds: float
+    attempt: AttemptLike, position: int, shown_letters: list[str], now: datetime, grace_seconds: float,
+    item: SheetItem | None = None,
 ) -> SheetItem:
-    """Store an answer the moment it is given; answering again replaces it until submission."""
+    """Store an answer the moment it is given; answering again replaces it until submission.
+
+    ``item``: the item at ``position`` when the caller has read it already (with its paper).
+    """
     if attempt.is_submitted:
         raise Conflict("试卷已提交，答案不能再修改。")
     if is_expired(attempt, now, grace_seconds):
         submit(attempt, now)
         raise TooLate("答题时间已到，本题答案未被接受，试卷已自动提交。")
-    item = item_at(attempt, position)
+    item = item or item_at(attempt, position)
     if item is None:
         raise NotFound("该题不在您的试卷中。")
     if per_question(attempt):

@@ -57,6 +57,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 
 from . import clock
 from .codes import ALPHABET
+from .draws import recount_uses
 from .extensions import db
 from .models import (
     Attempt,
@@ -64,6 +65,7 @@ from .models import (
     Campaign,
     Category,
     Contest,
+    ContestQuestionUse,
     Department,
     Enterprise,
     LivePlayer,
@@ -363,6 +365,7 @@ def _load(conn: Connection, options: BigOptions, year: int, name: str, rng: rand
     plan_attempts.sort(key=lambda a: (a.start, a.person, a.number))
     answers = _attempts_and_answers(conn, plan_attempts, people, person_id, contests, pool,
                                     options.questions, points, rng, ids, echo, t0)
+    recount_uses(conn, [p.id for p in contests])
     ids.sync(conn)
     conn.commit()
     return dict(enterprises=len(ents), regions=len(regions), departments=len(dept_rows),
@@ -845,6 +848,7 @@ def _remove(conn: Connection, campaign_id: int, echo) -> None:
     conn.execute(delete(Mistake).where(Mistake.participant_id.in_(people)))
     conn.execute(delete(Participant).where(Participant.enterprise_id.in_(demo_ids)))
     conn.execute(delete(Department).where(Department.enterprise_id.in_(demo_ids)))
+    conn.execute(delete(ContestQuestionUse).where(ContestQuestionUse.contest_id.in_(contest_ids)))
     conn.execute(delete(contest_category).where(contest_category.c.contest_id.in_(contest_ids)))
     conn.execute(delete(contest_enterprise).where(contest_enterprise.c.contest_id.in_(contest_ids)))
     conn.execute(delete(Contest).where(Contest.campaign_id == campaign_id))

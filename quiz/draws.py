@@ -5,7 +5,8 @@ difficulty), a number of questions at random from chosen categories, or a fixed
 paper. Within each pool the questions used least so far in this contest come
 first (as Moodle's random questions do), ties broken at random, so that a
 contest with many attempts covers its pool evenly. A question never appears
-twice in one paper.
+twice in one paper. The uses are counted per contest and question as papers
+are drawn (``count_uses``), not recounted from the answers at each sign-up.
 """
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ import random
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import QuizError
 from .extensions import db
-from .models import TYPE_LABELS, Attempt, AttemptQuestion, Category, Contest, Question
+from .models import (
+    TYPE_LABELS, Attempt, AttemptQuestion, Category, Contest, ContestQuestionUse, Question, contest_category,
+)
 
 TYPE_ORDER = {"single": 0, "multi": 1, "judge": 2}
 
@@ -43,7 +47,7 @@ def drawable():
     return (Question.current.is_(True), Question.active.is_(True))
 
 
-def _pool(category_ids: list[int], qtype: str | None = None, difficulty: int | None = None):
+def _pool(category_ids, qtype: str | None = None, difficulty: int | None = None):
     query = select(Question.id).where(*drawable(), Question.category_id.in_(category_ids))
     if qtype:
         query = query.where(Question.qtype == qtype)
@@ -82,14 +86,41 @@ def fixed_paper(uids: list[str]) -> tuple[list[Question], list[str]]:
 
 
 def _use_counts(contest_id: int) -> dict[int, int]:
-    return dict(
-        db.session.execute(
-            select(AttemptQuestion.question_id, func.count(AttemptQuestion.id))
-            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .where(Attempt.contest_id == contest_id)
-            .group_by(AttemptQuestion.question_id)
-        ).all()
+    return dict(db.session.execute(
+        select(ContestQuestionUse.question_id, ContestQuestionUse.uses)
+        .where(ContestQuestionUse.contest_id == contest_id)
+    ).all())
+
+
+def count_uses(contest_id: int, question_ids: list[int]) -> None:
+    """One more paper of the contest drew these questions (one upsert for all of them).
+
+    In ascending id order: two sign-ups counting the same questions at once then lock the
+    rows in the same order on PostgreSQL, so neither waits for the other in a deadlock.
+    """
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    table = ContestQuestionUse.__table__
+    upsert = dialect.insert(table)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[table.c.contest_id, table.c.question_id],
+        set_={"uses": table.c.uses + 1},
     )
+    db.session.execute(upsert, [
+        {"contest_id": contest_id, "question_id": qid, "uses": 1} for qid in sorted(question_ids)
+    ])
+
+
+def recount_uses(connection, contest_ids: list[int]) -> None:
+    """Count these contests' papers afresh, after a bulk load wrote papers directly (demo data)."""
+    table = ContestQuestionUse.__table__
+    connection.execute(table.delete().where(table.c.contest_id.in_(contest_ids)))
+    connection.execute(table.insert().from_select(
+        ["contest_id", "question_id", "uses"],
+        select(Attempt.contest_id, AttemptQuestion.question_id, func.count())
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.contest_id.in_(contest_ids))
+        .group_by(Attempt.contest_id, AttemptQuestion.question_id),
+    ))
 
 
 def _least_used(ids: list[int], count: int, uses: dict[int, int], rng: random.Random) -> list[int]:
@@ -97,8 +128,8 @@ def _least_used(ids: list[int], count: int, uses: dict[int, int], rng: random.Ra
     return keyed[:count]
 
 
-def draw(contest: Contest, rng: random.Random) -> list[Question]:
-    """This attempt's questions, in paper order."""
+def draw(contest: Contest, rng: random.Random):
+    """This attempt's questions, in paper order: rows with id, qtype and options."""
     if contest.fixed_question_uids:
         questions, missing = fixed_paper(contest.fixed_question_uids)
         if missing:
@@ -115,10 +146,12 @@ def draw(contest: Contest, rng: random.Random) -> list[Question]:
                 raise QuizError("题库中的题目不足，请联系组织者。", status=503)
             chosen.extend(_least_used(ids, rule.count, uses, rng))
     else:
-        ids = list(db.session.scalars(_pool([c.id for c in contest.categories])))
+        categories = select(contest_category.c.category_id).where(contest_category.c.contest_id == contest.id)
+        ids = list(db.session.scalars(_pool(categories)))
         if len(ids) < contest.question_count:
             raise QuizError("题库中的题目不足，请联系组织者。", status=503)
         chosen = _least_used(ids, contest.question_count, uses, rng)
         rng.shuffle(chosen)
-    by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(chosen)))}
+    by_id = {row.id: row for row in db.session.execute(
+        select(Question.id, Question.qtype, Question.options).where(Question.id.in_(chosen)))}
     return [by_id[qid] for qid in chosen]

@@ -359,6 +359,19 @@ class AttemptQuestion(db.Model):
     )
 
 
+class ContestQuestionUse(db.Model):
+    """How many papers of a contest have drawn a question; the draw prefers the least used.
+
+    Counted as papers are drawn (quiz/draws.py), so a sign-up reads one row per question of
+    the pool instead of counting every answer row of the contest.
+    """
+
+    __tablename__ = "contest_question_use"
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contest.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), primary_key=True)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class PracticeAnswer(db.Model):
     """An answer given in training (练习): no clock, no ranking, feeds the 错题本."""
 

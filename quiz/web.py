@@ -10,6 +10,7 @@ from flask import Flask, abort, current_app, make_response, redirect, render_tem
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import attempts, clock
 from .errors import QuizError
@@ -24,6 +25,27 @@ ERROR_MESSAGES = {
     413: "上传的文件太大。",
     500: "服务器出错了，请稍后再试。",
 }
+
+
+DB_INT_MAX = 2**31 - 1  # a PostgreSQL integer: no id or position is larger
+
+
+def db_int(text: str) -> int:
+    """An integer from a URL or form that fits a database column (else ValueError, which
+    ``request.args.get(..., type=db_int)`` turns into the default): a 30-digit "position"
+    must be "not found", not an overflow inside the database driver."""
+    value = int(text)
+    if not -DB_INT_MAX <= value <= DB_INT_MAX:
+        raise ValueError(text)
+    return value
+
+
+class DbIntConverter(IntegerConverter):
+    """<int:...> in every route, bounded the same way: a larger number matches no page (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def render(full: str, fragment: str, status: int = 200, **context):
@@ -77,7 +99,7 @@ def campaign_or_404(campaign_id: int):
     """The campaign, or a 404 page (ids beyond a 32-bit integer too: PostgreSQL would refuse them)."""
     from .models import Campaign
 
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id < 2**31 else None
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id <= DB_INT_MAX else None
     if campaign is None:
         raise QuizError("找不到这个活动。", status=404)
     return campaign
@@ -103,6 +125,7 @@ def _error_page(message: str, status: int):
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DbIntConverter
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .contests.routes import bp as contests_bp

@@ -62,6 +62,42 @@ def test_least_used_questions_are_drawn_first(app, enterprises):
     assert not a & b  # the second attempt took the unused half
 
 
+def papers_by_question(contest_id: int) -> dict[int, int]:
+    """How many papers of the contest hold each question, counted from the papers themselves."""
+    return dict(db.session.execute(
+        select(AttemptQuestion.question_id, func.count())
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.contest_id == contest_id)
+        .group_by(AttemptQuestion.question_id)
+    ).all())
+
+
+def test_use_counts_follow_the_papers_and_keep_the_pool_even(app, enterprises):
+    """The stored use counts are exactly the papers' questions, and least-used-first keeps
+    the pool within one use of even over many papers."""
+    from quiz.models import ContestQuestionUse
+
+    law = categories()[0]
+    singles = db.session.scalars(select(Question.id).where(
+        Question.category_id == law.id, Question.qtype == "single")).all()
+    n = len(singles) // 2
+    contest = make_contest(question_count=n, draw_rules=[draws.Rule(law.id, "single", n).to_json()])
+    other = make_contest(code="OTHER1", question_count=n, draw_rules=[draws.Rule(law.id, "single", n).to_json()])
+    for i in range(7):
+        attempts.start_or_resume(contest, person(enterprises[i % 3], f"1380000010{i}"), START, random.Random(i))
+    attempts.start_or_resume(other, person(enterprises[0], "13800000199"), START, random.Random(9))
+    db.session.commit()
+    stored = dict(db.session.execute(
+        select(ContestQuestionUse.question_id, ContestQuestionUse.uses)
+        .where(ContestQuestionUse.contest_id == contest.id)).all())
+    assert stored == papers_by_question(contest.id)
+    assert sum(stored.values()) == 7 * n
+    uses = [stored.get(qid, 0) for qid in singles]  # the whole pool, unused ones too
+    assert max(uses) - min(uses) <= 1
+    assert sum(db.session.scalars(select(ContestQuestionUse.uses).where(
+        ContestQuestionUse.contest_id == other.id))) == n  # each contest counts its own papers
+
+
 def test_fixed_paper_keeps_its_order(app, enterprises):
     uids = ["fire-003", "law-001", "aid-002"]
     contest = make_contest(question_count=3, fixed_question_uids=uids)
@@ -289,8 +325,15 @@ def test_oversized_and_malformed_fields(app, enterprises, phone):
         response = phone.post(f"/a/{attempt_id}/answer", data)
         assert response.status_code in (400, 404), data
         assert "<script>" not in response.get_data(as_text=True)
+    huge = "9" * 30  # beyond any database integer
+    for data in ({"position": huge, "choice": "A"}, {"position": 1, "go": huge}, {"position": -1, "choice": "A"}):
+        response = phone.post(f"/a/{attempt_id}/answer", data)
+        assert response.status_code in (200, 400, 404), data
     assert db.session.scalar(select(func.count(AttemptQuestion.id)).where(AttemptQuestion.chosen.is_not(None))) == 0
+    assert phone.get(f"/a/{attempt_id}?q={huge}").status_code == 200
     assert phone.get("/a/99999999").status_code == 404
+    assert phone.get(f"/a/{huge}").status_code == 404
+    assert phone.get(f"/a/{huge}/result").status_code == 404
     assert phone.get("/j/" + "X" * 3000).status_code == 404
 
 

@@ -14,6 +14,7 @@ from quiz.models import (
     AttemptQuestion,
     Campaign,
     Contest,
+    ContestQuestionUse,
     Department,
     Enterprise,
     Participant,
@@ -101,6 +102,13 @@ def test_answers_are_consistent(demo):
     for item in db.session.scalars(select(AttemptQuestion)):
         rows[item.attempt_id].append(item)
     assert sum(len(r) for r in rows.values()) == 20 * len(attempts)
+    # The draw's use counts hold the bulk-loaded papers too.
+    uses = Counter()
+    for items in rows.values():
+        for item in items:
+            uses[(attempts[item.attempt_id].contest_id, item.question_id)] += 1
+    stored = {(u.contest_id, u.question_id): u.uses for u in db.session.scalars(select(ContestQuestionUse))}
+    assert stored == dict(uses)
 
     for attempt_id, attempt in attempts.items():
         contest = contests[attempt.contest_id]

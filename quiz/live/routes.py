@@ -29,7 +29,7 @@ from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
 from ..live_push import Snapshot, hub, take_snapshot
 from ..models import Category, Enterprise, LivePlayer, LiveRound
-from ..web import htmx_redirect, may_manage, public_url, render, staff_required
+from ..web import db_int, htmx_redirect, may_manage, public_url, render, staff_required
 from .forms import JoinForm, RoundForm
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -217,7 +217,7 @@ def player_poll(code: str):
     now = clock.now()
     if live_rules.advance_if_due(round_, now, _grace()):
         _after_change(round_)
-    if request.args.get("v", type=int) == round_.version:
+    if request.args.get("v", type=db_int) == round_.version:
         return "", 204
     return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player))
 
@@ -226,7 +226,7 @@ def player_poll(code: str):
 def answer(code: str):
     round_, player = _playing(code)
     now = clock.now()
-    position = request.form.get("position", type=int)
+    position = request.form.get("position", type=db_int)
     try:
         saved = live_rules.record_answer(round_, player, position or 0, request.form.getlist("choice"),
                                          now, _grace(), _speed())

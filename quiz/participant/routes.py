@@ -18,7 +18,7 @@ from .. import attempts, clock, participants, standings
 from ..errors import Conflict, NotFound, QuizError, TooLate
 from ..extensions import db, htmx
 from ..models import Attempt, Contest, Enterprise, Participant
-from ..web import htmx_redirect, public_url, render
+from ..web import db_int, htmx_redirect, public_url, render
 from .forms import SignupForm
 
 bp = Blueprint("participant", __name__, template_folder="templates")
@@ -116,7 +116,7 @@ def departments(code: str):
     """The departments of the unit just chosen on the sign-up form (an htmx swap of the
     field's <datalist>); nothing for a unit that may not take part in this contest."""
     contest = get_contest(code)
-    wanted = request.args.get("enterprise", type=int)
+    wanted = request.args.get("enterprise", type=db_int)
     allowed = {e.id for e in participants.allowed_enterprises(contest)}
     names = participants.department_names(wanted if wanted in allowed else None)
     return render("participant/_departments.html", "participant/_departments.html", departments=names)
@@ -156,7 +156,10 @@ def owned_sheet(attempt_id: int) -> attempts.Sheet:
     return sheet
 
 
-def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None = None, status=200):
+def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None = None, status=200,
+               paper: attempts.Paper | None = None):
+    """The question at ``position`` (None: the first unanswered; 0: the 交卷 screen), from
+    ``paper`` when the caller has read it."""
     now = clock.now()
     timed_each = attempts.per_question(sheet)
     if timed_each:
@@ -164,11 +167,15 @@ def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None 
         item = attempts.current_item(sheet, now, _grace())
         db.session.commit()
         position = item.position if item else 0
-    progress = attempts.progress(sheet)
-    if not timed_each:
+        progress = attempts.progress(sheet)
+    else:
+        paper = paper or attempts.paper(sheet, position or 0)
+        progress = paper.progress
         if position is None:
             position = next((p.position for p in progress if not p.answered), 0)
-        item = attempts.item_at(sheet, position) if position else None
+        item = paper.items.get(position)
+        if item is None and any(p.position == position for p in progress):
+            item = attempts.item_at(sheet, position)  # not among the positions read in full
     here = url_for(".quiz", attempt_id=sheet.id)
     context = dict(
         attempt=sheet,
@@ -214,21 +221,26 @@ def quiz(attempt_id: int):
         db.session.commit()
     if sheet.is_submitted:
         return redirect(url_for(".result", attempt_id=sheet.id))
-    position = request.args.get("q", type=int)
+    position = request.args.get("q", type=db_int)
     return _quiz_view(sheet, position)
 
 
 @bp.post("/a/<int:attempt_id>/answer")
 def answer(attempt_id: int):
     sheet = owned_sheet(attempt_id)
-    position = request.form.get("position", type=int)
-    go = request.form.get("go", type=int)
+    position = request.form.get("position", type=db_int)
+    go = request.form.get("go", type=db_int)
     chosen = request.form.getlist("choice")
     if position is None:
         raise NotFound("该题不在您的试卷中。")
+    shown_next = position if go is None else go
+    # One read for the item answered and the screen that follows.
+    paper = attempts.paper(sheet, position, shown_next)
     try:
         if chosen:
-            attempts.save_answer(sheet, position, chosen, clock.now(), _grace())
+            saved = attempts.save_answer(sheet, position, chosen, clock.now(), _grace(),
+                                         item=paper.items.get(position))
+            paper = paper.with_answer(saved)
         db.session.commit()
     except TooLate as late:
         db.session.commit()
@@ -242,8 +254,8 @@ def answer(attempt_id: int):
         db.session.rollback()
         if error.status == 404 or (isinstance(error, Conflict) and sheet.is_submitted):
             raise
-        return _quiz_view(sheet, position, message=error.message, status=error.status)
-    return _quiz_view(sheet, position if go is None else go)
+        return _quiz_view(sheet, position, message=error.message, status=error.status, paper=paper)
+    return _quiz_view(sheet, shown_next, paper=paper)
 
 
 @bp.post("/a/<int:attempt_id>/submit")

@@ -19,7 +19,7 @@ from .. import bank, bank_io
 from ..errors import NotFound
 from ..extensions import db
 from ..models import TYPE_LABELS, Category, Question
-from ..web import organiser_required, render
+from ..web import db_int, organiser_required, render
 from .forms import ImportForm, QuestionForm
 
 bp = Blueprint("questions", __name__, url_prefix="/admin/questions", template_folder="templates")
@@ -33,9 +33,9 @@ def _filter_from_args() -> bank.BankFilter:
     status = args.get("status", "active")
     return bank.BankFilter(
         text=args.get("q", "").strip()[:100],
-        category_id=args.get("category", type=int),
+        category_id=args.get("category", type=db_int),
         qtype=qtype if qtype in TYPE_LABELS else None,
-        difficulty=args.get("difficulty", type=int),
+        difficulty=args.get("difficulty", type=db_int),
         tag=args.get("tag", "").strip()[:40],
         source=args.get("source", "").strip()[:60],
         status=status if status in ("active", "retired", "all") else "active",
@@ -46,7 +46,7 @@ def _filter_from_args() -> bank.BankFilter:
 @organiser_required
 def index():
     filters = _filter_from_args()
-    page = db.paginate(bank.search(filters), page=request.args.get("page", 1, type=int),
+    page = db.paginate(bank.search(filters), page=request.args.get("page", 1, type=db_int),
                        per_page=50, error_out=False)
     return render(
         "questions/index.html", "questions/_results.html",

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Category, Enterprise
 from ..participant.forms import SignupForm
 from ..participant.routes import PARTICIPANT_KEY, current_participant
-from ..web import render
+from ..web import db_int, render
 
 bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")
 SET_NEXT_KEY = "practice_set_next"
@@ -81,7 +81,7 @@ def practice_set(token: str):
     if participant is None:
         session[SET_NEXT_KEY] = url_for(".practice_set", token=token)
         return redirect(url_for(".home"))
-    index = request.args.get("i", 0, type=int)
+    index = request.args.get("i", 0, type=db_int)
     index = max(0, index)
     while index < len(uids):
         question = practice.set_question(uids, index)
@@ -99,21 +99,21 @@ def category(category_id: int):
     if found is None:
         raise QuizError("没有这个分类。", status=404)
     question = practice.next_in_category(participant.id, found.id, random.SystemRandom(),
-                                         after=request.args.get("after", type=int))
+                                         after=request.args.get("after", type=db_int))
     return _question_page(question, str(found.id), found.name)
 
 
 @bp.get("/mistakes")
 def mistake_book():
     participant = _require_participant()
-    question = practice.next_mistake(participant.id, after=request.args.get("after", type=int))
+    question = practice.next_mistake(participant.id, after=request.args.get("after", type=db_int))
     return _question_page(question, "mistakes", "错题本")
 
 
 @bp.post("/answer")
 def answer():
     participant = _require_participant()
-    question_id = request.form.get("question_id", type=int) or 0
+    question_id = request.form.get("question_id", type=db_int) or 0
     mode = request.form.get("mode", "")
     set_context = _set_context(mode)  # a broken set link is refused before anything is stored
     try:
@@ -148,5 +148,5 @@ def _set_context(mode: str) -> dict:
         return {}
     token = request.form.get("set", "")
     uids = _set_of(token)
-    index = request.form.get("i", 0, type=int)
+    index = request.form.get("i", 0, type=db_int)
     return dict(set_token=token, set_index=max(0, min(index, len(uids) - 1)), set_total=len(uids))
