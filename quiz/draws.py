@@ -11,13 +11,13 @@ are drawn (``count_uses``), not recounted from the answers at each sign-up.
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .errors import QuizError
-from .extensions import db
+from .extensions import db, upsert
 from .models import (
     TYPE_LABELS, Attempt, AttemptQuestion, Category, Contest, ContestQuestionUse, Question, contest_category,
 )
@@ -85,11 +85,13 @@ def fixed_paper(uids: list[str]) -> tuple[list[Question], list[str]]:
     return [found[uid] for uid in uids if uid in found], [uid for uid in uids if uid not in found]
 
 
-def _use_counts(contest_id: int) -> dict[int, int]:
-    return dict(db.session.execute(
-        select(ContestQuestionUse.question_id, ContestQuestionUse.uses)
-        .where(ContestQuestionUse.contest_id == contest_id)
-    ).all())
+def _pool_uses(contest_id: int, pool) -> list[tuple[int, int]]:
+    """(question id, papers of this contest that drew it) for every question of the ``pool`` query."""
+    uses = ContestQuestionUse
+    return db.session.execute(
+        pool.add_columns(func.coalesce(uses.uses, 0))
+        .outerjoin(uses, (uses.question_id == Question.id) & (uses.contest_id == contest_id))
+    ).all()
 
 
 def count_uses(contest_id: int, question_ids: list[int]) -> None:
@@ -98,14 +100,13 @@ def count_uses(contest_id: int, question_ids: list[int]) -> None:
     In ascending id order: two sign-ups counting the same questions at once then lock the
     rows in the same order on PostgreSQL, so neither waits for the other in a deadlock.
     """
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     table = ContestQuestionUse.__table__
-    upsert = dialect.insert(table)
-    upsert = upsert.on_conflict_do_update(
+    statement = upsert(table)
+    statement = statement.on_conflict_do_update(
         index_elements=[table.c.contest_id, table.c.question_id],
         set_={"uses": table.c.uses + 1},
     )
-    db.session.execute(upsert, [
+    db.session.execute(statement, [
         {"contest_id": contest_id, "question_id": qid, "uses": 1} for qid in sorted(question_ids)
     ])
 
@@ -123,9 +124,17 @@ def recount_uses(connection, contest_ids: list[int]) -> None:
     ))
 
 
-def _least_used(ids: list[int], count: int, uses: dict[int, int], rng: random.Random) -> list[int]:
-    keyed = sorted(ids, key=lambda qid: (uses.get(qid, 0), rng.random()))
-    return keyed[:count]
+def _least_used(pool: list[tuple[int, int]], count: int, rng: random.Random) -> list[int]:
+    """``count`` ids, the least used first; among equally used ones at random, in random order."""
+    by_uses: dict[int, list[int]] = defaultdict(list)
+    for qid, uses in pool:
+        by_uses[uses].append(qid)
+    chosen: list[int] = []
+    for level in sorted(by_uses):
+        chosen.extend(rng.sample(by_uses[level], min(count - len(chosen), len(by_uses[level]))))
+        if len(chosen) == count:
+            break
+    return chosen
 
 
 def draw(contest: Contest, rng: random.Random):
@@ -135,22 +144,22 @@ def draw(contest: Contest, rng: random.Random):
         if missing:
             raise QuizError("试卷中有题目已停用，请联系组织者。", status=503)
         return questions
-    uses = _use_counts(contest.id)
     chosen: list[int] = []
     if contest.draw_rules:
         rules = sorted((Rule.from_json(r) for r in contest.draw_rules), key=lambda r: TYPE_ORDER[r.qtype])
         for rule in rules:
-            ids = [qid for qid in db.session.scalars(_pool([rule.category_id], rule.qtype, rule.difficulty))
-                   if qid not in chosen]
-            if len(ids) < rule.count:
+            pool = [(qid, uses) for qid, uses in _pool_uses(contest.id, _pool([rule.category_id], rule.qtype,
+                                                                              rule.difficulty))
+                    if qid not in chosen]
+            if len(pool) < rule.count:
                 raise QuizError("题库中的题目不足，请联系组织者。", status=503)
-            chosen.extend(_least_used(ids, rule.count, uses, rng))
+            chosen.extend(_least_used(pool, rule.count, rng))
     else:
         categories = select(contest_category.c.category_id).where(contest_category.c.contest_id == contest.id)
-        ids = list(db.session.scalars(_pool(categories)))
-        if len(ids) < contest.question_count:
+        pool = _pool_uses(contest.id, _pool(categories))
+        if len(pool) < contest.question_count:
             raise QuizError("题库中的题目不足，请联系组织者。", status=503)
-        chosen = _least_used(ids, contest.question_count, uses, rng)
+        chosen = _least_used(pool, contest.question_count, rng)
         rng.shuffle(chosen)
     by_id = {row.id: row for row in db.session.execute(
         select(Question.id, Question.qtype, Question.options).where(Question.id.in_(chosen)))}

@@ -67,3 +67,12 @@ def refresh_planner_statistics(engine) -> bool:
         connection.exec_driver_sql("PRAGMA analysis_limit=400")
         connection.exec_driver_sql("ANALYZE")
     return True
+
+
+def upsert(table):
+    """An INSERT that can say ON CONFLICT, for the database in use (SQLite and PostgreSQL
+    share the syntax, but SQLAlchemy builds it per dialect)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

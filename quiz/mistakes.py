@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from .extensions import db
+from .extensions import db, upsert
 from .models import AttemptQuestion, Mistake, Question
 
 CLEAR_AFTER = 2  # right answers in a row that take a question out of the book
@@ -44,45 +44,23 @@ def record(participant_id: int, question_uid: str, correct: bool, now: datetime)
 
 
 def record_attempt(participant_id: int, attempt_id: int, now: datetime) -> None:
-    """After a contest: every question answered wrong goes into the book."""
-    wrong = db.session.scalars(
-        select(Question.uid)
-        .join(AttemptQuestion, AttemptQuestion.question_id == Question.id)
-        .where(
-            AttemptQuestion.attempt_id == attempt_id,
-            AttemptQuestion.is_correct.is_(False),
-        )
-    ).all()
-    if not wrong:
-        return
-    try:
-        with db.session.begin_nested():
-            _record_wrong(participant_id, wrong, now)
-    except IntegrityError:  # another request added one of them meanwhile: one by one instead
-        for uid in wrong:
-            record(participant_id, uid, False, now)
-
-
-def _record_wrong(participant_id: int, wrong: list[str], now: datetime) -> None:
-    # One read of the book for all wrong questions, then inserts/updates in one flush.
-    book = {
-        m.question_uid: m
-        for m in db.session.scalars(
-            select(Mistake).where(Mistake.participant_id == participant_id, Mistake.question_uid.in_(wrong))
-        )
-    }
-    for uid in wrong:
-        mistake = book.get(uid)
-        if mistake is None:
-            mistake = Mistake(participant_id=participant_id, question_uid=uid, wrong_count=0,
-                              right_streak=0, last_wrong_at=now)
-            db.session.add(mistake)
-            book[uid] = mistake
-        mistake.wrong_count += 1
-        mistake.right_streak = 0
-        mistake.last_wrong_at = now
-        mistake.cleared_at = None
-    db.session.flush()
+    """After a contest: every question answered wrong goes into the book, in one statement —
+    new ones are added, ones already there are counted again and reopened."""
+    table = Mistake.__table__
+    wrong = (
+        select(literal(participant_id), Question.uid, literal(1), literal(0), literal(now, DateTime))
+        .join_from(AttemptQuestion, Question, AttemptQuestion.question_id == Question.id)
+        .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.is_correct.is_(False))
+        .order_by(Question.uid)  # one order of row locks for any two writers (PostgreSQL)
+    )
+    statement = upsert(table).from_select(
+        ["participant_id", "question_uid", "wrong_count", "right_streak", "last_wrong_at"], wrong
+    )
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.participant_id, table.c.question_uid],
+        set_={"wrong_count": table.c.wrong_count + 1, "right_streak": 0,
+              "last_wrong_at": statement.excluded.last_wrong_at, "cleared_at": None},
+    ))
 
 
 def open_uids(participant_id: int) -> list[str]:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import QuizError
 from .extensions import db
-from .models import Contest, Department, Enterprise, Participant
+from .models import Contest, Department, Enterprise, Participant, contest_enterprise
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 STAFF_NO = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -37,17 +37,25 @@ def identifier_error(identifier: str) -> str | None:
     return "手机号或工号格式不正确：手机号为 11 位数字，工号只能包含字母、数字和短横线。"
 
 
-def allowed_enterprises(contest: Contest) -> list[Enterprise]:
+def _allowed(contest: Contest, *columns):
+    """A select of ``columns`` of the enterprises that may take part in the contest, by name."""
+    query = select(*columns).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
     if contest.enterprise_id is not None:  # an enterprise's internal contest
-        own = db.session.get(Enterprise, contest.enterprise_id)
-        return [own] if own is not None and own.active else []
-    if contest.open_to_all:
-        return list(
-            db.session.scalars(
-                select(Enterprise).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
-            )
-        )
-    return sorted((e for e in contest.enterprises if e.active), key=lambda e: e.name)
+        return query.where(Enterprise.id == contest.enterprise_id)
+    if not contest.open_to_all:
+        query = query.join(contest_enterprise, contest_enterprise.c.enterprise_id == Enterprise.id).where(
+            contest_enterprise.c.contest_id == contest.id)
+    return query
+
+
+def allowed_enterprises(contest: Contest) -> list[Enterprise]:
+    return list(db.session.scalars(_allowed(contest, Enterprise)))
+
+
+def enterprise_choices(contest: Contest) -> list[tuple[int, str]]:
+    """(id, name) of the allowed enterprises: what the sign-up form offers, read as plain rows
+    (an open contest may have hundreds of units, and every sign-up validates against them)."""
+    return [(eid, name) for eid, name in db.session.execute(_allowed(contest, Enterprise.id, Enterprise.name))]
 
 
 def department_names(enterprise_id: int | None) -> list[str]:

@@ -117,3 +117,38 @@ def test_unanswered_contest_questions_are_not_mistakes(contest, enterprises, pho
     phone.post(f"/a/{attempt_id}/answer", {"position": 1, "choice": shown_letters_for(item, item.question.answer)})
     phone.post(f"/a/{attempt_id}/submit")
     assert db.session.scalar(select(func.count(Mistake.id))) == 0
+
+
+def test_a_contest_counts_known_mistakes_again_and_reopens_them(app, enterprises):
+    """Submitting counts each wrong answer into the book in one statement: a question already
+    there (cleared, or on a right streak) is counted again and reopened; a right one is left."""
+    from datetime import timedelta
+
+    from quiz import attempts
+    from quiz.participants import sign_up
+
+    from .conftest import START, make_contest
+
+    contest = make_contest(question_count=3)
+    person = sign_up(enterprises[0], "13800138000", "张三", "一车间", START)
+    attempt = attempts.start_or_resume(contest, person, START)
+    items = attempts.items(attempt)
+    first, second, third = (item.question for item in items)
+    db.session.add_all([
+        Mistake(participant_id=person.id, question_uid=first.uid, wrong_count=3, right_streak=2,
+                last_wrong_at=START - timedelta(days=3), cleared_at=START - timedelta(days=1)),
+        Mistake(participant_id=person.id, question_uid=second.uid, wrong_count=1, right_streak=1,
+                last_wrong_at=START - timedelta(days=2)),
+    ])
+    for item, letters in ((items[0], wrong_letters(first)), (items[1], wrong_letters(second)),
+                          (items[2], list(third.answer))):
+        shown = attempts.to_shown(item, "".join(sorted(letters)))
+        attempts.save_answer(attempt, item.position, list(shown), START + timedelta(seconds=5), 2)
+    attempts.submit(attempt, START + timedelta(seconds=10))
+    db.session.commit()
+    db.session.expire_all()
+    book = {m.question_uid: m for m in db.session.scalars(select(Mistake))}
+    assert set(book) == {first.uid, second.uid}
+    done = START + timedelta(seconds=10)
+    assert [(book[q.uid].wrong_count, book[q.uid].right_streak, book[q.uid].cleared_at, book[q.uid].last_wrong_at)
+            for q in (first, second)] == [(4, 0, None, done), (2, 0, None, done)]

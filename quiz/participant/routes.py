@@ -80,14 +80,17 @@ def join(code: str, enterprise_code: str | None = None):
         return redirect(url_for(".quiz", attempt_id=attempt.id))
 
     form = SignupForm()
-    choices = [fixed] if fixed else participants.allowed_enterprises(contest)
-    form.enterprise.choices = [(e.id, e.name) for e in choices]
+    form.enterprise.choices = [(fixed.id, fixed.name)] if fixed else participants.enterprise_choices(contest)
     if fixed:
         form.enterprise.data = fixed.id
-    # The unit the form shows as chosen (a browser preselects the first): its departments.
-    chosen = form.enterprise.data if isinstance(form.enterprise.data, int) else (choices[0].id if choices else None)
-    context = dict(contest=contest, form=form, fixed=fixed, state=state, known=known,
-                   departments=participants.department_names(chosen))
+
+    def signup_page(status: int):
+        # The unit the form shows as chosen (a browser preselects the first): its departments.
+        chosen = form.enterprise.data if isinstance(form.enterprise.data, int) else next(
+            (eid for eid, _name in form.enterprise.choices), None)
+        return render("participant/join.html", "participant/_signup.html", status, contest=contest,
+                      form=form, fixed=fixed, state=state, known=known,
+                      departments=participants.department_names(chosen))
 
     if request.method == "POST":
         if state != "open":
@@ -100,15 +103,14 @@ def join(code: str, enterprise_code: str | None = None):
                 enterprise, form.identifier.data, form.name.data, form.department.data, now
             )
         else:
-            return render("participant/join.html", "participant/_signup.html", 422, **context)
+            return signup_page(422)
         attempt = attempts.start_or_resume(contest, participant, now)
         db.session.commit()
         session.permanent = True
         session[PARTICIPANT_KEY] = participant.id
         return htmx_redirect(url_for(".quiz", attempt_id=attempt.id))
 
-    status = {"open": 200, "upcoming": 200, "closed": 410}[state]
-    return render("participant/join.html", "participant/_signup.html", status, **context)
+    return signup_page({"open": 200, "upcoming": 200, "closed": 410}[state])
 
 
 @bp.get("/j/<code>/departments")
@@ -117,7 +119,7 @@ def departments(code: str):
     field's <datalist>); nothing for a unit that may not take part in this contest."""
     contest = get_contest(code)
     wanted = request.args.get("enterprise", type=db_int)
-    allowed = {e.id for e in participants.allowed_enterprises(contest)}
+    allowed = {eid for eid, _name in participants.enterprise_choices(contest)}
     names = participants.department_names(wanted if wanted in allowed else None)
     return render("participant/_departments.html", "participant/_departments.html", departments=names)
 
@@ -260,10 +262,10 @@ def answer(attempt_id: int):
 
 @bp.post("/a/<int:attempt_id>/submit")
 def submit(attempt_id: int):
-    attempt = owned_attempt(attempt_id)
-    attempts.submit(attempt, clock.now())
+    sheet = owned_sheet(attempt_id)
+    attempts.submit(sheet, clock.now())
     db.session.commit()
-    return htmx_redirect(url_for(".result", attempt_id=attempt.id))
+    return htmx_redirect(url_for(".result", attempt_id=sheet.id))
 
 
 @bp.post("/a/<int:attempt_id>/leave")
