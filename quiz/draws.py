@@ -42,17 +42,21 @@ class Rule:
                 "difficulty": self.difficulty}
 
 
+_question = Question.__table__  # plain columns: a pool is read as hundreds of bare rows per sign-up
+
+
 def drawable():
     """Conditions for a question that may be drawn: the current version, not retired."""
-    return (Question.current.is_(True), Question.active.is_(True))
+    return (_question.c.current.is_(True), _question.c.active.is_(True))
 
 
 def _pool(category_ids, qtype: str | None = None, difficulty: int | None = None):
-    query = select(Question.id).where(*drawable(), Question.category_id.in_(category_ids))
+    """The ids of the drawable questions of these categories (ids, or a select of them)."""
+    query = select(_question.c.id).where(*drawable(), _question.c.category_id.in_(category_ids))
     if qtype:
-        query = query.where(Question.qtype == qtype)
+        query = query.where(_question.c.qtype == qtype)
     if difficulty:
-        query = query.where(Question.difficulty == difficulty)
+        query = query.where(_question.c.difficulty == difficulty)
     return query
 
 
@@ -87,10 +91,10 @@ def fixed_paper(uids: list[str]) -> tuple[list[Question], list[str]]:
 
 def _pool_uses(contest_id: int, pool) -> list[tuple[int, int]]:
     """(question id, papers of this contest that drew it) for every question of the ``pool`` query."""
-    uses = ContestQuestionUse
+    uses = ContestQuestionUse.__table__
     return db.session.execute(
-        pool.add_columns(func.coalesce(uses.uses, 0))
-        .outerjoin(uses, (uses.question_id == Question.id) & (uses.contest_id == contest_id))
+        pool.add_columns(func.coalesce(uses.c.uses, 0))
+        .outerjoin(uses, (uses.c.question_id == _question.c.id) & (uses.c.contest_id == contest_id))
     ).all()
 
 
@@ -162,5 +166,5 @@ def draw(contest: Contest, rng: random.Random):
         chosen = _least_used(pool, contest.question_count, rng)
         rng.shuffle(chosen)
     by_id = {row.id: row for row in db.session.execute(
-        select(Question.id, Question.qtype, Question.options).where(Question.id.in_(chosen)))}
+        select(_question.c.id, _question.c.qtype, _question.c.options).where(_question.c.id.in_(chosen)))}
     return [by_id[qid] for qid in chosen]
