@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+# The worker class gunicorn.conf.py sets for production (gevent, admitting every waiting phone).
+PRODUCTION_WORKER = "quiz.serving.GeventWorker"
 SECRET_KEY = "safequiz-bench-not-secret"
 
 

@@ -52,6 +52,7 @@ from urllib.parse import urlencode
 
 # After the patching above: the shared client's sockets are gevent sockets.
 from common import (
+    PRODUCTION_WORKER,
     ROOT,
     SECRET_KEY,
     Connection,
@@ -363,8 +364,9 @@ def parse_args(argv=None):
     parser.add_argument("--database-url", help="PostgreSQL URL; its schema public is dropped and recreated")
     parser.add_argument("--workers", "-w", type=int, default=2 * (os.cpu_count() or 2) + 1,
                         help="gunicorn workers (default 2 x cores + 1)")
-    parser.add_argument("--worker-class", "-k", default="gevent",
-                        help="gunicorn worker class (default gevent, as in production)")
+    parser.add_argument("--worker-class", "-k", default=PRODUCTION_WORKER,
+                        help=f"gunicorn worker class (default {PRODUCTION_WORKER}, as gunicorn.conf.py sets it; "
+                             "gevent is gunicorn's own)")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn --threads (for -k gthread)")
     parser.add_argument("--gunicorn-args", default="",
                         help='more gunicorn options, e.g. "--keep-alive 75"')

@@ -48,6 +48,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from common import (
+    PRODUCTION_WORKER,
     ROOT,
     SECRET_KEY,
     Connection,
@@ -277,7 +278,8 @@ def parse_args(argv=None):
                         help="seconds of warm measuring per page at most (then fewer samples)")
     parser.add_argument("--workers", "-w", type=int, default=2 * (os.cpu_count() or 2) + 1,
                         help="gunicorn workers (default 2 x cores + 1)")
-    parser.add_argument("--worker-class", "-k", default="gevent")
+    parser.add_argument("--worker-class", "-k", default=PRODUCTION_WORKER,
+                        help=f"gunicorn worker class (default {PRODUCTION_WORKER}, as in production)")
     parser.add_argument("--gunicorn-args", default="", help='more gunicorn options, e.g. "--timeout 120"')
     parser.add_argument("--redis", action="store_true", help="REDIS_URL for the server: shared results cache")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")

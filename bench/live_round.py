@@ -49,6 +49,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from common import (
+    PRODUCTION_WORKER,
     ROOT,
     SECRET_KEY,
     HttpError,
@@ -724,7 +725,7 @@ def one_run(args, n: int) -> dict:
         log(f"database: {kind} ({env['DATABASE_URL']}), prepared in {time.perf_counter() - t0:.1f}s; "
             f"push: {'Redis ' + args.redis_url if args.redis_url else 'database polling (no Redis)'}")
 
-        command = [python, "-m", "gunicorn", "-k", "gevent", "-w", str(args.workers),
+        command = [python, "-m", "gunicorn", "-k", PRODUCTION_WORKER, "-w", str(args.workers),
                    "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
                    *shlex.split(args.gunicorn_args),
                    "bench.profiled_app:create()" if args.profile else "app:create_app()"]

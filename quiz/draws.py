@@ -11,7 +11,6 @@ are drawn (``count_uses``), not recounted from the answers at each sign-up.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -89,13 +88,24 @@ def fixed_paper(uids: list[str]) -> tuple[list[Question], list[str]]:
     return [found[uid] for uid in uids if uid in found], [uid for uid in uids if uid not in found]
 
 
-def _pool_uses(contest_id: int, pool) -> list[tuple[int, int]]:
-    """(question id, papers of this contest that drew it) for every question of the ``pool`` query."""
+def _least_used(contest_id: int, pool, count: int, rng: random.Random, exclude: list[int]) -> list:
+    """``count`` questions of the ``pool`` query (rows: id, qtype, options), the least used in
+    this contest first, ties at random, in random order. The database sorts: a pool is
+    hundreds of questions and a paper twenty, so only the paper's rows are read."""
     uses = ContestQuestionUse.__table__
-    return db.session.execute(
-        pool.add_columns(func.coalesce(uses.c.uses, 0))
+    query = (
+        pool.add_columns(_question.c.qtype, _question.c.options)
         .outerjoin(uses, (uses.c.question_id == _question.c.id) & (uses.c.contest_id == contest_id))
-    ).all()
+        .order_by(func.coalesce(uses.c.uses, 0), func.random())
+        .limit(count)
+    )
+    if exclude:
+        query = query.where(_question.c.id.not_in(exclude))
+    rows = db.session.execute(query).all()
+    if len(rows) < count:
+        raise QuizError("题库中的题目不足，请联系组织者。", status=503)
+    rng.shuffle(rows)
+    return rows
 
 
 def count_uses(contest_id: int, question_ids: list[int]) -> None:
@@ -128,19 +138,6 @@ def recount_uses(connection, contest_ids: list[int]) -> None:
     ))
 
 
-def _least_used(pool: list[tuple[int, int]], count: int, rng: random.Random) -> list[int]:
-    """``count`` ids, the least used first; among equally used ones at random, in random order."""
-    by_uses: dict[int, list[int]] = defaultdict(list)
-    for qid, uses in pool:
-        by_uses[uses].append(qid)
-    chosen: list[int] = []
-    for level in sorted(by_uses):
-        chosen.extend(rng.sample(by_uses[level], min(count - len(chosen), len(by_uses[level]))))
-        if len(chosen) == count:
-            break
-    return chosen
-
-
 def draw(contest: Contest, rng: random.Random):
     """This attempt's questions, in paper order: rows with id, qtype and options."""
     if contest.fixed_question_uids:
@@ -148,23 +145,11 @@ def draw(contest: Contest, rng: random.Random):
         if missing:
             raise QuizError("试卷中有题目已停用，请联系组织者。", status=503)
         return questions
-    chosen: list[int] = []
-    if contest.draw_rules:
-        rules = sorted((Rule.from_json(r) for r in contest.draw_rules), key=lambda r: TYPE_ORDER[r.qtype])
-        for rule in rules:
-            pool = [(qid, uses) for qid, uses in _pool_uses(contest.id, _pool([rule.category_id], rule.qtype,
-                                                                              rule.difficulty))
-                    if qid not in chosen]
-            if len(pool) < rule.count:
-                raise QuizError("题库中的题目不足，请联系组织者。", status=503)
-            chosen.extend(_least_used(pool, rule.count, rng))
-    else:
+    if not contest.draw_rules:
         categories = select(contest_category.c.category_id).where(contest_category.c.contest_id == contest.id)
-        pool = _pool_uses(contest.id, _pool(categories))
-        if len(pool) < contest.question_count:
-            raise QuizError("题库中的题目不足，请联系组织者。", status=503)
-        chosen = _least_used(pool, contest.question_count, rng)
-        rng.shuffle(chosen)
-    by_id = {row.id: row for row in db.session.execute(
-        select(_question.c.id, _question.c.qtype, _question.c.options).where(_question.c.id.in_(chosen)))}
-    return [by_id[qid] for qid in chosen]
+        return _least_used(contest.id, _pool(categories), contest.question_count, rng, [])
+    paper: list = []
+    for rule in sorted((Rule.from_json(r) for r in contest.draw_rules), key=lambda r: TYPE_ORDER[r.qtype]):
+        pool = _pool([rule.category_id], rule.qtype, rule.difficulty)
+        paper.extend(_least_used(contest.id, pool, rule.count, rng, [row.id for row in paper]))
+    return paper
