@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from datetime import datetime, timedelta
 
 # Uploads and generated files of the test run go to a directory of their own, not the
@@ -287,3 +288,34 @@ def staff_client(app, username: str, role: str = "enterprise_admin", enterprise=
     })
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     return client
+
+
+def run_at_once(app, jobs) -> list:
+    """Each job in a thread with its own app context (own session, own connection).
+
+    A job is ``job(ready)``: it loads what its request would load, then calls ``ready()``,
+    which returns once every job got there, so they all act at the same moment.
+    Returns what each job returned or raised.
+    """
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def ready():
+        # Give the connection back while waiting: more threads than the pool has connections.
+        db.session.commit()
+        barrier.wait(timeout=60)
+
+    def work(i, job):
+        try:
+            with app.app_context():
+                results[i] = job(ready)
+        except BaseException as error:  # reported by the test, not lost in the thread
+            results[i] = error
+
+    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results

@@ -98,6 +98,40 @@ def test_use_counts_follow_the_papers_and_keep_the_pool_even(app, enterprises):
         ContestQuestionUse.contest_id == other.id))) == n  # each contest counts its own papers
 
 
+def test_many_sign_ups_at_once_draw_and_count_every_paper(app, enterprises):
+    """16 people start at the same moment from a small pool, so their papers share questions
+    and their use-count upserts touch the same rows: nobody fails (no deadlock on PostgreSQL,
+    no lost update), and the counts are exactly the papers."""
+    from quiz.models import ContestQuestionUse
+
+    from .conftest import run_at_once
+
+    law = categories()[0]
+    contest = make_contest(question_count=4, draw_rules=[draws.Rule(law.id, "single", 4).to_json()])
+    db.session.commit()
+
+    def job(i):
+        def run(ready):
+            from quiz.models import Contest, Enterprise
+
+            contest_row = db.session.get(Contest, contest.id)
+            unit = db.session.get(Enterprise, enterprises[i % 3].id)
+            ready()
+            someone = sign_up(unit, f"1390000{i:04d}", "张三", "一车间", START)
+            attempt = attempts.start_or_resume(contest_row, someone, START, random.Random(i))
+            db.session.commit()
+            return attempt.id
+        return run
+
+    results = run_at_once(app, [job(i) for i in range(16)])
+    assert all(isinstance(r, int) for r in results), results
+    assert len(set(results)) == 16
+    stored = dict(db.session.execute(
+        select(ContestQuestionUse.question_id, ContestQuestionUse.uses)
+        .where(ContestQuestionUse.contest_id == contest.id)).all())
+    assert stored == papers_by_question(contest.id) and sum(stored.values()) == 16 * 4
+
+
 def test_fixed_paper_keeps_its_order(app, enterprises):
     uids = ["fire-003", "law-001", "aid-002"]
     contest = make_contest(question_count=3, fixed_question_uids=uids)

@@ -8,7 +8,6 @@ A "second host" or "second process" is a second app context, so it gets a
 from __future__ import annotations
 
 import math
-import threading
 from datetime import timedelta
 from fractions import Fraction
 
@@ -24,7 +23,7 @@ from quiz.extensions import db
 from quiz.models import LiveAnswer, LivePlayer, LiveQuestion, LiveRound, Question, User
 from quiz.scoring import LETTERS
 
-from .conftest import START, _config, make_enterprise, make_organiser
+from .conftest import START, _config, make_enterprise, make_organiser, run_at_once
 
 GRACE = 2.0  # seconds after the deadline that an answer in flight is still accepted
 
@@ -104,37 +103,6 @@ def step(action, round_, *args) -> int:
     db.session.commit()
     assert db_round(round_.id).version == round_.version
     return round_.version - before
-
-
-def run_at_once(app, jobs) -> list:
-    """Each job in a thread with its own app context (own session, own connection).
-
-    A job is ``job(ready)``: it loads what its request would load, then calls ``ready()``,
-    which returns once every job got there, so they all act at the same moment.
-    Returns what each job returned or raised.
-    """
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def ready():
-        # Give the connection back while waiting: more threads than the pool has connections.
-        db.session.commit()
-        barrier.wait(timeout=60)
-
-    def work(i, job):
-        try:
-            with app.app_context():
-                results[i] = job(ready)
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[i] = error
-
-    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 # ====================================================================== 1. scoring formulas
