@@ -362,8 +362,8 @@ def parse_args(argv=None):
     parser.add_argument("--participants", "-n", type=int, required=True,
                         help="simulated phones, all starting at once")
     parser.add_argument("--database-url", help="PostgreSQL URL; its schema public is dropped and recreated")
-    parser.add_argument("--workers", "-w", type=int, default=2 * (os.cpu_count() or 2) + 1,
-                        help="gunicorn workers (default 2 x cores + 1)")
+    parser.add_argument("--workers", "-w", type=int, default=(os.cpu_count() or 2) + 1,
+                        help="gunicorn workers (default cores + 1, as gunicorn.conf.py sets it)")
     parser.add_argument("--worker-class", "-k", default=PRODUCTION_WORKER,
                         help=f"gunicorn worker class (default {PRODUCTION_WORKER}, as gunicorn.conf.py sets it; "
                              "gevent is gunicorn's own)")

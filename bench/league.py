@@ -276,8 +276,8 @@ def parse_args(argv=None):
     parser.add_argument("--warm", type=int, default=20, help="measured warm requests per page")
     parser.add_argument("--page-budget", type=float, default=60,
                         help="seconds of warm measuring per page at most (then fewer samples)")
-    parser.add_argument("--workers", "-w", type=int, default=2 * (os.cpu_count() or 2) + 1,
-                        help="gunicorn workers (default 2 x cores + 1)")
+    parser.add_argument("--workers", "-w", type=int, default=(os.cpu_count() or 2) + 1,
+                        help="gunicorn workers (default cores + 1, as gunicorn.conf.py sets it)")
     parser.add_argument("--worker-class", "-k", default=PRODUCTION_WORKER,
                         help=f"gunicorn worker class (default {PRODUCTION_WORKER}, as in production)")
     parser.add_argument("--gunicorn-args", default="", help='more gunicorn options, e.g. "--timeout 120"')

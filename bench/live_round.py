@@ -813,8 +813,8 @@ def parse_args(argv=None):
     parser.add_argument("--database-url", help="PostgreSQL URL; its schema public is dropped and recreated "
                                                "(never a database someone else uses, e.g. …/test)")
     parser.add_argument("--redis-url", help="passed to the server as REDIS_URL (push by Redis pub/sub)")
-    parser.add_argument("--workers", "-w", type=int, default=2 * (os.cpu_count() or 2) + 1,
-                        help="gunicorn workers (default 2 x cores + 1)")
+    parser.add_argument("--workers", "-w", type=int, default=(os.cpu_count() or 2) + 1,
+                        help="gunicorn workers (default cores + 1, as gunicorn.conf.py sets it)")
     parser.add_argument("--question-seconds", type=int, default=10, help="time per question, 10-60 (default 10)")
     parser.add_argument("--questions", type=int, default=10, help="questions in the round (default 10)")
     parser.add_argument("--answer-share", type=float, default=0.6,

@@ -46,6 +46,8 @@ def sqlite_pragmas(engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Readers map the file instead of copying pages: with several workers each one's page
+        # cache is dropped whenever another one writes, i.e. after nearly every answer.
         cursor.execute("PRAGMA mmap_size=268435456")
         cursor.execute("PRAGMA foreign_keys=ON")
         # Large sorts (the item statistics group 2 million answers) may use helper threads
