@@ -1,8 +1,9 @@
 """Rules of an attempt: drawing questions, the server-owned deadline, answers, scoring.
 
-Functions take the session-bound objects and ``now`` (naive UTC) and raise
-``QuizError`` subclasses with the message the participant reads. They flush
-but never commit: the caller decides the transaction.
+Functions take the session-bound objects — or, on the answer path, the plain rows
+``Sheet`` and ``SheetItem`` with the same attribute names — and ``now`` (naive UTC), and
+raise ``QuizError`` subclasses with the message the participant reads. They flush but
+never commit: the caller decides the transaction.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def require_open(contest: Contest, now: datetime) -> None:
 
 
 def shuffled_order(question, rng: random.Random) -> list[int]:
+    """The shown order of a question's options (``question``: a drawn row or a Question)."""
     order = list(range(len(question.options)))
     if question.qtype != "judge":  # 正确/错误 keep their customary order
         rng.shuffle(order)
