@@ -16,7 +16,7 @@
    /admin/reports/, with the campaign filled in, each table of the league, each chart, and
    ?enterprise=<the enterprise with most participants> for the departments table and the
    knowledge page;
-3. cold: gunicorn is started as in production (``-k gevent -w W``) R times (``--restarts``,
+3. cold: gunicorn is started as in production (``-k quiz.serving.GeventWorker -w W``, as gunicorn.conf.py) R times (``--restarts``,
    3); after each start the organiser requests every page once: each page's first request
    with the caches empty is one cold sample;
 4. warm: after the last cold pass, each page is requested 3 × W times (W at once, to reach

@@ -1,7 +1,7 @@
 """Live rounds across real processes: a phone connected to one process sees the host's
 "next" made on the other.
 
-Two gunicorn processes (``-k gevent -w 1``, as in production) share the test database
+Two gunicorn processes (the production worker, ``-w 1``) share the test database
 (the session's SQLite file, or PostgreSQL via TEST_DATABASE_URL) and the secret key.
 Their hubs learn of each other's changes through Redis pub/sub ("redis") or by watching
 the database every LIVE_POLL_SECONDS ("database"). The data is made through the test's
@@ -70,7 +70,7 @@ class Server:
         self.port = free_port()
         self.log_path = workdir / f"gunicorn-{name}.log"
         command = [
-            sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
+            sys.executable, "-m", "gunicorn", "-k", "quiz.serving.GeventWorker", "-w", "1",
             "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "1", "--timeout", "30",
             "app:create_app()",
         ]

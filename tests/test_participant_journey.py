@@ -69,6 +69,13 @@ def test_full_journey_from_join_link_to_leaderboard(contest, enterprises, phone)
     assert "<html" not in fragment and "第 2/5 题" in fragment
     assert response.headers["Vary"] == "HX-Request" or "HX-Request" in response.headers["Vary"]
     assert response.headers["HX-Push-Url"].endswith(f"/a/{attempt_id}?q=2")
+    # The number row: question 1 answered, question 2 shown, read with the answer's one statement.
+    assert f'hx-get="/a/{attempt_id}?q=1" class="done">1</a>' in fragment
+    assert f'hx-get="/a/{attempt_id}?q=2" class="here">2</a>' in fragment
+    assert f'hx-get="/a/{attempt_id}?q=3" class="">3</a>' in fragment
+    assert f'hx-get="/a/{attempt_id}?q=0" class="review-link">交卷</a>' in fragment
+    # htmx sends the CSRF token as a header; the page without script carries it in the form.
+    assert 'name="csrf_token"' not in fragment and 'name="csrf_token"' in first.get_data(as_text=True)
     db.session.expire_all()
     assert question_of(attempt_id, 1).is_correct is True
 

@@ -207,12 +207,12 @@ def question_dots(here: str, progress: list[attempts.Progress], current: int) ->
     person sends, and a Jinja loop made it the largest part of the answer's cost. Only
     integers and a URL of our own go in.
     """
-    links = [
-        f'<a href="{here}?q={p.position}" hx-get="{here}?q={p.position}" class="'
-        f'{"done" if p.answered else ""}{" here" if p.position == current else ""}">{p.position}</a>'
-        for p in progress
-    ]
-    links.append(f'<a href="{here}?q=0" hx-get="{here}?q=0" class="review-link{"" if current else " here"}">交卷</a>')
+    def link(position: int, text: str, *classes: str) -> str:
+        names = " ".join(c for c in (*classes, "here" if position == current else "") if c)
+        return f'<a href="{here}?q={position}" hx-get="{here}?q={position}" class="{names}">{text}</a>'
+
+    links = [link(p.position, str(p.position), "done" if p.answered else "") for p in progress]
+    links.append(link(0, "交卷", "review-link"))
     return Markup("\n".join(links))
 
 
