@@ -18,11 +18,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from question_bank.laws import article_text
 
-from . import clock, draws, mistakes, results_cache, scoring
+from . import clock, draws, mistakes, participants, results_cache, scoring
 from .codes import new_code
 from .errors import Closed, Conflict, NotFound, QuizError, TooLate
 from .extensions import db
-from .models import Attempt, AttemptQuestion, Contest, ContestPoints, Participant, Question, QuestionLabels
+from .models import (
+    Attempt, AttemptQuestion, Contest, ContestPoints, Enterprise, Participant, Question, QuestionLabels,
+)
 from .scoring import LETTERS
 
 
@@ -72,11 +74,24 @@ def attempts_left(contest: Contest, participant: Participant, now: datetime) -> 
     return max(0, contest.max_attempts - len(started))
 
 
+def sign_up_and_start(contest: Contest, enterprise: Enterprise, identifier: str, name: str,
+                      department: str, now: datetime, rng: random.Random | None = None) -> Attempt:
+    """A sign-up and its attempt (the one in progress, or a new one), with the paper drawn
+    before the first write: on SQLite the write lock is then held for the writes alone, not
+    for the draw's reads too — a hall signs up at once, and answers wait for that lock."""
+    require_open(contest, now)
+    rng = rng or random.SystemRandom()
+    paper = draws.draw(contest, rng)  # unused if the person has an attempt in progress
+    participant = participants.sign_up(enterprise, identifier, name, department, now)
+    return start_or_resume(contest, participant, now, rng, paper=paper)
+
+
 def start_or_resume(
     contest: Contest, participant: Participant, now: datetime, rng: random.Random | None = None,
-    new: bool = False,
+    new: bool = False, paper: list | None = None,
 ) -> Attempt:
-    """The attempt in progress, else (with ``new``, or when there is none) a new one if allowed."""
+    """The attempt in progress, else (with ``new``, or when there is none) a new one if allowed,
+    with ``paper`` as its questions when the caller has drawn them."""
     existing = find_attempt(contest, participant)
     if existing is not None and (not existing.is_submitted or not new):
         return existing
@@ -87,7 +102,7 @@ def start_or_resume(
             raise Conflict(f"今天的 {contest.max_attempts} 次答题机会已用完，明天再来。")
         raise Conflict(f"本竞赛每人可答 {contest.max_attempts} 次，您的次数已用完。")
     rng = rng or random.SystemRandom()
-    questions = draws.draw(contest, rng)
+    questions = paper if paper is not None else draws.draw(contest, rng)
     limit = contest.time_limit_seconds
     if contest.per_question_seconds:
         limit = contest.per_question_seconds * len(questions)

@@ -132,6 +132,27 @@ def test_many_sign_ups_at_once_draw_and_count_every_paper(app, enterprises):
     assert stored == papers_by_question(contest.id) and sum(stored.values()) == 16 * 4
 
 
+def test_a_sign_up_draws_its_paper_before_its_first_write(contest, enterprises, phone):
+    """On SQLite the first write takes the database's write lock until the commit, and every
+    answer in the hall waits for it: the draw (the sign-up's reads of the bank) comes first."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    writes = [i for i, s in enumerate(statements) if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    draw = [i for i, s in enumerate(statements) if "FROM question" in s]
+    assert writes and draw and max(draw) < min(writes), statements
+    assert len(attempts.items(db.session.get(Attempt, attempt_id))) == 5
+
+
 def test_fixed_paper_keeps_its_order(app, enterprises):
     uids = ["fire-003", "law-001", "aid-002"]
     contest = make_contest(question_count=3, fixed_question_uids=uids)

@@ -96,18 +96,17 @@ def join(code: str, enterprise_code: str | None = None):
         if state != "open":
             attempts.require_open(contest, now)  # raises the right message
         if known and request.form.get("continue") == "1":
-            participant = known
+            attempt = attempts.start_or_resume(contest, known, now)
         elif form.validate_on_submit():
             enterprise = db.session.get(Enterprise, form.enterprise.data)
-            participant = participants.sign_up(
-                enterprise, form.identifier.data, form.name.data, form.department.data, now
+            attempt = attempts.sign_up_and_start(
+                contest, enterprise, form.identifier.data, form.name.data, form.department.data, now
             )
         else:
             return signup_page(422)
-        attempt = attempts.start_or_resume(contest, participant, now)
         db.session.commit()
         session.permanent = True
-        session[PARTICIPANT_KEY] = participant.id
+        session[PARTICIPANT_KEY] = attempt.participant_id
         return htmx_redirect(url_for(".quiz", attempt_id=attempt.id))
 
     return signup_page({"open": 200, "upcoming": 200, "closed": 410}[state])
