@@ -24,7 +24,7 @@ from .bank_io import text_cell
 from .codes import new_code
 from .errors import Conflict, QuizError
 from .extensions import db
-from .models import Attempt, Department, Enterprise, Participant
+from .models import Attempt, Department, Enterprise, Participant, parse_id
 
 # The 11 key industry areas named in the campaign notices (../shared/BRIEF.md), in that
 # order, and 其他 for everything else.
@@ -846,7 +846,7 @@ def create_enterprise_admin(username: str, password: str, enterprise_id, now):
     error = _password_error(password)
     if error:
         raise QuizError(error, 422)
-    enterprise = db.session.get(Enterprise, int(enterprise_id)) if str(enterprise_id or "").isdigit() else None
+    enterprise = db.session.get(Enterprise, number) if (number := parse_id(enterprise_id)) else None
     if enterprise is None:
         raise QuizError("请选择单位。", 422)
     if not enterprise.active:

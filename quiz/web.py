@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from . import attempts, clock
 from .errors import QuizError
 from .extensions import db, htmx, login_manager, refresh_planner_statistics
-from .models import User
+from .models import ID_MAX, User, parse_id
 
 ERROR_MESSAGES = {
     400: "请求有误，请返回重试。",
@@ -27,15 +27,12 @@ ERROR_MESSAGES = {
 }
 
 
-DB_INT_MAX = 2**31 - 1  # a PostgreSQL integer: no id or position is larger
-
-
 def db_int(text: str) -> int:
     """An integer from a URL or form that fits a database column (else ValueError, which
     ``request.args.get(..., type=db_int)`` turns into the default): a 30-digit "position"
     must be "not found", not an overflow inside the database driver."""
     value = int(text)
-    if not -DB_INT_MAX <= value <= DB_INT_MAX:
+    if not -ID_MAX <= value <= ID_MAX:
         raise ValueError(text)
     return value
 
@@ -44,7 +41,7 @@ class DbIntConverter(IntegerConverter):
     """<int:...> in every route, bounded the same way: a larger number matches no page (404)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", DB_INT_MAX)
+        kwargs.setdefault("max", ID_MAX)
         super().__init__(map, *args, **kwargs)
 
 
@@ -96,10 +93,10 @@ def may_manage(thing) -> bool:
 
 
 def campaign_or_404(campaign_id: int):
-    """The campaign, or a 404 page (ids beyond a 32-bit integer too: PostgreSQL would refuse them)."""
+    """The campaign, or a 404 page (the route's <int:> already refuses ids beyond ID_MAX)."""
     from .models import Campaign
 
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id <= DB_INT_MAX else None
+    campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise QuizError("找不到这个活动。", status=404)
     return campaign
@@ -147,7 +144,7 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, number) if (number := parse_id(user_id)) else None
         return user if user is not None and user.active else None  # a disabled account is logged out
 
     @app.errorhandler(QuizError)

@@ -620,3 +620,28 @@ def test_nobody_disables_themselves_or_the_last_organiser(app, organiser_client)
     missing = organiser_client.post("/admin/users", data={"action": "enable", "user_id": "99999",
                                                           "csrf_token": token})
     assert missing.status_code == 404
+
+
+def test_ids_beyond_a_database_integer_are_not_found_never_a_500(app, organiser_client, enterprises):
+    """Every id typed into a form or query string goes through models.parse_id: a 30-digit
+    one is a missing row with the page's own message (it used to overflow SQLite's driver)."""
+    from .conftest import make_campaign
+
+    huge = "9" * 30
+    chem = enterprises[0]
+    campaign = make_campaign()
+    db.session.commit()
+    response = organiser_client.post("/admin/users", data=account_form(organiser_client, enterprise=huge))
+    assert response.status_code == 422 and "请选择单位。" in response.get_data(as_text=True)
+    response = organiser_client.post("/admin/users", data={
+        "action": "reset", "user_id": huge, "password": "新的密码 12345",
+        "csrf_token": csrf_token(organiser_client, "/admin/users")})
+    assert response.status_code == 404
+    response = dept_post(organiser_client, chem, action="delete", department_id=huge)
+    assert response.status_code == 404 and "部门不存在" in response.get_data(as_text=True)
+    response = organiser_client.get(f"/admin/league/{campaign.id}/individuals?contest={huge}")
+    assert response.status_code == 404 and "参数无效" in response.get_data(as_text=True)
+    response = organiser_client.get(f"/admin/reports/{campaign.id}/knowledge?enterprise={huge}")
+    assert response.status_code == 400 and "所选单位无效" in response.get_data(as_text=True)
+    assert organiser_client.get(f"/admin/reports/{huge}").status_code == 404
+    assert count(User) == 1 and count(Department) == 0

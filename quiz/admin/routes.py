@@ -18,7 +18,7 @@ from flask_login import current_user
 from .. import clock, units
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
-from ..models import Department, Enterprise, User
+from ..models import Department, Enterprise, User, parse_id
 from ..web import organiser_required, render, staff_required
 from .forms import AdminAccountForm, DepartmentForm, EnterpriseForm, ImportForm, ResetPasswordForm
 
@@ -143,7 +143,7 @@ def _managed_enterprise(enterprise_id: int) -> Enterprise:
 
 
 def _department(enterprise: Enterprise, raw_id) -> Department:
-    department = db.session.get(Department, int(raw_id)) if str(raw_id or "").isdigit() else None
+    department = db.session.get(Department, number) if (number := parse_id(raw_id)) else None
     if department is None or department.enterprise_id != enterprise.id:
         raise NotFound("部门不存在，可能已被删除，请刷新页面。")
     return department
@@ -290,7 +290,7 @@ def users():
                 flash(f"已创建企业管理员“{user.username}”，请把用户名和密码交给该单位。", "info")
                 return redirect(url_for(".users"), 303)
             raw_id = request.form.get("user_id", "")
-            user = db.session.get(User, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
+            user = db.session.get(User, number) if (number := parse_id(raw_id)) else None
             if action in ("reset", "disable", "enable") and user is None:
                 raise NotFound("账号不存在，请刷新页面。")
             if action in ("disable", "enable"):

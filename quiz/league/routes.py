@@ -21,7 +21,7 @@ from .. import attempts, clock, league_export, league_tables, report_data, resul
 from ..contests.routes import managed_contest
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Contest, Enterprise
+from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Contest, Enterprise, parse_id
 from ..participant.routes import PARTICIPANT_KEY, get_contest
 from ..web import campaign_or_404, organiser_required, own_enterprise_id, render, staff_required
 from .forms import WeightsForm
@@ -71,9 +71,10 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+    value = parse_id(raw)
+    if value is None:
         raise NotFound("参数无效：找不到所选的项目。")
-    return int(raw)
+    return value
 
 
 def _date_arg(name: str, label: str):

@@ -21,7 +21,7 @@ from .. import item_stats, league_tables, practice, qr, report_data, report_expo
 from ..charts import bar_chart
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Enterprise, Question
+from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Enterprise, Question, parse_id
 from ..web import campaign_or_404, own_enterprise_id, public_url, render, staff_required
 
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports", template_folder="templates")
@@ -41,9 +41,9 @@ def _enterprise_arg(own: int | None) -> Enterprise | None:
     raw = request.args.get("enterprise", "").strip()
     wanted = None
     if raw:
-        if not raw.isdigit() or len(raw) > 12:
+        wanted = parse_id(raw)
+        if wanted is None:
             raise QuizError("所选单位无效，请从列表中选择。")
-        wanted = int(raw)
     if own is not None:
         if wanted is not None and wanted != own:
             raise QuizError("您只能查看本单位的报表。", status=403)
