@@ -16,15 +16,14 @@ def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_object(config or Config())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
-    if app.config["SQLALCHEMY_DATABASE_URI"] in ("sqlite://", "sqlite:///:memory:"):
+    uri, options = app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    if uri in ("sqlite://", "sqlite:///:memory:"):
         # An in-memory database is one shared connection: no pool to size.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items() if not k.startswith("pool_")
-            and k != "max_overflow"
-        }
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = {k: v for k, v in options.items() if not k.startswith("pool_") and k != "max_overflow"}
+    elif uri.startswith("sqlite"):
         # A file never drops the connection: no "SELECT 1" before every request's first statement.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
+        options = {**options, "pool_pre_ping": False}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.extensions["safequiz.clock"] = app.config.get("CLOCK") or SystemClock()
 
     db.init_app(app)

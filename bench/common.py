@@ -8,6 +8,7 @@ contest_load.py does.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import socket
@@ -19,6 +20,11 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+# What the simulated phones read off the pages.
+CSRF_RE = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')  # hx-headers on <body>
+ATTEMPT_RE = re.compile(r"/a/(\d+)")
+OPTION_RE = re.compile(r'<input type="(radio|checkbox)" name="choice" value="([A-H])"')
+
 # The worker class gunicorn.conf.py sets for production (gevent, admitting every waiting phone).
 PRODUCTION_WORKER = "quiz.serving.GeventWorker"
 SECRET_KEY = "safequiz-bench-not-secret"

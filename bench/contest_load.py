@@ -52,6 +52,9 @@ from urllib.parse import urlencode
 
 # After the patching above: the shared client's sockets are gevent sockets.
 from common import (
+    ATTEMPT_RE,
+    CSRF_RE,
+    OPTION_RE,
     PRODUCTION_WORKER,
     ROOT,
     SECRET_KEY,
@@ -168,11 +171,8 @@ def step_verify(code: str) -> None:
 
 # ---------------------------------------------------------------- the simulated phones
 
-CSRF_RE = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
-ATTEMPT_RE = re.compile(r"/a/(\d+)")
 POSITION_RE = re.compile(r'name="position" value="(\d+)"')
 COUNT_RE = re.compile(r"第 (\d+)/(\d+) 题")
-OPTION_RE = re.compile(r'<input type="(radio|checkbox)" name="choice" value="([A-H])"')
 UA = "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0 SafeQuizBench"
 
 

@@ -49,6 +49,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from common import (
+    CSRF_RE,
     PRODUCTION_WORKER,
     ROOT,
     SECRET_KEY,
@@ -282,7 +283,6 @@ class Conn:
 
 # ---------------------------------------------------------------- phones and the host
 
-CSRF_RE = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
 CSRF_INPUT_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 STAGE_RE = re.compile(rb'data-state="(\w+)" data-position="(\d+)" data-version="(\d+)"')
 STAGE_TEXT_RE = re.compile(r'data-state="(\w+)" data-position="(\d+)" data-version="(\d+)"')

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -32,11 +31,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import ROOT, SECRET_KEY, run_step
+from common import ATTEMPT_RE, CSRF_RE, OPTION_RE, ROOT, SECRET_KEY, run_step
 
-CSRF_RE = re.compile(r'"X-CSRFToken":\s*"([^"]+)"')
-ATTEMPT_RE = re.compile(r"/a/(\d+)")
-OPTION_RE = re.compile(r'<input type="(radio|checkbox)" name="choice" value="([A-H])"')
 KINDS = ("index", "join", "quiz", "answer", "submit")
 
 

@@ -87,6 +87,7 @@ def argument_values(name: str, world: dict) -> list[str]:
         "table": ["individuals", "enterprises", "regions", "industries", "departments"],
         "chart": ["daily", "scores"],
         "name": ["daily", "scores"],
+        "action": ["retire", "restore"],
     }
     assert name in values, f"the access walk does not know how to fill <{name}>: teach argument_values()"
     return [str(v) for v in values[name]]

@@ -100,23 +100,15 @@ def edit_enterprise(enterprise_id: int):
                   regions=units.regions())
 
 
-@bp.post("/enterprises/<int:enterprise_id>/retire")
+@bp.post("/enterprises/<int:enterprise_id>/<any(retire, restore):action>")
 @organiser_required
-def retire_enterprise(enterprise_id: int):
+def set_enterprise_active(enterprise_id: int, action: str):
+    """停用 (retire) or 恢复启用 (restore) a unit; its results stay either way."""
     enterprise = _enterprise(enterprise_id)
-    units.set_active(enterprise, False)
+    units.set_active(enterprise, action == "restore")
     units.save()
-    flash(f"已停用“{enterprise.name}”：它不再出现在参赛登记的单位列表中，已有成绩保留。", "info")
-    return redirect(url_for(".edit_enterprise", enterprise_id=enterprise.id), 303)
-
-
-@bp.post("/enterprises/<int:enterprise_id>/restore")
-@organiser_required
-def restore_enterprise(enterprise_id: int):
-    enterprise = _enterprise(enterprise_id)
-    units.set_active(enterprise, True)
-    units.save()
-    flash(f"已恢复启用“{enterprise.name}”。", "info")
+    flash(f"已停用“{enterprise.name}”：它不再出现在参赛登记的单位列表中，已有成绩保留。"
+          if action == "retire" else f"已恢复启用“{enterprise.name}”。", "info")
     return redirect(url_for(".edit_enterprise", enterprise_id=enterprise.id), 303)
 
 
