@@ -8,6 +8,7 @@ never commit: the caller decides the transaction.
 from __future__ import annotations
 
 import random
+from contextlib import nullcontext
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,6 +26,7 @@ from .extensions import db
 from .models import (
     Attempt, AttemptQuestion, Contest, ContestPoints, Enterprise, Participant, Question, QuestionLabels,
 )
+from .prepared import Prepared
 from .scoring import LETTERS
 
 
@@ -80,19 +82,25 @@ def sign_up_and_start(contest: Contest, enterprise: Enterprise, identifier: str,
     before the first write: on SQLite the write lock is then held for the writes alone, not
     for the draw's reads too — a hall signs up at once, and answers wait for that lock."""
     require_open(contest, now)
-    rng = rng or random.SystemRandom()
+    rng = rng or new_rng()
     paper = draws.draw(contest, rng)  # unused if the person has an attempt in progress
-    participant = participants.sign_up(enterprise, identifier, name, department, now)
-    return start_or_resume(contest, participant, now, rng, paper=paper)
+    participant, created = participants.find_or_create(enterprise, identifier, name, department, now)
+    return start_or_resume(contest, participant, now, rng, paper=paper, first=created)
+
+
+def new_rng() -> random.Random:
+    """An attempt's shuffles: seeded from the OS's randomness once, not a system call per shuffle."""
+    return random.Random(random.SystemRandom().getrandbits(128))
 
 
 def start_or_resume(
     contest: Contest, participant: Participant, now: datetime, rng: random.Random | None = None,
-    new: bool = False, paper: list | None = None,
+    new: bool = False, paper: list | None = None, first: bool = False,
 ) -> Attempt:
     """The attempt in progress, else (with ``new``, or when there is none) a new one if allowed,
-    with ``paper`` as its questions when the caller has drawn them."""
-    existing = find_attempt(contest, participant)
+    with ``paper`` as its questions when the caller has drawn them. ``first``: the participant
+    was created in this transaction, so has no attempt yet and nobody else can start one."""
+    existing = None if first else find_attempt(contest, participant)
     if existing is not None and (not existing.is_submitted or not new):
         return existing
     require_open(contest, now)
@@ -101,7 +109,7 @@ def start_or_resume(
         if contest.attempts_per_day:
             raise Conflict(f"今天的 {contest.max_attempts} 次答题机会已用完，明天再来。")
         raise Conflict(f"本竞赛每人可答 {contest.max_attempts} 次，您的次数已用完。")
-    rng = rng or random.SystemRandom()
+    rng = rng or new_rng()
     questions = paper if paper is not None else draws.draw(contest, rng)
     limit = contest.time_limit_seconds
     if contest.per_question_seconds:
@@ -119,7 +127,9 @@ def start_or_resume(
         department=participant.department,
     )
     try:
-        with db.session.begin_nested():
+        # A savepoint only where two phones of one person may race (no race for a person
+        # created in this very transaction: nobody else sees them yet).
+        with nullcontext() if first else db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
             # One executemany for the whole paper.
@@ -223,7 +233,7 @@ class AttemptLike(Protocol):
 
 
 _a, _c, _q, _aq = Attempt.__table__, Contest.__table__, Question.__table__, AttemptQuestion.__table__
-_SHEET = (
+_SHEET = Prepared(
     select(_a.c.id, _a.c.participant_id, _a.c.started_at, _a.c.deadline, _a.c.submitted_at,
            *(_c.c[f.name] for f in fields(ContestRules)))
     .join_from(_a, _c, _c.c.id == _a.c.contest_id)
@@ -235,9 +245,9 @@ _ITEMS = (
     .join_from(_aq, _q, _q.c.id == _aq.c.question_id)
     .where(_aq.c.attempt_id == bindparam("attempt_id"))
 )
-_ITEM_AT = _ITEMS.where(_aq.c.position == bindparam("position"))
-_UNANSWERED = _ITEMS.where(_aq.c.chosen.is_(None)).order_by(_aq.c.position)
-_SHOW_ITEM = (  # per-question timing: the clock of a question starts once, when first shown
+_ITEM_AT = Prepared(_ITEMS.where(_aq.c.position == bindparam("position")))
+_UNANSWERED = Prepared(_ITEMS.where(_aq.c.chosen.is_(None)).order_by(_aq.c.position))
+_SHOW_ITEM = Prepared(  # per-question timing: the clock of a question starts once, when first shown
     update(_aq)
     .where(_aq.c.id == bindparam("item_id"), _aq.c.deadline.is_(None))
     .values(shown_at=bindparam("new_shown_at"), deadline=bindparam("new_deadline"))
@@ -245,7 +255,7 @@ _SHOW_ITEM = (  # per-question timing: the clock of a question starts once, when
 # Every position with whether it is answered, and the whole item at (up to) two positions:
 # one statement gives a screen what it shows, and an answer the item it saves.
 _detail = _aq.alias("detail")
-_PAPER = (
+_PAPER = Prepared(
     select(_aq.c.position, _aq.c.chosen.is_not(None),
            _detail.c.id, _detail.c.position, _detail.c.option_order, _detail.c.chosen, _detail.c.deadline,
            *(_q.c[f.name] for f in fields(QuestionFacts)))
@@ -257,7 +267,7 @@ _PAPER = (
     .where(_aq.c.attempt_id == bindparam("attempt_id"))
     .order_by(_aq.c.position)
 )
-_SAVE_ANSWER = (
+_SAVE_ANSWER = Prepared(
     update(_aq)
     .where(
         _aq.c.id == bindparam("item_id"),
@@ -272,7 +282,7 @@ _SAVE_ANSWER = (
 
 
 def load_sheet(attempt_id: int) -> Sheet | None:
-    row = db.session.execute(_SHEET, {"attempt_id": attempt_id}).first()
+    row = _SHEET.first(attempt_id=attempt_id)
     if row is None:
         return None
     return Sheet(*row[:5], contest=ContestRules(*row[5:]))
@@ -306,7 +316,7 @@ class Paper:
 def paper(attempt: AttemptLike, *positions: int) -> Paper:
     """Which positions are answered, and the items at up to two ``positions`` with their questions."""
     first, second = (*positions, -1, -1)[:2]
-    rows = db.session.execute(_PAPER, {"attempt_id": attempt.id, "first": first, "second": second}).all()
+    rows = _PAPER.rows(attempt_id=attempt.id, first=first, second=second)
     return Paper(
         [Progress(row[0], bool(row[1])) for row in rows],
         {row[0]: _sheet_item(row[2:]) for row in rows if row[2] is not None},
@@ -319,7 +329,7 @@ def progress(attempt: AttemptLike) -> list[Progress]:
 
 
 def item_at(attempt: AttemptLike, position: int) -> SheetItem | None:
-    row = db.session.execute(_ITEM_AT, {"attempt_id": attempt.id, "position": position}).first()
+    row = _ITEM_AT.first(attempt_id=attempt.id, position=position)
     return _sheet_item(row) if row is not None else None
 
 
@@ -338,13 +348,11 @@ def per_question(attempt: AttemptLike) -> bool:
 def current_item(attempt: AttemptLike, now: datetime, grace_seconds: float) -> SheetItem | None:
     """Per-question timing: the question to show now. Its clock starts when first shown;
     a question whose time ran out is left behind unanswered. None: the paper is done."""
-    for row in db.session.execute(_UNANSWERED, {"attempt_id": attempt.id}).all():
+    for row in _UNANSWERED.rows(attempt_id=attempt.id):
         item = _sheet_item(row)
         if item.deadline is None:
             deadline = now + timedelta(seconds=attempt.contest.per_question_seconds)
-            started = db.session.execute(
-                _SHOW_ITEM, {"item_id": item.id, "new_shown_at": now, "new_deadline": deadline}
-            ).rowcount
+            started = _SHOW_ITEM.rowcount(item_id=item.id, new_shown_at=now, new_deadline=deadline)
             # Two phones showing it at once: the clock the other one started counts.
             return replace(item, deadline=deadline) if started else item_at(attempt, item.position)
         if now <= item.deadline + timedelta(seconds=grace_seconds):
@@ -414,10 +422,10 @@ def save_answer(
     shown = scoring.check_choice(item.question.qtype, shown_letters, len(item.option_order))
     original = to_original(item, list(shown))
     points = scoring.points(item.question, original, attempt.contest)
-    updated = db.session.execute(_SAVE_ANSWER, {
-        "item_id": item.id, "open_attempt_id": attempt.id, "new_chosen": original,
-        "new_is_correct": original == item.question.answer, "new_points": points, "new_answered_at": now,
-    }).rowcount
+    updated = _SAVE_ANSWER.rowcount(
+        item_id=item.id, open_attempt_id=attempt.id, new_chosen=original,
+        new_is_correct=original == item.question.answer, new_points=points, new_answered_at=now,
+    )
     if not updated:
         raise Conflict("试卷已提交，答案不能再修改。")
     return replace(item, chosen=original)

@@ -5,9 +5,10 @@ from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .signing import RememberingCSRFProtect
 
 # Named constraints so Alembic batch migrations on SQLite can alter them later.
 NAMING_CONVENTION = {
@@ -28,7 +29,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = RememberingCSRFProtect()
 htmx = HTMX()
 
 

@@ -85,6 +85,13 @@ def sign_up(
     name stays as first registered (it is on the leaderboard); the department is
     updated, since people move between departments.
     """
+    return find_or_create(enterprise, identifier, name, department, now)[0]
+
+
+def find_or_create(
+    enterprise: Enterprise, identifier: str, name: str, department: str, now: datetime
+) -> tuple[Participant, bool]:
+    """``sign_up``, and whether this transaction created the participant."""
     error = identifier_error(identifier)
     if error:
         raise QuizError(error)
@@ -95,7 +102,7 @@ def sign_up(
     )
     if existing is not None:
         existing.department = department
-        return existing
+        return existing, False
     participant = Participant(
         enterprise_id=enterprise.id,
         identifier=identifier,
@@ -112,5 +119,5 @@ def sign_up(
             select(Participant).where(
                 Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
             )
-        ).one()
-    return participant
+        ).one(), False
+    return participant, True
