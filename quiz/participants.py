@@ -6,10 +6,9 @@ import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .errors import QuizError
-from .extensions import db
+from .extensions import db, upsert
 from .models import Contest, Department, Enterprise, Participant, contest_enterprise
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -103,21 +102,19 @@ def find_or_create(
     if existing is not None:
         existing.department = department
         return existing, False
-    participant = Participant(
-        enterprise_id=enterprise.id,
-        identifier=identifier,
-        name=name,
-        department=department,
-        created_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(participant)
-    except IntegrityError:
-        # Two phones signed up with the same identity at the same instant.
-        return db.session.scalars(
-            select(Participant).where(
-                Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
-            )
-        ).one(), False
-    return participant, True
+    # One statement, no savepoint: two phones signing up with the same identity at the same
+    # instant both try, and the one that finds the row there reads it.
+    created = db.session.scalars(
+        upsert(Participant)
+        .values(enterprise_id=enterprise.id, identifier=identifier, name=name, department=department,
+                created_at=now)
+        .on_conflict_do_nothing(index_elements=[Participant.enterprise_id, Participant.identifier])
+        .returning(Participant)
+    ).first()
+    if created is not None:
+        return created, True
+    return db.session.scalars(
+        select(Participant).where(
+            Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
+        )
+    ).one(), False

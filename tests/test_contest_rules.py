@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from quiz import attempts, draws, scoring, standings
 from quiz.errors import Conflict
 from quiz.extensions import db
-from quiz.models import Attempt, AttemptQuestion, Category, Question
+from quiz.models import Attempt, AttemptQuestion, Category, Participant, Question
 from quiz.participants import sign_up
 
 from .conftest import START, make_contest, question_of, shown_letters_for
@@ -130,6 +130,33 @@ def test_many_sign_ups_at_once_draw_and_count_every_paper(app, enterprises):
         select(ContestQuestionUse.question_id, ContestQuestionUse.uses)
         .where(ContestQuestionUse.contest_id == contest.id)).all())
     assert stored == papers_by_question(contest.id) and sum(stored.values()) == 16 * 4
+
+
+def test_one_identity_signing_up_on_several_phones_at_once_is_one_person_with_one_attempt(
+        app, contest, enterprises):
+    """The participant is created by one statement that does nothing on a conflict (no
+    savepoint): whoever finds the row there reads it, and its attempt, instead of failing."""
+    from .conftest import run_at_once
+
+    def job(i):
+        def run(ready):
+            from quiz.models import Contest, Enterprise
+
+            contest_row = db.session.get(Contest, contest.id)
+            unit = db.session.get(Enterprise, enterprises[0].id)
+            ready()
+            attempt = attempts.sign_up_and_start(contest_row, unit, "13900000001", "张三", f"车间{i}", START,
+                                                 random.Random(i))
+            db.session.commit()
+            return attempt.participant_id, attempt.id
+        return run
+
+    results = run_at_once(app, [job(i) for i in range(6)])
+    assert all(isinstance(r, tuple) for r in results), results
+    assert len(set(results)) == 1  # one person, one attempt
+    assert db.session.scalar(select(func.count(Participant.id))) == 1
+    assert db.session.scalar(select(func.count(Attempt.id))) == 1
+    assert db.session.scalar(select(func.count(AttemptQuestion.id))) == contest.question_count
 
 
 def test_a_sign_up_draws_its_paper_before_its_first_write(contest, enterprises, phone):
