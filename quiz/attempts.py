@@ -431,6 +431,19 @@ def save_answer(
     return replace(item, chosen=original)
 
 
+_SCORE = Prepared(
+    select(func.count(_aq.c.id).filter(_aq.c.is_correct.is_(True)), func.coalesce(func.sum(_aq.c.points), 0))
+    .where(_aq.c.attempt_id == bindparam("attempt_id"))
+)
+# Only an open attempt is closed: of two submits at the same moment exactly one wins.
+_CLOSE = Prepared(
+    update(_a)
+    .where(_a.c.id == bindparam("attempt_id"), _a.c.submitted_at.is_(None))
+    .values(**{name: bindparam(f"new_{name}") for name in (
+        "submitted_at", "correct_count", "score", "passed", "time_used_ms", "certificate_no")})
+)
+
+
 def submit(attempt: AttemptLike, now: datetime) -> AttemptLike:
     """Score and close the attempt. Late closing (sweep, next visit) counts up to the deadline.
 
@@ -440,12 +453,7 @@ def submit(attempt: AttemptLike, now: datetime) -> AttemptLike:
     if attempt.is_submitted:
         raise Conflict("试卷已提交，不能重复提交。")
     submitted_at = min(now, attempt.deadline)
-    correct, score = db.session.execute(
-        select(
-            func.count(AttemptQuestion.id).filter(AttemptQuestion.is_correct.is_(True)),
-            func.coalesce(func.sum(AttemptQuestion.points), 0),
-        ).where(AttemptQuestion.attempt_id == attempt.id)
-    ).one()
+    correct, score = _SCORE.first(attempt_id=attempt.id)
     score = scoring.clamp(score)
     pass_score = attempt.contest.pass_score
     passed = None if pass_score is None else score >= pass_score
@@ -457,12 +465,7 @@ def submit(attempt: AttemptLike, now: datetime) -> AttemptLike:
         time_used_ms=int((submitted_at - attempt.started_at).total_seconds() * 1000),
         certificate_no=certificate_number() if passed else None,
     )
-    closed = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    closed = _CLOSE.rowcount(attempt_id=attempt.id, **{f"new_{key}": value for key, value in values.items()})
     if not closed:
         values = {"submitted_at": db.session.scalar(select(_a.c.submitted_at).where(_a.c.id == attempt.id))}
     # What is stored, on the object in hand, without reading it back.
