@@ -10,13 +10,13 @@ from quiz import cli, web
 from quiz.clock import SystemClock
 from quiz.config import INSTANCE, Config
 from quiz.extensions import csrf, db, htmx, login_manager, migrate, sqlite_pragmas
-from quiz.signing import SessionInterface
+from quiz.signing import RememberingSessionInterface
 
 
 def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_object(config or Config())
-    app.session_interface = SessionInterface()  # checks each signed cookie once per worker
+    app.session_interface = RememberingSessionInterface()  # checks each signed cookie once per worker
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
     uri, options = app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     if uri in ("sqlite://", "sqlite:///:memory:"):

@@ -94,27 +94,22 @@ def find_or_create(
     error = identifier_error(identifier)
     if error:
         raise QuizError(error)
-    existing = db.session.scalar(
-        select(Participant).where(
-            Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
-        )
+    same_person = select(Participant).where(
+        Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
     )
-    if existing is not None:
-        existing.department = department
-        return existing, False
-    # One statement, no savepoint: two phones signing up with the same identity at the same
-    # instant both try, and the one that finds the row there reads it.
-    created = db.session.scalars(
-        upsert(Participant)
-        .values(enterprise_id=enterprise.id, identifier=identifier, name=name, department=department,
-                created_at=now)
-        .on_conflict_do_nothing(index_elements=[Participant.enterprise_id, Participant.identifier])
-        .returning(Participant)
-    ).first()
-    if created is not None:
-        return created, True
-    return db.session.scalars(
-        select(Participant).where(
-            Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
-        )
-    ).one(), False
+    existing = db.session.scalar(same_person)
+    if existing is None:
+        # One statement, no savepoint: of two phones signing up with the same identity at
+        # the same instant, the one that finds the row there reads it below.
+        created = db.session.scalars(
+            upsert(Participant)
+            .values(enterprise_id=enterprise.id, identifier=identifier, name=name, department=department,
+                    created_at=now)
+            .on_conflict_do_nothing(index_elements=[Participant.enterprise_id, Participant.identifier])
+            .returning(Participant)
+        ).first()
+        if created is not None:
+            return created, True
+        existing = db.session.scalars(same_person).one()
+    existing.department = department
+    return existing, False

@@ -5,14 +5,16 @@ execution context, result object) cost ~70 µs of CPU on the 2-core benchmark ma
 database's own work ~10 µs. A ``Prepared`` statement is a Core statement that SQLAlchemy
 compiles once per dialect; it then runs on the session's own DBAPI connection, inside the
 session's transaction, with SQLAlchemy's own bind and result processors for its types
-(SQLite's datetimes and JSON are text in the file). Used for the statements every answer
-runs and nothing else: everywhere else the session executes.
+(SQLite's datetimes and JSON are text in the file). Used for the statements of answering
+and submitting, which every phone runs ~20 times a contest; everywhere else the session
+executes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
 from .extensions import db
@@ -38,7 +40,7 @@ class Prepared:
         if compiled.post_compile_params or compiled.literal_execute_params:
             raise TypeError("a Prepared statement cannot have expanding (IN) parameters")
         binds = {}
-        for name, bind in compiled.binds.items():
+        for bind, name in compiled.bind_names.items():  # names as the parameters carry them
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 binds[name] = processor
@@ -57,7 +59,17 @@ class Prepared:
         if compiled.order is not None:
             values = tuple(values[name] for name in compiled.order)
         cursor = connection.connection.cursor()
-        cursor.execute(compiled.sql, values)
+        try:
+            cursor.execute(compiled.sql, values)
+        except connection.dialect.loaded_dbapi.Error as error:
+            # As the session would raise it (sqlalchemy.exc.IntegrityError, OperationalError…),
+            # and a connection the server dropped is not handed out again.
+            cursor.close()
+            dropped = connection.dialect.is_disconnect(error, connection.connection, cursor)
+            if dropped:
+                connection.invalidate(error)
+            raise DBAPIError.instance(compiled.sql, values, error, connection.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=dropped, dialect=connection.dialect) from error
         if compiled.types and not compiled.results:
             # As SQLAlchemy makes them: some depend on the type the driver reports.
             compiled.results[:] = [

@@ -64,7 +64,7 @@ class RememberingSerializer(URLSafeTimedSerializer):
         return (payload, signed_at) if return_timestamp else payload
 
 
-class SessionInterface(SecureCookieSessionInterface):
+class RememberingSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session with one remembering serializer per secret key
     (Flask builds a new serializer for every request)."""
 

@@ -57,3 +57,20 @@ def test_expanding_parameters_are_refused(app):
     prepared = Prepared(select(Attempt.id).where(Attempt.id.in_([1, 2, 3])))
     with pytest.raises(TypeError):
         prepared.rows()
+
+
+def test_a_database_error_is_raised_as_the_session_would_raise_it(contest, enterprises, phone):
+    """A constraint broken by a prepared statement is SQLAlchemy's IntegrityError, as callers
+    catch it elsewhere; the transaction can be rolled back and goes on."""
+    from sqlalchemy import bindparam, insert
+    from sqlalchemy.exc import IntegrityError
+
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    item = question_of(attempt_id, 1)
+    duplicate = Prepared(insert(AttemptQuestion.__table__).values(
+        attempt_id=bindparam("a"), position=bindparam("p"), question_id=bindparam("q"),
+        option_order=bindparam("o"), points=0))
+    with pytest.raises(IntegrityError):
+        duplicate.rowcount(a=attempt_id, p=1, q=item.question_id, o=[0, 1])
+    db.session.rollback()
+    assert attempts._SHEET.first(attempt_id=attempt_id)[0] == attempt_id
