@@ -1,4 +1,4 @@
-"""Statements of the answer path, run with less machinery than each execution through Core.
+"""Statements of answering and submitting, run with less machinery than an execution through Core.
 
 An answer runs three statements. Executing a statement through SQLAlchemy (cache key,
 execution context, result object) cost ~70 µs of CPU on the 2-core benchmark machine, the
