@@ -7,7 +7,8 @@ changed: a WSGI middleware and SQLAlchemy event listeners measure, per kind of r
 (``POST /a/<id>/answer`` …), the wall time inside the app, the CPU time of the worker
 (``time.thread_time``), the time inside SQL statements (reads and writes apart: on SQLite a
 write waits for the database lock there), the time inside ``Session.commit`` and the number
-of statements. With ``BENCH_CPROFILE=1`` each worker also runs cProfile (timed in CPU seconds) around
+of statements (``quiz.prepared`` statements included, timed from taking the session's
+connection to the end of the execute). With ``BENCH_CPROFILE=1`` each worker also runs cProfile (timed in CPU seconds) around
 every request.
 
 Each worker writes ``profile-<pid>.json`` (and ``profile-<pid>.pstats``) into
@@ -86,6 +87,27 @@ def create():
                 record[FIELDS.index("commit")] += time.perf_counter() - t0
 
     Session.commit = commit
+
+    # The answer path's Prepared statements run on the DBAPI cursor, past the engine events
+    # above: time them here (from the session's connection to the end of the execute).
+    from sqlalchemy.sql import Select
+
+    from quiz.prepared import Prepared
+
+    original_run = Prepared._run
+
+    def run(self, params):
+        t0 = time.perf_counter()
+        try:
+            return original_run(self, params)
+        finally:
+            record = current.get(greenlet.getcurrent())
+            if record is not None:
+                is_read = isinstance(self.statement, Select)
+                record[FIELDS.index("sql_read" if is_read else "sql_write")] += time.perf_counter() - t0
+                record[FIELDS.index("statements")] += 1
+
+    Prepared._run = run
 
     served = [0]
 
