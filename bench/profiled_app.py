@@ -90,22 +90,19 @@ def create():
 
     # The answer path's Prepared statements run on the DBAPI cursor, past the engine events
     # above: time them here (from the session's connection to the end of the execute).
-    from sqlalchemy.sql import Select
-
     from quiz.prepared import Prepared
 
     original_run = Prepared._run
 
     def run(self, params):
         t0 = time.perf_counter()
-        try:
-            return original_run(self, params)
-        finally:
-            record = current.get(greenlet.getcurrent())
-            if record is not None:
-                is_read = isinstance(self.statement, Select)
-                record[FIELDS.index("sql_read" if is_read else "sql_write")] += time.perf_counter() - t0
-                record[FIELDS.index("statements")] += 1
+        cursor, processors = original_run(self, params)
+        record = current.get(greenlet.getcurrent())
+        if record is not None:
+            is_read = bool(processors)  # a SELECT's result columns
+            record[FIELDS.index("sql_read" if is_read else "sql_write")] += time.perf_counter() - t0
+            record[FIELDS.index("statements")] += 1
+        return cursor, processors
 
     Prepared._run = run
 

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .extensions import db, upsert
 from .models import AttemptQuestion, Mistake, Question
+from .prepared import Prepared
 
 CLEAR_AFTER = 2  # right answers in a row that take a question out of the book
 
@@ -46,36 +47,31 @@ def record(participant_id: int, question_uid: str, correct: bool, now: datetime)
 def record_attempt(participant_id: int, attempt_id: int, now: datetime) -> None:
     """After a contest: every question answered wrong goes into the book, in one statement —
     new ones are added, ones already there are counted again and reopened."""
-    db.session.execute(_record_statement(), {"participant_id": participant_id, "attempt_id": attempt_id,
-                                             "now": now})
+    _RECORD_ATTEMPT.rowcount(participant_id=participant_id, attempt_id=attempt_id, now=now)
 
 
-_RECORD_STATEMENTS: dict[str, object] = {}
-
-
-def _record_statement():
+def _record_attempt_statement():
     """``record_attempt``'s statement for the database in use (ON CONFLICT is built per
-    dialect), built once: building it was a third of what a submission cost."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _RECORD_STATEMENTS.get(dialect)
-    if statement is None:
-        table = Mistake.__table__
-        wrong = (
-            select(bindparam("participant_id", type_=Integer), Question.uid, literal(1), literal(0),
-                   bindparam("now", type_=DateTime))
-            .join_from(AttemptQuestion, Question, AttemptQuestion.question_id == Question.id)
-            .where(AttemptQuestion.attempt_id == bindparam("attempt_id"), AttemptQuestion.is_correct.is_(False))
-            .order_by(Question.uid)  # one order of row locks for any two writers (PostgreSQL)
-        )
-        insert = upsert(table).from_select(
-            ["participant_id", "question_uid", "wrong_count", "right_streak", "last_wrong_at"], wrong
-        )
-        statement = _RECORD_STATEMENTS[dialect] = insert.on_conflict_do_update(
-            index_elements=[table.c.participant_id, table.c.question_uid],
-            set_={"wrong_count": table.c.wrong_count + 1, "right_streak": 0,
-                  "last_wrong_at": insert.excluded.last_wrong_at, "cleared_at": None},
-        )
-    return statement
+    dialect); building it for every submission was a third of what a submission cost."""
+    table = Mistake.__table__
+    wrong = (
+        select(bindparam("participant_id", type_=Integer), Question.uid, literal(1), literal(0),
+               bindparam("now", type_=DateTime))
+        .join_from(AttemptQuestion, Question, AttemptQuestion.question_id == Question.id)
+        .where(AttemptQuestion.attempt_id == bindparam("attempt_id"), AttemptQuestion.is_correct.is_(False))
+        .order_by(Question.uid)  # one order of row locks for any two writers (PostgreSQL)
+    )
+    insert = upsert(table).from_select(
+        ["participant_id", "question_uid", "wrong_count", "right_streak", "last_wrong_at"], wrong
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.participant_id, table.c.question_uid],
+        set_={"wrong_count": table.c.wrong_count + 1, "right_streak": 0,
+              "last_wrong_at": insert.excluded.last_wrong_at, "cleared_at": None},
+    )
+
+
+_RECORD_ATTEMPT = Prepared(_record_attempt_statement)
 
 
 def open_uids(participant_id: int) -> list[str]:

@@ -32,11 +32,16 @@ class _Compiled:
 
 class Prepared:
     def __init__(self, statement):
-        self.statement = statement
+        """``statement``: a Core statement, or a function that builds it for the database in
+        use (for one written per dialect, such as an INSERT … ON CONFLICT); it is called once
+        per dialect."""
+        self._build = statement if callable(statement) else (lambda: statement)
+        self.statement = None if callable(statement) else statement
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _compile(self, dialect) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect)
+        statement = self._build()
+        compiled = statement.compile(dialect=dialect)
         if compiled.post_compile_params or compiled.literal_execute_params:
             raise TypeError("a Prepared statement cannot have expanding (IN) parameters")
         binds = {}
@@ -44,12 +49,15 @@ class Prepared:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 binds[name] = processor
-        columns = self.statement.selected_columns if isinstance(self.statement, Select) else ()
+        columns = statement.selected_columns if isinstance(statement, Select) else ()
         return _Compiled(compiled.string, compiled, tuple(compiled.positiontup) if compiled.positional else None,
                          binds, tuple(c.type.dialect_impl(dialect) for c in columns), [])
 
     def _run(self, params: dict):
-        connection = db.session.connection()
+        session = db.session
+        if session.autoflush:  # as the session does before it executes: pending changes first
+            session.flush()
+        connection = session.connection()
         compiled = self._by_dialect.get(connection.dialect.name)
         if compiled is None:
             compiled = self._by_dialect[connection.dialect.name] = self._compile(connection.dialect)

@@ -74,3 +74,14 @@ def test_a_database_error_is_raised_as_the_session_would_raise_it(contest, enter
         duplicate.rowcount(a=attempt_id, p=1, q=item.question_id, o=[0, 1])
     db.session.rollback()
     assert attempts._SHEET.first(attempt_id=attempt_id)[0] == attempt_id
+
+
+def test_pending_changes_of_the_session_are_flushed_first(contest, enterprises, phone):
+    """As the session autoflushes before it executes, a prepared statement sees what the
+    session holds but has not written yet."""
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    item = question_of(attempt_id, 3)
+    item.chosen = item.question.answer  # pending in the session, not flushed
+    row = attempts._ITEM_AT.first(attempt_id=attempt_id, position=3)
+    assert row[3] == item.question.answer
+    db.session.rollback()
