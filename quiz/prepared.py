@@ -20,14 +20,16 @@ from sqlalchemy.sql import Select
 from .extensions import db
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     compiled: Any  # SQLAlchemy's compiled form: the parameters' defaults and order
     order: tuple[str, ...] | None  # positional parameters (SQLite's "?"), else named
     binds: dict[str, Callable[[Any], Any]]
     types: tuple[Any, ...]  # of the result's columns, as the dialect implements them
-    results: list  # their processors, made with the driver's type codes on the first run
+    # (column index, processor) of the columns that have one; made on the first run, with the
+    # driver's type codes (None until then)
+    results: list[tuple[int, Callable[[Any], Any]]] | None = None
 
 
 class Prepared:
@@ -51,7 +53,7 @@ class Prepared:
                 binds[name] = processor
         columns = statement.selected_columns if isinstance(statement, Select) else ()
         return _Compiled(compiled.string, compiled, tuple(compiled.positiontup) if compiled.positional else None,
-                         binds, tuple(c.type.dialect_impl(dialect) for c in columns), [])
+                         binds, tuple(c.type.dialect_impl(dialect) for c in columns))
 
     def _run(self, params: dict):
         session = db.session
@@ -78,11 +80,11 @@ class Prepared:
                 connection.invalidate(error)
             raise DBAPIError.instance(compiled.sql, values, error, connection.dialect.loaded_dbapi.Error,
                                       connection_invalidated=dropped, dialect=connection.dialect) from error
-        if compiled.types and not compiled.results:
+        if compiled.results is None:
             # As SQLAlchemy makes them: some depend on the type the driver reports.
-            compiled.results[:] = [
-                t.result_processor(connection.dialect, d[1]) for t, d in zip(compiled.types, cursor.description)
-            ]
+            processors = [t.result_processor(connection.dialect, d[1])
+                          for t, d in zip(compiled.types, cursor.description or ())]
+            compiled.results = [(i, p) for i, p in enumerate(processors) if p is not None]
         return cursor, compiled.results
 
     def rows(self, **params) -> list[tuple]:
@@ -91,8 +93,16 @@ class Prepared:
             rows = cursor.fetchall()
         finally:
             cursor.close()
-        if any(processors):
-            rows = [tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row)) for row in rows]
+        if processors:
+            # Only the columns that need it (a paper is 20 rows of ~12 columns, two of them JSON).
+            converted = []
+            for row in rows:
+                row = list(row)
+                for i, processor in processors:
+                    if row[i] is not None:
+                        row[i] = processor(row[i])
+                converted.append(tuple(row))
+            rows = converted
         return rows
 
     def first(self, **params) -> tuple | None:
