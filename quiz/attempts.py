@@ -132,8 +132,9 @@ def start_or_resume(
         with nullcontext() if first else db.session.begin_nested():
             db.session.add(attempt)
             db.session.flush()
-            # One executemany for the whole paper.
-            db.session.execute(insert(AttemptQuestion), [
+            # One executemany for the whole paper, into the table: the ORM's bulk path cost
+            # more than the insert itself.
+            db.session.execute(insert(AttemptQuestion.__table__), [
                 dict(attempt_id=attempt.id, position=i + 1, question_id=q.id,
                      option_order=shuffled_order(q, rng), points=0)
                 for i, q in enumerate(questions)
