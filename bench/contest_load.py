@@ -10,8 +10,9 @@
    and ``flask setup`` and creates a 20-question contest open to all enterprises;
 2. starts gunicorn as in production (``-k gevent -w W``) and waits for /healthz;
 3. runs N simulated phones at once (one gevent greenlet and one keep-alive connection
-   each): GET /, sign up, GET the first question, answer every question (htmx requests,
-   each answer's response carries the next question), submit;
+   each): GET the sign-up page (the link in the poster's QR code), sign up, GET the first
+   question, answer every question (htmx requests, each answer's response carries the next
+   question), submit;
 4. checks the database: one submitted attempt and every answer stored per participant;
 5. hammers GET /healthz with the same N connections (hello_rps, the bare baseline);
 6. prints one final line
@@ -255,12 +256,13 @@ def participant(i: int, args, code: str, enterprises: list[int], stats: Stats, s
     stats.acked[identifier] = 0
     start.wait()
     try:
-        r = phone.call("index", "GET", "/")
-        if not phone.expect(r, "index", (200,)):
+        # The page the poster's QR code opens: the sign-up form.
+        r = phone.call("signup", "GET", f"/j/{code}")
+        if not phone.expect(r, "signup", (200,)):
             return
         found = CSRF_RE.search(r.text)
         if not found:
-            stats.error("index: no CSRF token in the page")
+            stats.error("signup: no CSRF token in the page")
             return
         phone.token = found.group(1)
         think(args, rng)
@@ -498,7 +500,7 @@ def main(argv=None) -> int:
             + (f"postgres {cpu_pg:.1f}s ({100 * cpu_pg / wall:.0f}%), " if cpu_pg > 0.05 else "")
             + f"other processes {max(cpu_other, 0):.1f}s ({100 * max(cpu_other, 0) / wall:.0f}%); "
             f"{os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%")
-        for name in ("index", "join", "quiz", "answer", "submit", "result"):
+        for name in ("signup", "join", "quiz", "answer", "submit", "result"):
             values = sorted(stats.latency.get(name, []))
             if values:
                 log(f"  {name:7s} n={len(values):6d}  p50={1000 * percentile(values, 50):7.1f}ms  "

@@ -7,7 +7,7 @@
 A fresh SQLite database in a temporary directory (``flask db upgrade``, ``flask setup`` and the
 contest of bench/contest_load.py: 20 questions from every category). Then, in this process, the
 app's WSGI callable is called directly with prepared requests, one participant after another,
-as contest_load.py's phones send them: GET /, sign up (htmx), GET the first question, 20
+as contest_load.py's phones send them: GET the sign-up page, sign up (htmx), GET the first question, 20
 answers (htmx), submit; then GET /healthz as often as there were answers. The first 5
 participants warm up (templates, statement caches) and are not counted.
 
@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 from common import ATTEMPT_RE, CSRF_RE, OPTION_RE, ROOT, SECRET_KEY, run_step
 
-KINDS = ("index", "join", "quiz", "answer", "submit")
+KINDS = ("signup", "join", "quiz", "answer", "submit")
 
 
 def main(argv=None) -> int:
@@ -104,7 +104,7 @@ def measure(args, contest: dict) -> int:
                 profiler = cProfile.Profile(time.thread_time)
                 profiler.enable()
         cookies: dict[str, str] = {}
-        _, _, html = call("index", "GET", "/", cookies)
+        _, _, html = call("signup", "GET", f"/j/{contest['code']}", cookies)
         token = CSRF_RE.search(html).group(1)
         form = [("csrf_token", token), ("name", f"测试{i:04d}"), ("identifier", f"13{i:09d}"),
                 ("enterprise", str(contest["enterprises"][i % len(contest["enterprises"])])),
