@@ -9,12 +9,14 @@
    given PostgreSQL database after DROP/CREATE SCHEMA public), runs ``flask db upgrade``
    and ``flask setup`` and creates a 20-question contest open to all enterprises;
 2. starts gunicorn as in production (``-k gevent -w W``) and waits for /healthz;
-3. runs N simulated phones at once (one gevent greenlet and one keep-alive connection
+3. hammers GET /healthz with N connections (the bare baseline), half of the requests now
+   and half after step 4: hello_rps is both halves together, so that a machine that speeds
+   up or slows down during the run weighs on both sides of rps/hello_rps alike;
+4. runs N simulated phones at once (one gevent greenlet and one keep-alive connection
    each): GET the sign-up page (the link in the poster's QR code), sign up, GET the first
    question, answer every question (htmx requests, each answer's response carries the next
    question), submit;
-4. checks the database: one submitted attempt and every answer stored per participant;
-5. hammers GET /healthz with the same N connections (hello_rps, the bare baseline);
+5. checks the database: one submitted attempt and every answer stored per participant;
 6. prints one final line
    ``participants=N answers=A lost=L errors=E p50_ms=… p99_ms=… rps=… hello_rps=…``
    and exits 1 when lost or errors are not 0. gunicorn is always stopped.
@@ -356,6 +358,26 @@ def hammer_healthz(args, total: int, stats: Stats, start):
     return greenlets, latencies
 
 
+def hello_phase(args, total: int, proc, stats: Stats) -> tuple[int, float, list[float]]:
+    """One timed run of ``hammer_healthz``: (requests, seconds, latencies); logs its CPU."""
+    import gevent
+    from gevent.event import Event
+
+    start = Event()
+    greenlets, latencies = hammer_healthz(args, total, stats, start)
+    client, server, busy = client_cpu(), server_cpu(proc.pid), machine_busy()
+    began = time.perf_counter()
+    start.set()
+    gevent.joinall(greenlets, raise_error=False)
+    wall = time.perf_counter() - began
+    client, server = client_cpu() - client, server_cpu(proc.pid) - server
+    other = max(machine_busy() - busy - client - server, 0)
+    log(f"  {len(latencies)} GET /healthz in {wall:.2f}s = {len(latencies) / wall:.0f} req/s; cpu client "
+        f"{client:.1f}s ({100 * client / wall:.0f}%), gunicorn {server:.1f}s ({100 * server / wall:.0f}%), "
+        f"other {other:.1f}s ({100 * other / wall:.0f}%)")
+    return len(latencies), wall, latencies
+
+
 # ---------------------------------------------------------------- orchestration
 
 
@@ -376,7 +398,8 @@ def parse_args(argv=None):
     parser.add_argument("--questions", type=int, default=20, help="questions in the contest (default 20)")
     parser.add_argument("--time-limit", type=int, default=60, help="minutes (default 60)")
     parser.add_argument("--hello-requests", type=int, default=0,
-                        help="GET /healthz requests for hello_rps (default: as many as the participant phase made, at least 10000)")
+                        help="GET /healthz requests for hello_rps, half before and half after the participants "
+                             "(default: as many as the participant phase makes, at least 10000)")
     parser.add_argument("--think", type=float, default=0,
                         help="mean pause in ms (uniform 0..2x) before signing up, each answer and submitting "
                              "(default 0: everyone as fast as possible)")
@@ -468,7 +491,13 @@ def main(argv=None) -> int:
             phone.call("warm", "GET", f"/j/{code}")
             phone.conn.close()
 
-        # 3. N participants at once
+        # 3. the bare baseline, first half
+        hello_total = args.hello_requests or max(n * (args.questions + 4), 10_000)
+        hello_stats = Stats()
+        log("hello, before the participants:")
+        hello_before = hello_phase(args, hello_total // 2, proc, hello_stats)
+
+        # 4. N participants at once
         stats = Stats()
         start = Event()
         greenlets = [
@@ -513,25 +542,15 @@ def main(argv=None) -> int:
             for e, c in sorted(counts.items(), key=lambda kv: -kv[1])[:10]:
                 log(f"  error x{c}: {e}")
 
-        # 5. the bare baseline with the same connections and server
-        hello_total = args.hello_requests or max(requests, 10_000)
-        hello_stats = Stats()
-        start = Event()
-        greenlets, hello_lat = hammer_healthz(args, hello_total, hello_stats, start)
-        h_client, h_server, h_busy = client_cpu(), server_cpu(proc.pid), machine_busy()
-        began = time.perf_counter()
-        start.set()
-        gevent.joinall(greenlets, raise_error=False)
-        hello_wall = time.perf_counter() - began
-        h_client, h_server = client_cpu() - h_client, server_cpu(proc.pid) - h_server
-        h_other = max(machine_busy() - h_busy - h_client - h_server, 0)
-        hello_rps = len(hello_lat) / hello_wall
-        hello_lat.sort()
-        log(f"hello: {len(hello_lat)} GET /healthz in {hello_wall:.2f}s = {hello_rps:.0f} req/s, "
+        # 3. the bare baseline, second half
+        log("hello, after the participants:")
+        hello_after = hello_phase(args, hello_total - hello_total // 2, proc, hello_stats)
+        hello_count, hello_wall = hello_before[0] + hello_after[0], hello_before[1] + hello_after[1]
+        hello_rps = hello_count / hello_wall
+        hello_lat = sorted(hello_before[2] + hello_after[2])
+        log(f"hello: {hello_count} GET /healthz in {hello_wall:.2f}s = {hello_rps:.0f} req/s, "
             f"p50={1000 * percentile(hello_lat, 50):.1f}ms p99={1000 * percentile(hello_lat, 99):.1f}ms, "
-            f"{len(hello_stats.errors)} errors; cpu client {h_client:.1f}s "
-            f"({100 * h_client / hello_wall:.0f}%), gunicorn {h_server:.1f}s ({100 * h_server / hello_wall:.0f}%), "
-            f"other {h_other:.1f}s ({100 * h_other / hello_wall:.0f}%)")
+            f"{len(hello_stats.errors)} errors")
         for e in hello_stats.errors[:5]:
             log(f"  hello error: {e}")
 
@@ -547,7 +566,7 @@ def main(argv=None) -> int:
             for line in summarise(workdir):
                 log(line)
 
-        # 4. what the database holds
+        # 5. what the database holds
         stored = json.loads(run_step(env, python, __file__, "_verify", code).strip().splitlines()[-1])
         people = stored["participants"]
         expected = n * args.questions
