@@ -247,6 +247,19 @@ def test_missing_fields_get_clear_messages_and_store_nothing(contest, enterprise
     assert db.session.scalar(select(func.count(Attempt.id))) == 0
 
 
+def test_a_refused_sign_up_shows_the_form_again_as_typed(contest, enterprises, phone):
+    response = phone.sign_up(contest.code, name='<b>"王五"</b>', identifier="23800138000",
+                             enterprise=enterprises[1].id, department="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'value="&lt;b&gt;&#34;王五&#34;&lt;/b&gt;"' in html and "<b>" not in html  # kept, escaped
+    assert re.search(r'<input id="identifier"[^>]*value="23800138000"[^>]*aria-invalid="true">', html)
+    assert not re.search(r'<input id="name"[^>]*aria-invalid', html)
+    assert f'<option value="{enterprises[1].id}" selected>' in html  # the unit chosen stays chosen
+    assert html.count(" selected>") == 1
+    assert "手机号格式不正确" in html and "请填写部门" in html
+
+
 def test_join_links_for_unknown_closed_and_upcoming_contests(app, enterprises, phone, clock):
     response = phone.get("/j/NOSUCH")
     assert response.status_code == 404 and "找不到这个竞赛" in response.get_data(as_text=True)
