@@ -7,9 +7,9 @@
 A fresh SQLite database in a temporary directory (``flask db upgrade``, ``flask setup`` and the
 contest of bench/contest_load.py: 20 questions from every category). Then, in this process, the
 app's WSGI callable is called directly with prepared requests, one participant after another,
-as contest_load.py's phones send them: GET the sign-up page, sign up (htmx), GET the first question, 20
-answers (htmx), submit; then GET /healthz as often as there were answers. The first 5
-participants warm up (templates, statement caches) and are not counted.
+as contest_load.py's phones send them: GET the sign-up page, sign up (htmx), GET the first
+question, 20 answers (htmx), submit; then GET /healthz as often as there were answers. The
+first 5 participants warm up (templates, statement caches) and are not counted.
 
 Prints per kind of request the median and mean wall time and the mean CPU time, then one final
 line ``mean_ms=… healthz_ms=… ratio=…``: the mean over every participant request, the mean of
