@@ -99,7 +99,7 @@ def create():
         cursor, processors = original_run(self, params)
         record = current.get(greenlet.getcurrent())
         if record is not None:
-            is_read = bool(processors)  # a SELECT's result columns
+            is_read = cursor.description is not None  # it returns rows
             record[FIELDS.index("sql_read" if is_read else "sql_write")] += time.perf_counter() - t0
             record[FIELDS.index("statements")] += 1
         return cursor, processors

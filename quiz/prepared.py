@@ -56,7 +56,7 @@ class Prepared:
                          binds, tuple(c.type.dialect_impl(dialect) for c in columns))
 
     def _run(self, params: dict):
-        session = db.session
+        session = db.session()  # the request's Session itself: one registry lookup, not one per use
         if session.autoflush:  # as the session does before it executes: pending changes first
             session.flush()
         connection = session.connection()

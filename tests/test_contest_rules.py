@@ -12,10 +12,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from quiz import attempts, draws, scoring, standings
 from quiz.errors import Conflict
 from quiz.extensions import db
-from quiz.models import Attempt, AttemptQuestion, Category, Participant, Question
+from quiz.models import (
+    Attempt, AttemptQuestion, Category, Contest, ContestQuestionUse, Enterprise, Participant, Question,
+)
 from quiz.participants import sign_up
 
-from .conftest import START, make_contest, question_of, shown_letters_for
+from .conftest import START, make_contest, question_of, run_at_once, shown_letters_for
 
 
 def categories():
@@ -102,18 +104,12 @@ def test_many_sign_ups_at_once_draw_and_count_every_paper(app, enterprises):
     """16 people start at the same moment from a small pool, so their papers share questions
     and their use-count upserts touch the same rows: nobody fails (no deadlock on PostgreSQL,
     no lost update), and the counts are exactly the papers."""
-    from quiz.models import ContestQuestionUse
-
-    from .conftest import run_at_once
-
     law = categories()[0]
     contest = make_contest(question_count=4, draw_rules=[draws.Rule(law.id, "single", 4).to_json()])
     db.session.commit()
 
     def job(i):
         def run(ready):
-            from quiz.models import Contest, Enterprise
-
             contest_row = db.session.get(Contest, contest.id)
             unit = db.session.get(Enterprise, enterprises[i % 3].id)
             ready()
@@ -136,12 +132,8 @@ def test_one_identity_signing_up_on_several_phones_at_once_is_one_person_with_on
         app, contest, enterprises):
     """The participant is created by one statement that does nothing on a conflict (no
     savepoint): whoever finds the row there reads it, and its attempt, instead of failing."""
-    from .conftest import run_at_once
-
     def job(i):
         def run(ready):
-            from quiz.models import Contest, Enterprise
-
             contest_row = db.session.get(Contest, contest.id)
             unit = db.session.get(Enterprise, enterprises[0].id)
             ready()
@@ -190,7 +182,6 @@ def test_fixed_paper_keeps_its_order(app, enterprises):
 def test_contest_form_rules_grid_and_fixed_paper(app, enterprises, organiser_client):
     from .test_organiser import contest_form
     from .conftest import make_campaign
-    from quiz.models import Contest
 
     make_campaign()
     db.session.commit()
@@ -437,8 +428,6 @@ def admin_client(app, enterprise, username):
 
 
 def test_enterprise_admin_runs_an_internal_contest(app, enterprises, new_phone):
-    from quiz.models import Contest
-
     from .conftest import make_campaign
     from .test_organiser import contest_form
 
