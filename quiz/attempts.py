@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import String, and_, bindparam, cast, exists, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -268,6 +268,42 @@ _PAPER = Prepared(
     .where(_aq.c.attempt_id == bindparam("attempt_id"))
     .order_by(_aq.c.position)
 )
+# A screen (showing a question, or answering one and showing the next) in one statement and
+# one row: the attempt with its contest's rules, how many positions it has and which are
+# answered (aggregated in the database: one row to convert instead of one per position), and
+# the items at up to two positions with their questions.
+_ITEM_COLUMNS = (_aq.c.id, _aq.c.position, _aq.c.option_order, _aq.c.chosen, _aq.c.deadline)
+_QUESTION_COLUMNS = tuple(f.name for f in fields(QuestionFacts))
+_ITEM_WIDTH = len(_ITEM_COLUMNS) + len(_QUESTION_COLUMNS)
+
+
+def _joined(text):
+    """Aggregate text joined with commas (SQLAlchemy's aggregate_strings makes the separator a
+    literal rendered at execution, which a Prepared statement cannot have)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(text, literal_column("','"))
+    return func.group_concat(text)
+
+
+def _screen_statement():
+    """Built once per dialect (the aggregate's name differs)."""
+    screen = select(
+        _a.c.id, _a.c.participant_id, _a.c.started_at, _a.c.deadline, _a.c.submitted_at,
+        *(_c.c[f.name] for f in fields(ContestRules)),
+        select(func.count()).where(_aq.c.attempt_id == _a.c.id).scalar_subquery(),
+        select(_joined(cast(_aq.c.position, String)))
+        .where(_aq.c.attempt_id == _a.c.id, _aq.c.chosen.is_not(None)).scalar_subquery(),
+    ).join_from(_a, _c, _c.c.id == _a.c.contest_id)
+    for name in ("first", "second"):
+        item, question = _aq.alias(f"{name}_item"), _q.alias(f"{name}_question")
+        screen = screen.add_columns(
+            *(item.c[column.name] for column in _ITEM_COLUMNS), *(question.c[c] for c in _QUESTION_COLUMNS)
+        ).outerjoin(item, and_(item.c.attempt_id == _a.c.id, item.c.position == bindparam(name))
+        ).outerjoin(question, question.c.id == item.c.question_id)
+    return screen.where(_a.c.id == bindparam("attempt_id"))
+
+
+_SCREEN = Prepared(_screen_statement)
 _SAVE_ANSWER = Prepared(
     update(_aq)
     .where(
@@ -322,6 +358,25 @@ def paper(attempt: AttemptLike, *positions: int) -> Paper:
         [Progress(row[0], bool(row[1])) for row in rows],
         {row[0]: _sheet_item(row[2:]) for row in rows if row[2] is not None},
     )
+
+
+def load_screen(attempt_id: int, *positions: int) -> tuple[Sheet, Paper] | None:
+    """The attempt and its paper with the items at up to two ``positions``, in one statement:
+    what ``load_sheet`` and ``paper`` read together."""
+    first, second = (*positions, -1, -1)[:2]
+    row = _SCREEN.first(attempt_id=attempt_id, first=first, second=second)
+    if row is None:
+        return None
+    sheet = Sheet(*row[:5], contest=ContestRules(*row[5:13]))
+    count, answered = row[13], row[14]
+    done = {int(p) for p in answered.split(",")} if answered else set()
+    items = {}
+    for start in (15, 15 + _ITEM_WIDTH):
+        if row[start] is not None:
+            item = _sheet_item(row[start:start + _ITEM_WIDTH])
+            items[item.position] = item
+    # Positions are 1…count: a paper is inserted in one piece and never renumbered.
+    return sheet, Paper([Progress(p, p in done) for p in range(1, count + 1)], items)
 
 
 def progress(attempt: AttemptLike) -> list[Progress]:

@@ -34,6 +34,25 @@ def test_rows_are_the_sessions_rows(contest, enterprises, phone):
     assert attempts._SHEET.first(attempt_id=10**9) is None
 
 
+def test_a_screen_in_one_statement_is_the_sheet_and_the_paper(contest, enterprises, phone):
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    for position in (2, 5):
+        item = question_of(attempt_id, position)
+        phone.post(f"/a/{attempt_id}/answer", {"position": str(position),
+                                                  "choice": shown_letters_for(item, item.question.answer)})
+    sheet = attempts.load_sheet(attempt_id)
+    for positions in [(2, 3), (5, 5), (4,), (0,), (99, 1), ()]:
+        screen_sheet, screen_paper = attempts.load_screen(attempt_id, *positions)
+        assert screen_sheet == sheet
+        assert screen_paper == attempts.paper(sheet, *positions), positions
+    _, paper = attempts.load_screen(attempt_id, 5, 3)
+    assert [p.position for p in paper.progress if p.answered] == [2, 5]
+    assert len(paper.progress) == contest.question_count
+    assert paper.items[5].chosen is not None and paper.items[3].chosen is None
+    assert isinstance(paper.items[3].question.options, list)
+    assert attempts.load_screen(10**9, 1, 2) is None
+
+
 def test_writes_belong_to_the_sessions_transaction(contest, enterprises, phone, clock):
     attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
     item = question_of(attempt_id, 1)

@@ -157,6 +157,15 @@ def owned_sheet(attempt_id: int) -> attempts.Sheet:
     return sheet
 
 
+def owned_screen(attempt_id: int, *positions: int) -> tuple[attempts.Sheet, attempts.Paper]:
+    """This phone's attempt and its paper with the items at ``positions`` (one statement)."""
+    found = attempts.load_screen(attempt_id, *positions)
+    if found is None:
+        raise NotFound("找不到这份答卷。")
+    _require_owner(found[0].participant_id)
+    return found
+
+
 def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None = None, status=200,
                paper: attempts.Paper | None = None):
     """The question at ``position`` (None: the first unanswered; 0: the 交卷 screen), from
@@ -217,26 +226,25 @@ def question_dots(here: str, progress: list[attempts.Progress], current: int) ->
 
 @bp.get("/a/<int:attempt_id>")
 def quiz(attempt_id: int):
-    sheet = owned_sheet(attempt_id)
+    position = request.args.get("q", type=db_int)
+    sheet, paper = owned_screen(attempt_id, position or 0)
     if attempts.close_if_expired(sheet, clock.now(), _grace()):
         db.session.commit()
     if sheet.is_submitted:
         return redirect(url_for(".result", attempt_id=sheet.id))
-    position = request.args.get("q", type=db_int)
-    return _quiz_view(sheet, position)
+    return _quiz_view(sheet, position, paper=paper)
 
 
 @bp.post("/a/<int:attempt_id>/answer")
 def answer(attempt_id: int):
-    sheet = owned_sheet(attempt_id)
     position = request.form.get("position", type=db_int)
     go = request.form.get("go", type=db_int)
     chosen = request.form.getlist("choice")
+    shown_next = position if go is None else go
+    # One read for the attempt, the item answered and the screen that follows.
+    sheet, paper = owned_screen(attempt_id, *(-1 if p is None else p for p in (position, shown_next)))
     if position is None:
         raise NotFound("该题不在您的试卷中。")
-    shown_next = position if go is None else go
-    # One read for the item answered and the screen that follows.
-    paper = attempts.paper(sheet, position, shown_next)
     try:
         if chosen:
             saved = attempts.save_answer(sheet, position, chosen, clock.now(), _grace(),
