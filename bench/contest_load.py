@@ -13,9 +13,9 @@
    and half after step 4: hello_rps is both halves together, so that a machine that speeds
    up or slows down during the run weighs on both sides of rps/hello_rps alike;
 4. runs N simulated phones at once (one gevent greenlet and one keep-alive connection
-   each): GET the sign-up page (the link in the poster's QR code), sign up, GET the first
-   question, answer every question (htmx requests, each answer's response carries the next
-   question), submit;
+   each; all released at once, or over ``--arrive`` seconds): GET the sign-up page (the link
+   in the poster's QR code), sign up, GET the first question, answer every question (htmx
+   requests, each answer's response carries the next question), submit;
 5. checks the database: one submitted attempt and every answer stored per participant;
 6. prints one final line
    ``participants=N answers=A lost=L errors=E p50_ms=… p99_ms=… rps=… hello_rps=…``
@@ -257,6 +257,8 @@ def participant(i: int, args, code: str, enterprises: list[int], stats: Stats, s
     identifier = f"1{3 + i % 7}{i:09d}"  # 11 digits, 13x–19x, unique per participant
     stats.acked[identifier] = 0
     start.wait()
+    if args.arrive:
+        time.sleep(rng.uniform(0, args.arrive))  # people scan the poster one after another
     try:
         # The page the poster's QR code opens: the sign-up form.
         r = phone.call("signup", "GET", f"/j/{code}")
@@ -403,6 +405,9 @@ def parse_args(argv=None):
     parser.add_argument("--think", type=float, default=0,
                         help="mean pause in ms (uniform 0..2x) before signing up, each answer and submitting "
                              "(default 0: everyone as fast as possible)")
+    parser.add_argument("--arrive", type=float, default=0,
+                        help="seconds over which the phones open the sign-up page, uniformly (default 0: all "
+                             "in the same instant, as a closed loop); with --think, a hall as people fill it")
     parser.add_argument("--no-keepalive", action="store_true",
                         help="a new connection for every request (like a reverse proxy without upstream keep-alive)")
     parser.add_argument("--with-result", action="store_true", help="also GET the result page after submitting")
@@ -529,6 +534,11 @@ def main(argv=None) -> int:
             + (f"postgres {cpu_pg:.1f}s ({100 * cpu_pg / wall:.0f}%), " if cpu_pg > 0.05 else "")
             + f"other processes {max(cpu_other, 0):.1f}s ({100 * max(cpu_other, 0) / wall:.0f}%); "
             f"{os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%")
+        if not (args.think or args.arrive):
+            # Little's law: N phones that each keep one request in flight wait N / rps on average.
+            log(f"closed loop: while all {n} phones have a request in flight the mean latency is "
+                f"{n} / rps = {1000 * n / rps:.0f} ms (measured mean {1000 * statistics.fmean(all_latencies):.0f} ms: "
+                "fewer are in flight once the first phones are done)")
         for name in ("signup", "join", "quiz", "answer", "submit", "result"):
             values = sorted(stats.latency.get(name, []))
             if values:
@@ -549,7 +559,8 @@ def main(argv=None) -> int:
         hello_rps = hello_count / hello_wall
         hello_lat = sorted(hello_before[2] + hello_after[2])
         log(f"hello: {hello_count} GET /healthz in {hello_wall:.2f}s = {hello_rps:.0f} req/s, "
-            f"p50={1000 * percentile(hello_lat, 50):.1f}ms p99={1000 * percentile(hello_lat, 99):.1f}ms, "
+            f"p50={1000 * percentile(hello_lat, 50):.1f}ms p99={1000 * percentile(hello_lat, 99):.1f}ms "
+            f"mean={1000 * statistics.fmean(hello_lat):.1f}ms, "
             f"{len(hello_stats.errors)} errors")
         for e in hello_stats.errors[:5]:
             log(f"  hello error: {e}")
