@@ -534,7 +534,7 @@ def main(argv=None) -> int:
             + (f"postgres {cpu_pg:.1f}s ({100 * cpu_pg / wall:.0f}%), " if cpu_pg > 0.05 else "")
             + f"other processes {max(cpu_other, 0):.1f}s ({100 * max(cpu_other, 0) / wall:.0f}%); "
             f"{os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%")
-        if not (args.think or args.arrive):
+        if requests and not (args.think or args.arrive):
             # Little's law: N phones that each keep one request in flight wait N / rps on average.
             log(f"closed loop: while all {n} phones have a request in flight the mean latency is "
                 f"{n} / rps = {1000 * n / rps:.0f} ms (measured mean {1000 * statistics.fmean(all_latencies):.0f} ms: "
@@ -560,7 +560,7 @@ def main(argv=None) -> int:
         hello_lat = sorted(hello_before[2] + hello_after[2])
         log(f"hello: {hello_count} GET /healthz in {hello_wall:.2f}s = {hello_rps:.0f} req/s, "
             f"p50={1000 * percentile(hello_lat, 50):.1f}ms p99={1000 * percentile(hello_lat, 99):.1f}ms "
-            f"mean={1000 * statistics.fmean(hello_lat):.1f}ms, "
+            f"mean={1000 * statistics.fmean(hello_lat or [float('nan')]):.1f}ms, "
             f"{len(hello_stats.errors)} errors")
         for e in hello_stats.errors[:5]:
             log(f"  hello error: {e}")
