@@ -48,6 +48,16 @@ def parse_id(raw) -> int | None:
     return value if value <= ID_MAX else None
 JUDGE_OPTIONS = ["正确", "错误"]
 
+# Who may take part in a contest, live round or a campaign's practice (身份核验):
+# open — anyone, as typed; roster — only people on their enterprise's roster (花名册), name and
+# 工号 or phone matching one row; roster_first — roster people matched, others admitted but
+# marked 名单外 and not counted toward the participation rate.
+IDENTITY_MODES = ("open", "roster", "roster_first")
+IDENTITY_LABELS = {"open": "开放", "roster": "名单", "roster_first": "名单优先"}
+# When a participant may see the right answers, 解析 and 依据 of a submitted attempt.
+REVIEW_MODES = ("immediate", "after_close", "never")
+REVIEW_LABELS = {"immediate": "交卷后立即显示", "after_close": "竞赛结束后显示", "never": "不显示"}
+
 
 class User(UserMixin, db.Model):
     """Someone who logs in: an organiser (安委办) or an enterprise admin."""
@@ -61,6 +71,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     # A disabled account cannot log in, and its open sessions end (see web.load_user).
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # Flask-Login's alternative id: part of every session and remember cookie, and replaced on
+    # logout, password change or reset and disabling, so that every earlier cookie ends.
+    login_token: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     __table_args__ = (CheckConstraint("role in ('organiser', 'enterprise_admin')", name="role"),)
 
@@ -97,10 +110,14 @@ class Campaign(db.Model):
     #         ÷ (w_p + w_s). Documented default: 0.5 and 0.5.
     weight_participation: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
     weight_score: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
+    # Who may practise (练习) while this is the current campaign: one of IDENTITY_MODES.
+    practice_identity_mode: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
 
     __table_args__ = (
         CheckConstraint("weight_participation >= 0 AND weight_score >= 0 "
                         "AND weight_participation + weight_score > 0", name="weights"),
+        CheckConstraint("practice_identity_mode in ('open', 'roster', 'roster_first')",
+                        name="practice_identity_mode"),
     )
 
 
@@ -136,6 +153,33 @@ class Department(db.Model):
     __table_args__ = (
         UniqueConstraint("enterprise_id", "name"),
         CheckConstraint("headcount >= 0", name="headcount"),
+    )
+
+
+class RosterPerson(db.Model):
+    """One person on an enterprise's staff roster (花名册): 姓名, 工号 and/or 手机号, 部门.
+
+    Retired people (``active`` False) stay, so that their results keep their name; they no
+    longer count toward the enterprise's 应参与人数 and cannot sign up in 名单 mode.
+    """
+
+    __tablename__ = "roster_person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    name: Mapped[str] = mapped_column(String(40))
+    staff_no: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(11))
+    department: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        # One person per 工号 and per phone in an enterprise (NULLs do not collide).
+        UniqueConstraint("enterprise_id", "staff_no"),
+        UniqueConstraint("enterprise_id", "phone"),
+        Index("ix_roster_person_enterprise_active", "enterprise_id", "active"),
+        CheckConstraint("staff_no IS NOT NULL OR phone IS NOT NULL", name="identifier"),
     )
 
 
@@ -269,6 +313,9 @@ class Contest(ContestPoints, db.Model):
     # An enterprise's own internal contest (created by its admin); None for campaign contests.
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Who may sign up (IDENTITY_MODES) and when right answers are shown (REVIEW_MODES).
+    identity_mode: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
+    review_mode: Mapped[str] = mapped_column(String(12), default="after_close", server_default="after_close")
 
     campaign: Mapped[Campaign] = relationship()
     # Loaded only where needed (drawing, eligibility): every answer loads its contest.
@@ -283,6 +330,8 @@ class Contest(ContestPoints, db.Model):
         CheckConstraint("time_limit_seconds > 0", name="time_limit"),
         CheckConstraint("max_attempts > 0", name="max_attempts"),
         CheckConstraint("ranking in ('best', 'latest')", name="ranking"),
+        CheckConstraint("identity_mode in ('open', 'roster', 'roster_first')", name="identity_mode"),
+        CheckConstraint("review_mode in ('immediate', 'after_close', 'never')", name="review_mode"),
     )
 
 
@@ -296,10 +345,17 @@ class Participant(db.Model):
     name: Mapped[str] = mapped_column(String(40))
     department: Mapped[str] = mapped_column(String(60), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The roster row this person was matched to at sign-up; None: 名单外 (or no roster).
+    roster_person_id: Mapped[int | None] = mapped_column(ForeignKey("roster_person.id"))
+    # Voided by an organiser (with a reason in audit_entry): every attempt leaves the tables.
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 
-    __table_args__ = (UniqueConstraint("enterprise_id", "identifier"),)
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "identifier"),
+        UniqueConstraint("roster_person_id"),  # one participant per roster person
+    )
 
 
 class Attempt(db.Model):
@@ -325,6 +381,15 @@ class Attempt(db.Model):
     # The participant's 部门 when the attempt started: people move between departments, and
     # an attempt counts for the department its taker was in at the time.
     department: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # The phone (a random token in its session) that owns the attempt: only it may answer,
+    # read the result or the certificate. Moving to another phone takes ``resume_code``
+    # (续答码, six digits) or an enterprise admin's 换手机 (which clears ``device``).
+    device: Mapped[str | None] = mapped_column(String(32))
+    resume_code: Mapped[str | None] = mapped_column(String(6))
+    # The address the attempt was started from (the organiser's "many sign-ups from one address").
+    client_address: Mapped[str] = mapped_column(String(45), default="", server_default="")
+    # Voided by an organiser (reason in audit_entry): left out of every table, report and export.
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     contest: Mapped[Contest] = relationship(lazy="joined")
     participant: Mapped[Participant] = relationship()  # not needed to save an answer
@@ -437,6 +502,7 @@ class LiveRound(db.Model):
     multi_partial: Mapped[bool] = mapped_column(Boolean, default=False)
     # Some halls want the question only on the projector, the phones showing buttons alone.
     question_on_phone: Mapped[bool] = mapped_column(Boolean, default=True)
+    identity_mode: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
     state: Mapped[str] = mapped_column(String(12), default="lobby")
     position: Mapped[int] = mapped_column(Integer, default=0)  # current question, 0 in the lobby
     question_started_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -451,6 +517,7 @@ class LiveRound(db.Model):
         CheckConstraint("state in ('lobby', 'question', 'reveal', 'leaderboard', 'final')", name="state"),
         CheckConstraint("scoring in ('speed', 'count')", name="scoring"),
         CheckConstraint("question_seconds between 10 and 60", name="question_seconds"),
+        CheckConstraint("identity_mode in ('open', 'roster', 'roster_first')", name="identity_mode"),
     )
 
     @property
@@ -488,6 +555,9 @@ class LivePlayer(db.Model):
     department: Mapped[str] = mapped_column(String(60), default="")
     joined_at: Mapped[datetime] = mapped_column(DateTime)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Rounds with a roster identity mode: the 工号/phone typed and the roster row it matched.
+    identifier: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    roster_person_id: Mapped[int | None] = mapped_column(ForeignKey("roster_person.id"))
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 
@@ -514,3 +584,18 @@ class LiveAnswer(db.Model):
         Index("ix_live_answer_round_position", "round_id", "position"),
         CheckConstraint("points >= 0 and bonus >= 0", name="points"),
     )
+
+
+class AuditEntry(db.Model):
+    """Who changed a result or an identity, when and why: voiding and restoring attempts and
+    participants, 换手机. Kept forever; never shown to participants."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # void_attempt | restore_attempt | void_participant | restore_participant | change_device
+    action: Mapped[str] = mapped_column(String(30))
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
