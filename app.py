@@ -9,7 +9,7 @@ from flask_login import current_user
 from quiz import cli, web
 from quiz.clock import SystemClock
 from quiz.config import INSTANCE, Config
-from quiz.extensions import csrf, db, htmx, login_manager, migrate, sqlite_pragmas
+from quiz.extensions import csrf, db, htmx, limiter, login_manager, migrate, sqlite_pragmas
 from quiz.signing import RememberingSessionInterface
 
 
@@ -39,6 +39,8 @@ def create_app(config: object | None = None) -> Flask:
     app.jinja_env.globals["current_user"] = current_user
     csrf.init_app(app)
     htmx.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
 
     web.init_app(app)
     cli.init_app(app)

@@ -66,6 +66,18 @@ class Config:
     RESULTS_CACHE_SECONDS = float(os.environ.get("RESULTS_CACHE_SECONDS", "30"))
     # SQLite: seconds between refreshes of the query planner's statistics in each worker.
     PLANNER_STATS_SECONDS = float(os.environ.get("PLANNER_STATS_SECONDS", "3600"))
+    # Limits against automation (Flask-Limiter's notation: "N per minute", several joined by
+    # ";"). A whole factory may sit behind one address on Wi-Fi, so the per-address limits let
+    # a hall of several hundred sign up within a minute. Counted in Redis when REDIS_URL is set.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    RATELIMIT_SIGNUP_PER_ADDRESS = os.environ.get("RATELIMIT_SIGNUP_PER_ADDRESS", "600 per minute")
+    RATELIMIT_SIGNUP_PER_CONTEST = os.environ.get("RATELIMIT_SIGNUP_PER_CONTEST", "10000 per minute")
+    RATELIMIT_RESUME_PER_ATTEMPT = os.environ.get("RATELIMIT_RESUME_PER_ATTEMPT", "5 per 15 minutes")
+    RATELIMIT_RESUME_PER_ADDRESS = os.environ.get("RATELIMIT_RESUME_PER_ADDRESS", "30 per 15 minutes")
+    RATELIMIT_ANSWER_PER_ATTEMPT = os.environ.get("RATELIMIT_ANSWER_PER_ATTEMPT", "10 per second")
+    RATELIMIT_LIVE_JOIN_PER_ADDRESS = os.environ.get("RATELIMIT_LIVE_JOIN_PER_ADDRESS", "600 per minute")
+    RATELIMIT_LOGIN_PER_ADDRESS = os.environ.get("RATELIMIT_LOGIN_PER_ADDRESS", "30 per 15 minutes")
+    RATELIMIT_LOGIN_PER_USER = os.environ.get("RATELIMIT_LOGIN_PER_USER", "10 per 15 minutes")
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).

@@ -2,6 +2,8 @@
 import os
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -31,6 +33,10 @@ migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = RememberingCSRFProtect()
 htmx = HTMX()
+# Limits against automation. No default limit: each guarded route names its own (the settings
+# RATELIMIT_* in quiz.config), so the answer path pays only where a limit is declared.
+# Storage: Redis when REDIS_URL is set (shared by every worker and server), else memory.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def sqlite_pragmas(engine) -> None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
@@ -9,13 +11,14 @@ from pathlib import Path
 from flask import Flask, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask.templating import Environment as FlaskEnvironment
 from flask_login import current_user
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from . import attempts, clock
 from .errors import QuizError
-from .extensions import db, htmx, login_manager, refresh_planner_statistics
+from .extensions import db, htmx, limiter, login_manager, refresh_planner_statistics
 from .models import ID_MAX, User, parse_id
 
 ERROR_MESSAGES = {
@@ -169,6 +172,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return _error_page("页面已过期，请刷新后重试。", 400)
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(error: RateLimitExceeded):
+        """Over a limit (quiz.extensions.limiter): when to try again, in Chinese."""
+        current = limiter.current_limit
+        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        when = f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
+        body, status = _error_page(f"操作太频繁，请 {when}后再试。", 429)
+        return body, status, {"Retry-After": str(wait)}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

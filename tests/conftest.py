@@ -25,7 +25,7 @@ from app import create_app
 from question_bank.loader import load_bank, read_bank
 from quiz.clock import FrozenClock
 from quiz.config import TestingConfig, database_url
-from quiz.extensions import db
+from quiz.extensions import db, limiter
 from quiz.models import Campaign, Category, Contest, Enterprise, Question, User
 
 BANK_TABLES = {"question", "category"}
@@ -90,6 +90,7 @@ def app(database_uri, _schema, clock):
     app = create_app(_config(database_uri, clock))
     app.test_client_class = RequestClient
     with app.app_context():
+        limiter.reset()  # every test starts with no request counted against a limit
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in BANK_TABLES:
                 db.session.execute(delete(table))
