@@ -84,7 +84,8 @@ def sign_up_and_start(contest: Contest, enterprise: Enterprise, identifier: str,
     require_open(contest, now)
     rng = rng or new_rng()
     paper = draws.draw(contest, rng)  # unused if the person has an attempt in progress
-    participant, created = participants.find_or_create(enterprise, identifier, name, department, now)
+    participant, created = participants.find_or_create(enterprise, identifier, name, department, now,
+                                                       contest.identity_mode)
     return start_or_resume(contest, participant, now, rng, paper=paper, first=created)
 
 

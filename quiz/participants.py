@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from . import rosters
 from .errors import QuizError
 from .extensions import db, upsert
-from .models import Contest, Department, Enterprise, Participant, contest_enterprise
+from .models import Contest, Department, Enterprise, Participant, RosterPerson, contest_enterprise
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 STAFF_NO = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -75,25 +76,53 @@ def may_take_part(contest: Contest, enterprise: Enterprise) -> bool:
     return contest.open_to_all or any(e.id == enterprise.id for e in contest.enterprises)
 
 
-def sign_up(
-    enterprise: Enterprise, identifier: str, name: str, department: str, now: datetime
-) -> Participant:
-    """The participant with this identity in this enterprise, created on first sign-up.
+IDENTITY_TAKEN = "该工号/手机号已由他人登记，请核对后重新填写；如有疑问请联系本单位管理员。"
 
-    The same phone/工号 in the same enterprise is the same person on any phone. The
-    name stays as first registered (it is on the leaderboard); the department is
-    updated, since people move between departments.
+
+def sign_up(
+    enterprise: Enterprise, identifier: str, name: str, department: str, now: datetime,
+    mode: str = "open",
+) -> Participant:
+    """The participant with this identity in this enterprise, created on first sign-up
+    (see ``find_or_create``)."""
+    return find_or_create(enterprise, identifier, name, department, now, mode)[0]
+
+
+def admit(enterprise: Enterprise, identifier: str, name: str, mode: str) -> RosterPerson | None:
+    """The roster person this sign-up is (None: not on the roster), or a refusal.
+
+    ``mode`` is the contest's, live round's or practice's identity mode (models.IDENTITY_MODES).
+    名单: the name and the 工号/phone must match one active row. In every mode a 工号/phone that
+    is a roster person's cannot be used with another name, and the refusal does not say whose.
     """
-    return find_or_create(enterprise, identifier, name, department, now)[0]
+    person = rosters.find_person(enterprise.id, identifier)
+    same = person is not None and rosters.name_key(person.name) == rosters.name_key(name)
+    if mode == "roster" and not (same and person.active):
+        raise QuizError(rosters.NOT_ON_ROSTER, status=403)
+    if person is not None and not same:
+        raise QuizError(IDENTITY_TAKEN, status=409)
+    return person if same and person.active else None
 
 
 def find_or_create(
-    enterprise: Enterprise, identifier: str, name: str, department: str, now: datetime
+    enterprise: Enterprise, identifier: str, name: str, department: str, now: datetime,
+    mode: str = "open",
 ) -> tuple[Participant, bool]:
-    """``sign_up``, and whether this transaction created the participant."""
+    """The participant and whether this transaction created them.
+
+    The same phone/工号 in the same enterprise is the same person, with the same name: a
+    known identifier typed with another name is refused. A later sign-up never changes the
+    stored name or 部门. A person matched to the roster carries its row (and its 部门), and
+    one identifier for both their 工号 and phone.
+    """
     error = identifier_error(identifier)
     if error:
         raise QuizError(error)
+    person = admit(enterprise, identifier, name, mode)
+    if person is not None:
+        identifier = rosters.canonical_identifier(person)
+        department = person.department or department
+        name = person.name
     same_person = select(Participant).where(
         Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
     )
@@ -104,12 +133,15 @@ def find_or_create(
         created = db.session.scalars(
             upsert(Participant)
             .values(enterprise_id=enterprise.id, identifier=identifier, name=name, department=department,
-                    created_at=now)
+                    created_at=now, roster_person_id=person.id if person else None)
             .on_conflict_do_nothing(index_elements=[Participant.enterprise_id, Participant.identifier])
             .returning(Participant)
         ).first()
         if created is not None:
             return created, True
         existing = db.session.scalars(same_person).one()
-    existing.department = department
+    if rosters.name_key(existing.name) != rosters.name_key(name):
+        raise QuizError(IDENTITY_TAKEN, status=409)
+    if person is not None and existing.roster_person_id is None:
+        existing.roster_person_id = person.id  # signed up before the roster was imported
     return existing, False
