@@ -83,8 +83,51 @@ from common import (
 # ---------------------------------------------------------------- internal steps (app side)
 
 
-def step_contest(questions: int, minutes: int) -> None:
-    """The benchmark contest: drawn from every category, open now, open to all enterprises."""
+ROSTER_UNITS = 500  # --roster N: the people are spread over this many enterprises
+
+
+def roster_person(i: int) -> tuple[str, str, str]:
+    """(name, 工号, phone) of roster person i: what phone i types in 名单 mode."""
+    return f"职工{i:06d}", f"G{i:06d}", f"1{3 + i % 7}{i:09d}"
+
+
+def step_roster(people: int) -> None:
+    """``people`` roster people spread over ROSTER_UNITS new enterprises (round-robin), each
+    enterprise with three departments; inserted with Core executemany (100 000 rows in seconds)."""
+    from sqlalchemy import insert
+
+    from app import create_app
+    from quiz import clock
+    from quiz.extensions import db
+    from quiz.models import Department, Enterprise, RosterPerson
+
+    app = create_app()
+    with app.app_context():
+        now = clock.now()
+        units = []
+        for u in range(ROSTER_UNITS):
+            unit = Enterprise(name=f"压测单位{u:03d}", code=f"RB{u:03d}", headcount=0,
+                              region=f"第{u % 12 + 1}街道", industry="其他", active=True)
+            db.session.add(unit)
+            units.append(unit)
+        db.session.flush()
+        db.session.execute(insert(Department.__table__), [
+            dict(enterprise_id=unit.id, name=f"第{d}车间", headcount=0) for unit in units for d in (1, 2, 3)
+        ])
+        rows = []
+        for i in range(people):
+            name, staff_no, phone = roster_person(i)
+            rows.append(dict(enterprise_id=units[i % ROSTER_UNITS].id, name=name, staff_no=staff_no,
+                             phone=phone, department=f"第{i % 3 + 1}车间", active=True,
+                             created_at=now, updated_at=now))
+        for start in range(0, len(rows), 10_000):
+            db.session.execute(insert(RosterPerson.__table__), rows[start:start + 10_000])
+        db.session.commit()
+
+
+def step_contest(questions: int, minutes: int, identity: str = "open") -> None:
+    """The benchmark contest: drawn from every category, open now, open to all enterprises,
+    with the given identity mode (开放 / 名单 / 名单优先)."""
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -119,6 +162,7 @@ def step_contest(questions: int, minutes: int) -> None:
             raise SystemExit(f"ContestDraft needs fields the benchmark does not set: {missing}")
         draft = ContestDraft(**{k: v for k, v in wanted.items() if k in known})
         contest = create_contest(draft, now)
+        contest.identity_mode = identity
         db.session.commit()
         enterprises = list(
             db.session.scalars(
@@ -255,6 +299,15 @@ def participant(i: int, args, code: str, enterprises: list[int], stats: Stats, s
     rng = random.Random(args.seed * 1_000_003 + i)
     phone = Phone("127.0.0.1", args.port, stats, args.timeout, not args.no_keepalive)
     identifier = f"1{3 + i % 7}{i:09d}"  # 11 digits, 13x–19x, unique per participant
+    name, department = f"测试{i:04d}", f"第{i % 9 + 1}车间"
+    if args.roster:
+        # Phone i is roster person i (spread over the roster's enterprises like the people).
+        person = (i * 7919) % args.roster  # not the first N rows only
+        name, identifier, _phone = roster_person(person)
+        i_unit = person % ROSTER_UNITS
+        department = f"第{person % 3 + 1}车间"
+    else:
+        i_unit = i % len(enterprises)
     stats.acked[identifier] = 0
     start.wait()
     if args.arrive:
@@ -272,10 +325,10 @@ def participant(i: int, args, code: str, enterprises: list[int], stats: Stats, s
         think(args, rng)
         form = [
             ("csrf_token", phone.token),
-            ("name", f"测试{i:04d}"),
+            ("name", name),
             ("identifier", identifier),
-            ("enterprise", str(enterprises[i % len(enterprises)])),
-            ("department", f"第{i % 9 + 1}车间"),
+            ("enterprise", str(enterprises[i_unit])),
+            ("department", department),
         ]
         r = phone.call("join", "POST", f"/j/{code}", form, htmx=True)
         if not phone.expect(r, "join", (204, 303)):
@@ -410,6 +463,11 @@ def parse_args(argv=None):
                              "in the same instant, as a closed loop); with --think, a hall as people fill it")
     parser.add_argument("--no-keepalive", action="store_true",
                         help="a new connection for every request (like a reverse proxy without upstream keep-alive)")
+    parser.add_argument("--roster", type=int, default=0,
+                        help=f"a staff roster of this many people spread over {ROSTER_UNITS} new enterprises; "
+                             "the phones sign up as roster people (default 0: no roster, invented identities)")
+    parser.add_argument("--identity", choices=("open", "roster", "roster_first"), default=None,
+                        help="the contest's identity mode (default: roster with --roster, else open)")
     parser.add_argument("--with-result", action="store_true", help="also GET the result page after submitting")
     parser.add_argument("--app", default="app:create_app()", help="the WSGI app gunicorn serves")
     parser.add_argument("--profile", action="store_true",
@@ -429,6 +487,8 @@ def main(argv=None) -> int:
 
     args = parse_args(argv)
     n = args.participants
+    if args.roster and args.roster < n:
+        raise SystemExit("--roster must be at least --participants (each phone is one roster person)")
     if args.cprofile:
         args.profile = True
     if args.profile:
@@ -443,6 +503,9 @@ def main(argv=None) -> int:
         SAFEQUIZ_INSTANCE=str(workdir),
         DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'safequiz.db'}",
         PYTHONUNBUFFERED="1",
+        # Every simulated phone comes from 127.0.0.1: the per-address sign-up limit (meant for
+        # one factory's Wi-Fi) would count the whole hall as one factory. The other limits stay.
+        RATELIMIT_SIGNUP_PER_ADDRESS=os.environ.get("RATELIMIT_SIGNUP_PER_ADDRESS", "1000000 per minute"),
     )
     if args.cprofile:
         env["BENCH_CPROFILE"] = "1"
@@ -466,14 +529,20 @@ def main(argv=None) -> int:
                 (workdir / f"safequiz.db{suffix}").unlink(missing_ok=True)
         run_step(env, python, "-m", "flask", "--app", "app", "db", "upgrade")
         run_step(env, python, "-m", "flask", "--app", "app", "setup")
+        if args.roster:
+            run_step(env, python, __file__, "_roster", str(args.roster))
+        identity = args.identity or ("roster" if args.roster else "open")
         contest = json.loads(
-            run_step(env, python, __file__, "_contest", str(args.questions), str(args.time_limit))
+            run_step(env, python, __file__, "_contest", str(args.questions), str(args.time_limit), identity)
             .strip().splitlines()[-1]
         )
         code = contest["code"]
         log(f"database: {kind} ({env['DATABASE_URL']}), prepared in {time.perf_counter() - t0:.1f}s")
-        log(f"contest: {code} ({args.questions} questions, {args.time_limit} min), "
-            f"enterprises {contest['enterprises']}")
+        units = contest["enterprises"]
+        if args.roster:  # the roster's enterprises follow the demo ones
+            contest["enterprises"] = units = units[-ROSTER_UNITS:]
+        log(f"contest: {code} ({args.questions} questions, {args.time_limit} min, identity {identity}), "
+            f"{len(units)} enterprises" + (f", roster of {args.roster} people" if args.roster else ""))
 
         # 2. gunicorn as in production
         command = [
@@ -623,7 +692,8 @@ if __name__ == "__main__":
     if INTERNAL:
         run_internal_step({
             "_reset_pg": reset_pg,
-            "_contest": lambda questions, minutes: step_contest(int(questions), int(minutes)),
+            "_contest": lambda questions, minutes, identity: step_contest(int(questions), int(minutes), identity),
+            "_roster": lambda people: step_roster(int(people)),
             "_verify": step_verify,
         })
     sys.exit(main())
