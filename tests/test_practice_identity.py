@@ -147,16 +147,16 @@ def test_roster_practice_admits_only_roster_people(app, enterprises, phone):
     assert sign_up(phone, enterprises[0], "王小明", "A1001").status_code == 303
     participant = db.session.scalars(select(Participant)).one()
     assert participant.roster_person_id == person.id and participant.department == "二车间"
-    assert "错题本" in phone.get("/practice/").get_data(as_text=True)
+    assert "错题本（0 题）" in phone.get("/practice/").get_data(as_text=True)
 
 
 def test_roster_practice_asks_a_phone_signed_up_off_roster_again(contest, enterprises, phone):
     phone.sign_up(contest.code, name="赵六", identifier="13700137000", enterprise=enterprises[0].id)
-    assert "错题本" in phone.get("/practice/").get_data(as_text=True)  # 开放: the contest's identity will do
+    assert "错题本（0 题）" in phone.get("/practice/").get_data(as_text=True)  # 开放: the contest's identity will do
     contest.campaign.practice_identity_mode = "roster"
     db.session.commit()
     page = phone.get("/practice/").get_data(as_text=True)
-    assert "开始练习" in page and "错题本" not in page
+    assert "开始练习" in page and "错题本（" not in page
     assert phone.get("/practice/mistakes").status_code == 403
 
 
