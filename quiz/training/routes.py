@@ -10,15 +10,13 @@ from .. import clock, mistakes, participants, practice
 from ..errors import QuizError
 from ..extensions import db
 from ..models import Category, Enterprise
-from ..participant.forms import SignupForm
+from ..participant.forms import CHOOSE_UNIT, SignupForm
 from ..participant.routes import PARTICIPANT_KEY, current_participant
 from ..web import db_int, render
 
 bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")
 SET_NEXT_KEY = "practice_set_next"
 SERVED_KEY = "practice_served"  # practice.remember_served: the questions this phone was shown
-# No unit chosen yet: a phone that skips the list must not be credited to the first unit.
-CHOOSE_UNIT = ("", "请选择单位")
 
 
 def _practising(mode: str | None = None):
