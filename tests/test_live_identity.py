@@ -12,7 +12,7 @@ from quiz.extensions import db
 from quiz.models import LivePlayer, RosterPerson
 
 from .conftest import csrf_token
-from .test_live_pages import create_round, units  # noqa: F401  (fixture)
+from .test_live_pages import control, create_round, units  # noqa: F401  (fixture)
 
 
 def add_person(enterprise, name, staff_no=None, phone=None, department="生产部", active=True):
@@ -122,6 +122,12 @@ def test_roster_first_marks_others_off_roster_on_the_host_list_and_export(app, o
     items = re.findall(r"<li>(.*?)</li>", lobby[lobby.index("host-names"):], re.S)
     marked = {item.split("<small>")[0]: "名单外" in item for item in items}
     assert marked == {"王小明": False, "临时工": True}
+    for action in ("start", "next", "next"):  # to the leaderboard
+        assert control(organiser_client, round_, action).status_code == 200
+    board = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
+    people = board[board.index("个人前十名"):board.index("单位排名")]
+    rows = re.findall(r"<tr><td>\d+</td><td>(.*?)</td>", people)
+    assert sorted(rows) == sorted(["王小明", '临时工<small class="badge off-roster">名单外</small>'])
 
     book = load_workbook(io.BytesIO(organiser_client.get(f"/admin/live/{round_.id}/export.xlsx").data))
     sheet = book["选手"]
