@@ -177,6 +177,7 @@ def play(code: str):
     form.enterprise.choices = [CHOOSE_UNIT] + [(e.id, e.name) for e in _allowed_enterprises(round_)]
     if round_.state == "final":
         return render("live/join.html", "live/_join_form.html", 410, round=round_, form=form)
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.validate_on_submit():
         enterprise = db.session.get(Enterprise, form.enterprise.data)
         try:
@@ -185,14 +186,14 @@ def play(code: str):
         except QuizError as refused:  # not on the roster, someone else's identifier, joined elsewhere
             db.session.rollback()
             form.form_errors.append(refused.message)
-            return render("live/join.html", "live/_join_form.html", refused.status, round=round_, form=form)
-        db.session.commit()
-        players = dict(session.get(PLAYERS_KEY, {}))
-        players[str(round_.id)] = player.token
-        session[PLAYERS_KEY] = players
-        session.permanent = True
-        return htmx_redirect(url_for(".play", code=round_.code))
-    status = 422 if request.method == "POST" else 200
+            status = refused.status
+        else:
+            db.session.commit()
+            players = dict(session.get(PLAYERS_KEY, {}))
+            players[str(round_.id)] = player.token
+            session[PLAYERS_KEY] = players
+            session.permanent = True
+            return htmx_redirect(url_for(".play", code=round_.code))
     return render("live/join.html", "live/_join_form.html", status, round=round_, form=form)
 
 

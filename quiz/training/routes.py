@@ -49,16 +49,16 @@ def home():
             except QuizError as refused:  # not on the roster, or someone else's identifier
                 db.session.rollback()
                 form.form_errors.append(refused.message)
-                return render("training/signup.html", "training/signup.html", refused.status,
-                              form=form, mode=mode)
-            db.session.commit()
-            session.permanent = True
-            session[PARTICIPANT_KEY] = participant.id
-            # Opened a practice set before signing up: back to it.
-            wanted = session.pop(SET_NEXT_KEY, None)
-            if isinstance(wanted, str) and wanted.startswith("/practice/set/"):
-                return redirect(wanted, 303)
-            return redirect(url_for(".home"), 303)
+                status = refused.status
+            else:
+                db.session.commit()
+                session.permanent = True
+                session[PARTICIPANT_KEY] = participant.id
+                # Opened a practice set before signing up: back to it.
+                wanted = session.pop(SET_NEXT_KEY, None)
+                if isinstance(wanted, str) and wanted.startswith("/practice/set/"):
+                    return redirect(wanted, 303)
+                return redirect(url_for(".home"), 303)
         return render("training/signup.html", "training/signup.html", status, form=form, mode=mode)
     return render(
         "training/home.html", "training/home.html",
