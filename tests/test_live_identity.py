@@ -7,7 +7,7 @@ import re
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from quiz import rosters
+from quiz import clock, rosters
 from quiz.extensions import db
 from quiz.models import LivePlayer, RosterPerson
 
@@ -16,16 +16,12 @@ from .test_live_pages import control, create_round, units  # noqa: F401  (fixtur
 
 
 def add_person(enterprise, name, staff_no=None, phone=None, department="生产部", active=True):
+    """One person on the enterprise's roster (花名册)."""
     person = RosterPerson(enterprise_id=enterprise.id, name=name, staff_no=staff_no, phone=phone,
-                          department=department, active=active, created_at=_now(), updated_at=_now())
+                          department=department, active=active, created_at=clock.now(), updated_at=clock.now())
     db.session.add(person)
     db.session.commit()
     return person
-
-
-def _now():
-    from quiz import clock
-    return clock.now()
 
 
 def post_join(phone, round_, name, enterprise, identifier="", department="安全科"):

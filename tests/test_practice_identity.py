@@ -6,12 +6,13 @@ import re
 
 from sqlalchemy import func, select
 
-from quiz import clock, practice, rosters
+from quiz import practice, rosters
 from quiz.extensions import db
-from quiz.models import Category, Participant, PracticeAnswer, Question, RosterPerson
+from quiz.models import Category, Participant, PracticeAnswer, Question
 from quiz.participants import IDENTITY_TAKEN
 
 from .conftest import csrf_token, make_campaign, question_of
+from .test_live_identity import add_person
 from .test_practice import practice_phone, serve, shown_question_id, wrong_letters
 
 
@@ -104,14 +105,6 @@ def test_only_the_last_questions_served_are_remembered(app, enterprises, phone):
 
 
 # ---------------------------------------------------------------- who may practise
-
-
-def add_person(enterprise, name, staff_no=None, phone=None, department="生产部"):
-    person = RosterPerson(enterprise_id=enterprise.id, name=name, staff_no=staff_no, phone=phone,
-                          department=department, active=True, created_at=clock.now(), updated_at=clock.now())
-    db.session.add(person)
-    db.session.commit()
-    return person
 
 
 def sign_up(phone, enterprise, name, identifier, department="仓储部"):
