@@ -13,6 +13,9 @@ from quiz.models import LivePlayer, RosterPerson
 
 from .conftest import csrf_token
 from .test_live_pages import control, create_round, units  # noqa: F401  (fixture)
+from .test_phone_browser import phone_page, server  # noqa: F401  (fixtures)
+from .test_phone_browser import no_horizontal_scroll
+from .test_phone_browser import pytestmark as needs_chromium
 
 
 def add_person(enterprise, name, staff_no=None, phone=None, department="生产部", active=True):
@@ -141,3 +144,55 @@ def test_open_round_export_has_no_roster_column(app, organiser_client, units):
     assert "名单" not in [c.value for c in book["选手"][1]]
     lobby = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
     assert "名单外" not in lobby
+
+
+def test_one_roster_person_on_several_phones_at_once_joins_once(app, organiser_client, units):
+    """The unique (round, roster person) settles phones that pass the check at the same moment."""
+    from quiz import live_rules
+    from quiz.errors import Conflict
+    from quiz.models import Enterprise, LiveRound
+
+    from .conftest import run_at_once
+
+    add_person(units[0], "王小明", staff_no="A1001")
+    round_ = create_round(organiser_client, identity_mode="roster")
+
+    def job(ready):
+        row = db.session.get(LiveRound, round_.id)
+        unit = db.session.get(Enterprise, units[0].id)
+        ready()
+        try:
+            player = live_rules.join(row, unit, "王小明", "安全科", clock.now(), identifier="A1001")
+            db.session.commit()
+            return player.id
+        except Conflict as refused:
+            db.session.rollback()
+            return refused.message
+
+    results = run_at_once(app, [job] * 4)
+    assert sum(isinstance(r, int) for r in results) == 1, results
+    assert all(r == live_rules.JOINED_ELSEWHERE for r in results if not isinstance(r, int))
+    assert players() == 1
+
+
+@needs_chromium
+def test_roster_round_in_chromium_wrong_name_then_the_right_one(app, organiser_client, units, server, phone_page):
+    """At 360×640: the refusal shows in the form (htmx swaps the 403), then the right name joins."""
+
+    add_person(units[1], "王小明", phone="13800001111")
+    round_ = create_round(organiser_client, identity_mode="roster")
+    page = phone_page
+    page.goto(f"{server}/live/{round_.code}")
+    page.fill("#name", "王晓明")
+    page.fill("#identifier", "138 0000 1111")
+    page.select_option("#enterprise", label=units[1].name)
+    page.fill("#department", "仓储部")
+    page.click("button:has-text('加入')")
+    page.wait_for_selector(f"text={rosters.NOT_ON_ROSTER}")
+    assert page.input_value("#identifier") == "13800001111" and no_horizontal_scroll(page)
+    assert players() == 0
+    page.fill("#name", "王小明")
+    page.click("button:has-text('加入')")
+    page.wait_for_selector("text=已加入，请等待主持人开始")
+    db.session.expire_all()
+    assert db.session.scalars(select(LivePlayer.name)).all() == ["王小明"]
