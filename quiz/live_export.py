@@ -27,13 +27,19 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[in
     return sheet
 
 
+ROSTER_MARK = {True: "名单内", False: "名单外"}
+
+
 def workbook(round_: LiveRound) -> bytes:
     book = Workbook()
     book.remove(book.active)
     standings = live_rules.player_standings(round_.id)
-    _sheet(book, "选手", ["名次", "姓名", "单位", "部门", "得分", "答对题数", "总用时（秒）"], (
+    # A round with a roster identity mode says who was on the roster (名单优先: others 名单外).
+    by_roster = round_.identity_mode != "open"
+    _sheet(book, "选手", ["名次", "姓名", "单位", "部门", "得分", "答对题数", "总用时（秒）"] + ["名单"] * by_roster, (
         (s.rank, s.name, s.enterprise, s.department, s.score, s.correct, round(s.time_ms / 1000, 1))
-        for s in standings), [6, 12, 24, 14, 8, 10, 12])
+        + (ROSTER_MARK[s.on_roster],) * by_roster
+        for s in standings), [6, 12, 24, 14, 8, 10, 12, 8])
 
     items = db.session.scalars(select(LiveQuestion).where(LiveQuestion.round_id == round_.id)
                                .order_by(LiveQuestion.position)).all()
@@ -51,7 +57,7 @@ def workbook(round_: LiveRound) -> bytes:
 
     answers = db.session.execute(
         select(LiveAnswer.position, LivePlayer.name, Enterprise.name, LivePlayer.department,
-               LiveAnswer.chosen, LiveAnswer.is_correct, LiveAnswer.response_ms,
+               LivePlayer.roster_person_id.is_not(None), LiveAnswer.chosen, LiveAnswer.is_correct, LiveAnswer.response_ms,
                LiveAnswer.points + LiveAnswer.bonus, LiveAnswer.answered_at)
         .join(LivePlayer, LivePlayer.id == LiveAnswer.player_id)
         .join(Enterprise, Enterprise.id == LivePlayer.enterprise_id)
@@ -64,11 +70,12 @@ def workbook(round_: LiveRound) -> bytes:
     for item in items:
         rows = (
             (name, enterprise, department, chosen, "对" if ok else "错", round(ms / 1000, 2), points,
-             clock.to_local(at).strftime("%H:%M:%S"))
-            for name, enterprise, department, chosen, ok, ms, points, at in by_position.get(item.position, [])
+             clock.to_local(at).strftime("%H:%M:%S")) + (ROSTER_MARK[on_roster],) * by_roster
+            for name, enterprise, department, on_roster, chosen, ok, ms, points, at
+            in by_position.get(item.position, [])
         )
         _sheet(book, f"第{item.position}题", ["姓名", "单位", "部门", "所选答案", "对错", "用时（秒）", "得分",
-                                             "提交时间"], rows, [12, 24, 14, 10, 6, 10, 8, 10])
+                                             "提交时间"] + ["名单"] * by_roster, rows, [12, 24, 14, 10, 6, 10, 8, 10, 8])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import scoring
+from . import participants, rosters, scoring
 from .draws import drawable
 from .errors import Conflict, NotFound, QuizError, TooLate
 from .extensions import db
@@ -108,6 +108,7 @@ def create_round(
     host_id: int, title: str, questions: list[Question], now: datetime, *,
     question_seconds: int = 20, scoring_mode: str = "speed", streak: bool = False,
     multi_partial: bool = False, question_on_phone: bool = True, enterprise_id: int | None = None,
+    identity_mode: str = "open",
 ) -> LiveRound:
     if not questions:
         raise QuizError("请至少选择一道题。")
@@ -122,7 +123,7 @@ def create_round(
     round_ = LiveRound(
         code=code, title=title, host_id=host_id, enterprise_id=enterprise_id,
         question_seconds=question_seconds, scoring=scoring_mode, streak_bonus=streak,
-        multi_partial=multi_partial, question_on_phone=question_on_phone,
+        multi_partial=multi_partial, question_on_phone=question_on_phone, identity_mode=identity_mode,
         state="lobby", position=0, version=1, created_at=now,
     )
     db.session.add(round_)
@@ -311,15 +312,34 @@ def active_players(round_id: int) -> int:
         LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))) or 0
 
 
-def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, now: datetime) -> LivePlayer:
+JOINED_ELSEWHERE = "你已在另一部手机上加入本轮答题，请用那部手机继续作答；如有疑问请联系主持人。"
+
+
+def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, now: datetime,
+         identifier: str = "") -> LivePlayer:
+    """A new player. In a 名单 / 名单优先 round ``identifier`` (the 工号 or phone, normalised) is
+    matched against the enterprise's roster by ``participants.admit``; a matched player takes
+    the roster's name and 部门. One roster person joins a round once: a second phone with their
+    identity is refused (the first phone keeps its place through its cookie)."""
     if round_.state == "final":
         raise QuizError("本轮现场答题已经结束。", status=410)
     if round_.enterprise_id is not None and enterprise.id != round_.enterprise_id:
         raise QuizError("本轮是单位内部答题，您的单位不在参加范围内。", status=403)
+    person = None
+    if round_.identity_mode != "open":
+        person = participants.admit(enterprise, identifier, name, round_.identity_mode)
+    if person is not None:
+        identifier = rosters.canonical_identifier(person)
+        name, department = person.name, person.department or department
     player = LivePlayer(round_id=round_.id, token=secrets.token_hex(16), name=name,
-                        enterprise_id=enterprise.id, department=department, joined_at=now)
-    db.session.add(player)
-    db.session.flush()
+                        enterprise_id=enterprise.id, department=department, joined_at=now,
+                        identifier=identifier if round_.identity_mode != "open" else "",
+                        roster_person_id=person.id if person else None)
+    try:
+        with db.session.begin_nested():  # the unique (round, roster person) settles a race
+            db.session.add(player)
+    except IntegrityError:
+        raise Conflict(JOINED_ELSEWHERE) from None
     return player
 
 
@@ -392,6 +412,7 @@ class Standing:
     score: int
     correct: int
     time_ms: int
+    on_roster: bool  # matched to the enterprise's roster (meaningful in 名单 / 名单优先 rounds)
 
 
 def player_standings(round_id: int, limit: int | None = None) -> list[Standing]:
@@ -405,7 +426,7 @@ def player_standings(round_id: int, limit: int | None = None) -> list[Standing]:
     totals = (
         select(
             LivePlayer.id.label("player_id"), LivePlayer.name, Enterprise.name.label("enterprise"),
-            LivePlayer.department, LivePlayer.joined_at,
+            LivePlayer.department, LivePlayer.joined_at, LivePlayer.roster_person_id,
             cast(score, Integer).label("score"), cast(correct, Integer).label("correct"),
             cast(time_ms, Integer).label("time_ms"),
         )
@@ -415,13 +436,14 @@ def player_standings(round_id: int, limit: int | None = None) -> list[Standing]:
             LiveQuestion.round_id == LiveAnswer.round_id, LiveQuestion.position == LiveAnswer.position,
             LiveQuestion.skipped.is_(False)))
         .where(LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))
-        .group_by(LivePlayer.id, LivePlayer.name, Enterprise.name, LivePlayer.department, LivePlayer.joined_at)
+        .group_by(LivePlayer.id, LivePlayer.name, Enterprise.name, LivePlayer.department, LivePlayer.joined_at,
+                  LivePlayer.roster_person_id)
         .subquery()
     )
     ranked = select(
         func.rank().over(order_by=(totals.c.score.desc(), totals.c.time_ms)).label("rank"),
         totals.c.player_id, totals.c.name, totals.c.enterprise, totals.c.department,
-        totals.c.score, totals.c.correct, totals.c.time_ms,
+        totals.c.score, totals.c.correct, totals.c.time_ms, totals.c.roster_person_id.is_not(None),
     ).order_by(totals.c.score.desc(), totals.c.time_ms, totals.c.joined_at, totals.c.player_id)
     if limit:
         ranked = ranked.limit(limit)

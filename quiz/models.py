@@ -561,6 +561,9 @@ class LivePlayer(db.Model):
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 
+    # One roster person joins a round once (a second phone with their identity is refused).
+    __table_args__ = (UniqueConstraint("round_id", "roster_person_id"),)
+
 
 class LiveAnswer(db.Model):
     """One player's answer to one question of a round: one row, ever (the unique constraint)."""

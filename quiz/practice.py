@@ -13,9 +13,9 @@ from question_bank.laws import article_text
 
 from . import bank, mistakes, scoring
 from .draws import drawable
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotFound, QuizError
 from .extensions import db
-from .models import Category, PracticeAnswer, Question
+from .models import CAMPAIGNS_NEWEST_FIRST, Campaign, Category, PracticeAnswer, Question
 
 
 def categories_with_counts() -> list[tuple[Category, int]]:
@@ -101,6 +101,43 @@ def set_question(uids: list[str], index: int) -> Question | None:
     if not 0 <= index < len(uids):
         return None
     return db.session.scalar(select(Question).where(Question.uid == uids[index], *drawable()))
+
+
+def identity_mode() -> str:
+    """Who may practise: the newest campaign's setting (open when there is no campaign)."""
+    mode = db.session.scalar(select(Campaign.practice_identity_mode).order_by(*CAMPAIGNS_NEWEST_FIRST).limit(1))
+    return mode or "open"
+
+
+def may_practise(participant, mode: str) -> bool:
+    """In 名单 only a participant matched to the roster practises; someone known from an open
+    contest is asked to sign up again."""
+    return mode != "roster" or participant.roster_person_id is not None
+
+
+# ---- what practice served: only those questions are graded -----------------------------------
+#
+# Grading reveals the answer, 解析 and 依据, so an arbitrary question id must not be graded
+# (finding 4: one identity read the whole bank, open contests included, by posting ids).
+# The ids practice served are kept in the phone's signed session, bound to the participant,
+# newest last and few: a phone answers the page it shows, not one from an hour of pages ago.
+
+SERVED_MAX = 20
+NOT_SERVED = "请先打开题目再作答：这道题不是练习刚刚给您出的题。"
+
+
+def remember_served(served: dict | None, participant_id: int, question_id: int) -> dict:
+    """The session's served record with ``question_id`` added (a new participant starts afresh)."""
+    ids = list(served["q"]) if isinstance(served, dict) and served.get("p") == participant_id else []
+    if question_id in ids:
+        ids.remove(question_id)
+    return {"p": participant_id, "q": (ids + [question_id])[-SERVED_MAX:]}
+
+
+def require_served(served: dict | None, participant_id: int, question_id: int) -> None:
+    if not (isinstance(served, dict) and served.get("p") == participant_id
+            and question_id in (served.get("q") or [])):
+        raise QuizError(NOT_SERVED, status=409)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,16 @@ def practice_phone(phone, enterprises):
     return phone
 
 
+def serve(phone, question: Question) -> str:
+    """Open ``question`` on the phone as practice serves it (a one-question practice set):
+    practice grades only what it served."""
+    from quiz import practice
+
+    page = phone.get(f"/practice/set/{practice.set_token([question.uid])}").get_data(as_text=True)
+    assert shown_question_id(page) == question.id
+    return page
+
+
 def shown_question_id(html: str) -> int:
     return int(re.search(r'name="question_id" value="(\d+)"', html).group(1))
 
@@ -65,12 +75,13 @@ def test_practice_gives_immediate_feedback_with_the_article(app, enterprises, ph
 def test_bad_practice_answers_are_refused(app, enterprises, phone):
     practice_phone(phone, enterprises)
     question = db.session.scalars(select(Question).where(Question.qtype == "single")).first()
+    serve(phone, question)
     response = phone.post("/practice/answer", {"question_id": question.id, "choice": ["A", "B"]})
     assert response.status_code == 400 and "只能选择一个答案" in response.get_data(as_text=True)
     response = phone.post("/practice/answer", {"question_id": question.id, "choice": ["H"]})
     assert response.status_code == 400 and "所选选项不存在" in response.get_data(as_text=True)
     response = phone.post("/practice/answer", {"question_id": 999999, "choice": ["A"]})
-    assert response.status_code == 404
+    assert response.status_code == 409 and "请先打开题目" in response.get_data(as_text=True)
     question.active = False
     db.session.commit()
     response = phone.post("/practice/answer", {"question_id": question.id, "choice": ["A"]})
@@ -104,6 +115,7 @@ def test_wrong_answers_enter_the_book_until_right_twice_in_a_row(contest, enterp
 def test_practice_wrong_answer_enters_the_book(app, enterprises, phone):
     practice_phone(phone, enterprises)
     question = db.session.scalars(select(Question).where(Question.qtype == "judge")).first()
+    serve(phone, question)
     phone.post("/practice/answer", {"question_id": question.id, "choice": wrong_letters(question)})
     mistake = db.session.scalars(select(Mistake)).one()
     assert mistake.question_uid == question.uid and mistake.wrong_count == 1

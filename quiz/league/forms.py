@@ -1,11 +1,12 @@
-"""The campaign's composite index weights (综合指数权重)."""
+"""The campaign's settings: the composite index weights (综合指数权重) and who may practise."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from wtforms import StringField
+from wtforms import RadioField, StringField
 
 from ..forms import Form, strip
+from ..models import IDENTITY_LABELS
 
 MAX_WEIGHT = Decimal("100")
 
@@ -33,6 +34,11 @@ def parse_weight(raw: str | None) -> tuple[float | None, str | None]:
 class WeightsForm(Form):
     weight_participation = StringField("参与率权重", filters=[strip])
     weight_score = StringField("平均分权重", filters=[strip])
+    practice_identity_mode = RadioField("练习的参与方式", default="open", choices=[
+        ("open", f"{IDENTITY_LABELS['open']}：任何人登记即可练习"),
+        ("roster", f"{IDENTITY_LABELS['roster']}：只限各单位花名册上的人员（姓名与工号或手机号须一致）"),
+        ("roster_first", f"{IDENTITY_LABELS['roster_first']}：花名册人员自动识别，其他人也可练习"),
+    ], validate_choice=True)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

@@ -271,12 +271,14 @@ def settings(campaign_id: int):
     if request.method == "GET":
         form.weight_participation.data = f"{campaign.weight_participation:g}"
         form.weight_score.data = f"{campaign.weight_score:g}"
+        form.practice_identity_mode.data = campaign.practice_identity_mode
     elif form.validate_on_submit():
         # The weights are part of every table's cache key: the next read computes new figures.
         campaign.weight_participation = form.values["weight_participation"]
         campaign.weight_score = form.values["weight_score"]
+        campaign.practice_identity_mode = form.practice_identity_mode.data
         db.session.commit()
-        flash("综合指数权重已保存。", "info")
+        flash("活动设置已保存。", "info")
         return redirect(url_for(".table", campaign_id=campaign.id, table="enterprises"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("league/settings.html", campaign=campaign, form=form), status

@@ -4,7 +4,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ..contests.forms import MultiCheckboxField
 from ..forms import Form, strip
 from ..live_rules import MAX_QUESTIONS, MAX_SECONDS, MIN_SECONDS
-from ..participant.forms import UnitForm
+from ..models import IDENTITY_LABELS
+from ..participant.forms import SignupForm
 
 
 class RoundForm(Form):
@@ -26,8 +27,14 @@ class RoundForm(Form):
     multi_partial = RadioField("多选题计分", default="all", choices=[
         ("all", "全部选对才得分"), ("partial", "少选按比例得分，错选不得分")])
     question_on_phone = BooleanField("手机上也显示题目（不勾选则只在大屏显示）", default=True)
+    identity_mode = RadioField("参与方式", default="open", choices=[
+        ("open", f"{IDENTITY_LABELS['open']}：填写姓名和单位即可加入"),
+        ("roster", f"{IDENTITY_LABELS['roster']}：只限花名册上的人员，姓名与工号或手机号须一致"),
+        ("roster_first", f"{IDENTITY_LABELS['roster_first']}：花名册人员自动识别，其他人也可加入，标为名单外"),
+    ])
 
 
-# A phone joins a live round with the same fields as a contest's sign-up, minus the
-# phone number or 工号: identity in the hall is the signed cookie token.
-JoinForm = UnitForm
+# A phone joins a live round with the fields of a contest's sign-up. Identity in the hall is the
+# signed cookie token; only a round with a roster identity mode asks for the phone number or 工号
+# (the view removes the field in an open round).
+JoinForm = SignupForm

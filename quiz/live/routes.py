@@ -28,8 +28,9 @@ from .. import clock, live_rules, qr
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
 from ..live_push import Snapshot, hub, take_snapshot
-from ..models import Category, Enterprise, LivePlayer, LiveRound
+from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveRound
 from ..web import db_int, htmx_redirect, may_manage, public_url, render, staff_required
+from ..participant.forms import CHOOSE_UNIT
 from .forms import JoinForm, RoundForm
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -171,19 +172,28 @@ def play(code: str):
             return stage
         return render_template("live/play.html", round=round_, player=player, stage=stage)
     form = JoinForm()
-    form.enterprise.choices = [(e.id, e.name) for e in _allowed_enterprises(round_)]
+    if round_.identity_mode == "open":
+        del form.identifier  # identity in an open hall is the cookie alone
+    form.enterprise.choices = [CHOOSE_UNIT] + [(e.id, e.name) for e in _allowed_enterprises(round_)]
     if round_.state == "final":
         return render("live/join.html", "live/_join_form.html", 410, round=round_, form=form)
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.validate_on_submit():
         enterprise = db.session.get(Enterprise, form.enterprise.data)
-        player = live_rules.join(round_, enterprise, form.name.data, form.department.data, clock.now())
-        db.session.commit()
-        players = dict(session.get(PLAYERS_KEY, {}))
-        players[str(round_.id)] = player.token
-        session[PLAYERS_KEY] = players
-        session.permanent = True
-        return htmx_redirect(url_for(".play", code=round_.code))
-    status = 422 if request.method == "POST" else 200
+        try:
+            player = live_rules.join(round_, enterprise, form.name.data, form.department.data, clock.now(),
+                                     identifier=form.identifier.data if "identifier" in form else "")
+        except QuizError as refused:  # not on the roster, someone else's identifier, joined elsewhere
+            db.session.rollback()
+            form.form_errors.append(refused.message)
+            status = refused.status
+        else:
+            db.session.commit()
+            players = dict(session.get(PLAYERS_KEY, {}))
+            players[str(round_.id)] = player.token
+            session[PLAYERS_KEY] = players
+            session.permanent = True
+            return htmx_redirect(url_for(".play", code=round_.code))
     return render("live/join.html", "live/_join_form.html", status, round=round_, form=form)
 
 
@@ -287,7 +297,7 @@ def rounds():
                     current_user.id, form.title.data, questions, clock.now(),
                     question_seconds=form.question_seconds.data, scoring_mode=form.scoring.data,
                     streak=form.streak.data, multi_partial=form.multi_partial.data == "partial",
-                    question_on_phone=form.question_on_phone.data,
+                    question_on_phone=form.question_on_phone.data, identity_mode=form.identity_mode.data,
                     enterprise_id=None if current_user.is_organiser else current_user.enterprise_id,
                 )
                 db.session.commit()
@@ -295,7 +305,8 @@ def rounds():
             except QuizError as error:
                 db.session.rollback()
                 form.form_errors.append(error.message)
-    return render_template("live/rounds.html", form=form, rounds=db.session.scalars(query).all()), status
+    return render_template("live/rounds.html", form=form, rounds=db.session.scalars(query).all(),
+                           identity_labels=IDENTITY_LABELS), status
 
 
 def host_stage(round_: LiveRound, snap: Snapshot | None = None, message: str | None = None) -> str:

@@ -12,6 +12,11 @@ def _int_or_none(value):
         return None
 
 
+# The first entry of a unit list: nothing chosen yet, so a phone that skips the list is asked
+# to choose instead of being credited to the first unit (``validate_enterprise`` refuses it).
+CHOOSE_UNIT = ("", "请选择单位")
+
+
 class UnitForm(Form):
     """Who someone is in the hall: name, 单位 (from the allowed list) and 部门."""
 

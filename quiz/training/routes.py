@@ -10,40 +10,56 @@ from .. import clock, mistakes, participants, practice
 from ..errors import QuizError
 from ..extensions import db
 from ..models import Category, Enterprise
-from ..participant.forms import SignupForm
+from ..participant.forms import CHOOSE_UNIT, SignupForm
 from ..participant.routes import PARTICIPANT_KEY, current_participant
 from ..web import db_int, render
 
 bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")
 SET_NEXT_KEY = "practice_set_next"
+SERVED_KEY = "practice_served"  # practice.remember_served: the questions this phone was shown
+
+
+def _practising(mode: str | None = None):
+    """This phone's participant, if they may practise under the current identity mode."""
+    participant = current_participant()
+    if participant is None or not practice.may_practise(participant, mode or practice.identity_mode()):
+        return None
+    return participant
 
 
 @bp.route("/", methods=["GET", "POST"])
 def home():
-    participant = current_participant()
+    mode = practice.identity_mode()
+    participant = _practising(mode)
     if participant is None:
         form = SignupForm()
-        form.enterprise.choices = [
+        form.enterprise.choices = [CHOOSE_UNIT] + [
             (e.id, e.name)
             for e in db.session.scalars(
                 select(Enterprise).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
             )
         ]
-        if form.validate_on_submit():
-            participant = participants.sign_up(
-                db.session.get(Enterprise, form.enterprise.data), form.identifier.data,
-                form.name.data, form.department.data, clock.now(),
-            )
-            db.session.commit()
-            session.permanent = True
-            session[PARTICIPANT_KEY] = participant.id
-            # Opened a practice set before signing up: back to it.
-            wanted = session.pop(SET_NEXT_KEY, None)
-            if isinstance(wanted, str) and wanted.startswith("/practice/set/"):
-                return redirect(wanted, 303)
-            return redirect(url_for(".home"), 303)
         status = 422 if request.method == "POST" else 200
-        return render("training/signup.html", "training/signup.html", status, form=form)
+        if form.validate_on_submit():
+            try:
+                participant = participants.sign_up(
+                    db.session.get(Enterprise, form.enterprise.data), form.identifier.data,
+                    form.name.data, form.department.data, clock.now(), mode=mode,
+                )
+            except QuizError as refused:  # not on the roster, or someone else's identifier
+                db.session.rollback()
+                form.form_errors.append(refused.message)
+                status = refused.status
+            else:
+                db.session.commit()
+                session.permanent = True
+                session[PARTICIPANT_KEY] = participant.id
+                # Opened a practice set before signing up: back to it.
+                wanted = session.pop(SET_NEXT_KEY, None)
+                if isinstance(wanted, str) and wanted.startswith("/practice/set/"):
+                    return redirect(wanted, 303)
+                return redirect(url_for(".home"), 303)
+        return render("training/signup.html", "training/signup.html", status, form=form, mode=mode)
     return render(
         "training/home.html", "training/home.html",
         participant=participant,
@@ -53,13 +69,16 @@ def home():
 
 
 def _require_participant():
-    participant = current_participant()
+    participant = _practising()
     if participant is None:
         raise QuizError("请先登记后再练习。", status=403)
     return participant
 
 
-def _question_page(question, mode: str, title: str, message: str | None = None, status=200, **extra):
+def _question_page(participant, question, mode: str, title: str, message: str | None = None, status=200,
+                   **extra):
+    if question is not None:
+        session[SERVED_KEY] = practice.remember_served(session.get(SERVED_KEY), participant.id, question.id)
     return render(
         "training/question.html", "training/_question.html", status,
         question=question, mode=mode, title=title, message=message, **extra,
@@ -77,7 +96,7 @@ def _set_of(token: str) -> list[str]:
 def practice_set(token: str):
     """A practice set from a shared link: exactly its questions, in order, one at a time."""
     uids = _set_of(token)
-    participant = current_participant()
+    participant = _practising()
     if participant is None:
         session[SET_NEXT_KEY] = url_for(".practice_set", token=token)
         return redirect(url_for(".home"))
@@ -86,7 +105,7 @@ def practice_set(token: str):
     while index < len(uids):
         question = practice.set_question(uids, index)
         if question is not None:
-            return _question_page(question, "set", "专项练习", set_token=token, set_index=index,
+            return _question_page(participant, question, "set", "专项练习", set_token=token, set_index=index,
                                   set_total=len(uids))
         index += 1  # retired since the link was made: skipped
     return render("training/set_done.html", "training/_set_done.html", token=token, total=len(uids))
@@ -100,14 +119,14 @@ def category(category_id: int):
         raise QuizError("没有这个分类。", status=404)
     question = practice.next_in_category(participant.id, found.id, random.SystemRandom(),
                                          after=request.args.get("after", type=db_int))
-    return _question_page(question, str(found.id), found.name)
+    return _question_page(participant, question, str(found.id), found.name)
 
 
 @bp.get("/mistakes")
 def mistake_book():
     participant = _require_participant()
     question = practice.next_mistake(participant.id, after=request.args.get("after", type=db_int))
-    return _question_page(question, "mistakes", "错题本")
+    return _question_page(participant, question, "mistakes", "错题本")
 
 
 @bp.post("/answer")
@@ -116,6 +135,7 @@ def answer():
     question_id = request.form.get("question_id", type=db_int) or 0
     mode = request.form.get("mode", "")
     set_context = _set_context(mode)  # a broken set link is refused before anything is stored
+    practice.require_served(session.get(SERVED_KEY), participant.id, question_id)
     try:
         feedback = practice.answer(participant.id, question_id, request.form.getlist("choice"),
                                    clock.now())
@@ -124,7 +144,7 @@ def answer():
         if error.status != 400:
             raise
         question = db.session.get(practice.Question, question_id)
-        return _question_page(question, mode, "练习", message=error.message, status=400,
+        return _question_page(participant, question, mode, "练习", message=error.message, status=400,
                               **set_context)
     db.session.commit()
     next_label = None
