@@ -371,12 +371,10 @@ def _compare(item: RosterRow, known: _Known) -> None:
     if person is None:
         item.status = "new"
         return
-    if by_phone is not None and by_phone["id"] != person["id"]:
+    # The phone is someone else's: another person's row, or one with another 工号.
+    if by_phone is not None and (by_phone["id"] != person["id"]
+                                 or (by_staff_no is None and item.staff_no and by_phone["staff_no"])):
         item.messages.append(f"手机号 {item.phone} 已登记给本单位的“{by_phone['name']}”（工号 {by_phone['staff_no'] or '无'}）")
-        return
-    if by_staff_no is None and item.staff_no and person["staff_no"]:
-        item.messages.append(f"手机号 {item.phone} 已登记给工号 {person['staff_no']} 的“{person['name']}”，"
-                             f"与文件中的工号 {item.staff_no} 不一致")
         return
     item.person_id = person["id"]
     stored = RosterPerson(name=person["name"], staff_no=person["staff_no"], phone=person["phone"],
