@@ -143,10 +143,13 @@ def _holder(enterprise_id: int, column, value: str | None, exclude_id: int | Non
     return db.session.scalar(query.limit(1))
 
 
-def person_errors(enterprise_id: int, data: PersonInput, exclude_id: int | None = None) -> dict[str, list[str]]:
-    """The form's checks against the enterprise: 部门 exists, 工号 and phone not someone else's."""
+def person_errors(enterprise_id: int, data: PersonInput, person: RosterPerson | None = None) -> dict[str, list[str]]:
+    """The form's checks against the enterprise: 部门 exists (or is the one ``person`` already
+    has: a 部门 renamed since keeps its people), 工号 and phone not someone else's."""
     errors: dict[str, list[str]] = {}
-    if data.department and data.department not in department_names(enterprise_id):
+    exclude_id = person.id if person is not None else None
+    kept = person is not None and data.department == person.department
+    if data.department and not kept and data.department not in department_names(enterprise_id):
         errors["department"] = [f"部门“{data.department}”不存在，请先在部门管理中添加"]
     for key, column, label in (("staff_no", RosterPerson.staff_no, "工号"), ("phone", RosterPerson.phone, "手机号")):
         other = _holder(enterprise_id, column, getattr(data, key), exclude_id)

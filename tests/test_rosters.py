@@ -443,3 +443,17 @@ def test_ids_beyond_a_database_integer_are_not_found(app, organiser_client, ente
     for url in (roster_url(company, f"/{10**30}/edit"), f"/admin/enterprises/{10**30}/roster"):
         assert organiser_client.get(url).status_code == 404
     assert organiser_client.get(f"/admin/absentees?enterprise={10**30}").status_code == 200
+
+
+def test_editing_a_person_whose_department_was_deleted_keeps_it(app, organiser_client, enterprises):
+    company = enterprises[0]
+    someone = add_person(company, "张三", "A1001", None, "旧车间")  # 旧车间 is no department (any more)
+    edit = roster_url(company, f"/{someone.id}/edit")
+    assert '<option selected value="旧车间">' in organiser_client.get(edit).get_data(as_text=True)
+    response = organiser_client.post(edit, data=form(organiser_client, company, name="张三丰", staff_no="A1001",
+                                                     department="旧车间"))
+    assert response.status_code == 303
+    assert (person(id=someone.id).name, person(id=someone.id).department) == ("张三丰", "旧车间")
+    response = organiser_client.post(edit, data=form(organiser_client, company, name="张三丰", staff_no="A1001",
+                                                     department="别的车间"))
+    assert response.status_code == 422 and "部门“别的车间”不存在" in response.get_data(as_text=True)

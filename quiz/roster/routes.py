@@ -53,17 +53,24 @@ def _person(enterprise: Enterprise, person_id: int) -> RosterPerson:
     return person
 
 
-def _person_form(enterprise: Enterprise, **data) -> PersonForm:
-    form = PersonForm(data=data or None)
-    form.department.choices = [("", "（未分部门）"), *[(d, d) for d in department_names(enterprise.id)]]
+def _person_form(enterprise: Enterprise, person: RosterPerson | None = None) -> PersonForm:
+    data = None
+    if person is not None:
+        data = {"name": person.name, "staff_no": person.staff_no or "", "phone": person.phone or "",
+                "department": person.department}
+    form = PersonForm(data=data)
+    names = department_names(enterprise.id)
+    if person is not None and person.department and person.department not in names:
+        names.append(person.department)  # a 部门 renamed or deleted since: offered, kept
+    form.department.choices = [("", "（未分部门）"), *[(d, d) for d in names]]
     return form
 
 
-def _read(form: PersonForm, enterprise: Enterprise, exclude_id: int | None = None):
+def _read(form: PersonForm, enterprise: Enterprise, person: RosterPerson | None = None):
     """(input, errors attached to the form's fields)."""
     data, errors = rosters.read_person(form.name.data, form.staff_no.data, form.phone.data, form.department.data)
     if not errors:
-        errors = rosters.person_errors(enterprise.id, data, exclude_id)
+        errors = rosters.person_errors(enterprise.id, data, person)
     for key, messages in errors.items():
         field = getattr(form, key)
         field.errors = [*field.errors, *messages]
@@ -119,12 +126,11 @@ def people(enterprise_id: int):
 def edit(enterprise_id: int, person_id: int):
     enterprise = _enterprise(enterprise_id)
     person = _person(enterprise, person_id)
-    form = _person_form(enterprise, name=person.name, staff_no=person.staff_no or "", phone=person.phone or "",
-                        department=person.department)
+    form = _person_form(enterprise, person)
     status = 200
     if request.method == "POST":
         if form.validate():
-            data, errors = _read(form, enterprise, exclude_id=person.id)
+            data, errors = _read(form, enterprise, person)
             if not errors:
                 try:
                     changes = rosters.update_person(person, data, clock.now(), clear=True)
