@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import table_import, units
-from .errors import Conflict
+from .errors import Conflict, QuizError
 from .extensions import db
 from .models import Attempt, Contest, Department, Participant, RosterPerson
 
@@ -394,6 +394,8 @@ IMPORT_CLASH = "导入失败：工号、手机号或部门与刚保存的数据�
 def commit_import(enterprise_id: int, result: RosterPreview, now: datetime) -> tuple[int, int]:
     """Write the new departments, then the new and updated people (flushed; the caller commits
     the whole import at once). (added, updated)."""
+    if len(department_names(enterprise_id)) + len(result.new_departments) > units.MAX_DEPARTMENTS:
+        raise QuizError(f"导入失败：部门不能超过 {units.MAX_DEPARTMENTS} 个，没有导入任何一行。", 422)
     for name in result.new_departments:
         db.session.add(Department(enterprise_id=enterprise_id, name=name, headcount=0))
     _flush(IMPORT_CLASH)

@@ -457,3 +457,19 @@ def test_editing_a_person_whose_department_was_deleted_keeps_it(app, organiser_c
     response = organiser_client.post(edit, data=form(organiser_client, company, name="张三丰", staff_no="A1001",
                                                      department="别的车间"))
     assert response.status_code == 422 and "部门“别的车间”不存在" in response.get_data(as_text=True)
+
+
+def test_absentees_choose_the_campaign_of_a_contest_and_ignore_a_contest_of_another(app, organiser_client, enterprises):
+    from .conftest import make_campaign
+
+    company = enterprises[0]
+    add_person(company, "张三", "A1001", None, "")
+    contest = make_contest()
+    newer = make_campaign(name="2027年“安全生产月”")
+    db.session.commit()
+    page = organiser_client.get(f"/admin/absentees?enterprise={company.id}&contest={contest.id}").get_data(as_text=True)
+    assert f'<option value="{contest.id}" selected>' in page and "测试竞赛" in page
+    page = organiser_client.get(f"/admin/absentees?enterprise={company.id}&campaign={newer.id}&contest={contest.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<h2>示范化工有限公司 · 2027年“安全生产月”（全部竞赛）</h2>" in html
+    assert "张三" in html.split("未参与人员")[1]

@@ -257,13 +257,15 @@ def _absentee_scope():
             raw = choices[0][0]
     enterprise = _enterprise(raw) if raw is not None else None
     campaigns = list(db.session.scalars(select(Campaign).order_by(*CAMPAIGNS_NEWEST_FIRST)))
+    wanted_contest = request.args.get("contest", type=db_int)
     wanted = request.args.get("campaign", type=db_int)
+    if wanted is None and wanted_contest is not None:  # a link to one contest's list
+        wanted = db.session.scalar(select(Contest.campaign_id).where(Contest.id == wanted_contest))
     campaign = next((c for c in campaigns if c.id == wanted), campaigns[0] if campaigns else None)
     contests = _contests_for(campaign.id, enterprise.id) if campaign and enterprise else []
-    wanted = request.args.get("contest", type=db_int)
-    contest = next((c for c in contests if c.id == wanted), None)
-    if wanted is not None and contest is None:
-        raise NotFound("该竞赛不在本活动中，或该单位不参加。")
+    # A contest of another campaign (the campaign was just changed) or one this enterprise
+    # does not take part in: the whole campaign.
+    contest = next((c for c in contests if c.id == wanted_contest), None)
     return enterprise, campaign, contest, {"enterprises": choices, "campaigns": campaigns, "contests": contests}
 
 
