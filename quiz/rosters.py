@@ -134,10 +134,12 @@ def unknown_department(name: str) -> str:
     return f"部门“{name}”不存在（可勾选“同时新建这些部门”，或先在部门管理中添加）"
 
 
-def _holder(enterprise_id: int, column, value: str | None, exclude_id: int | None) -> RosterPerson | None:
+def _holder(enterprise_id: int, value: str | None, exclude_id: int | None) -> RosterPerson | None:
+    """Who else has ``value`` as 工号 or as phone: sign-up looks a typed identifier up in both."""
     if not value:
         return None
-    query = select(RosterPerson).where(RosterPerson.enterprise_id == enterprise_id, column == value)
+    query = select(RosterPerson).where(RosterPerson.enterprise_id == enterprise_id,
+                                       or_(RosterPerson.staff_no == value, RosterPerson.phone == value))
     if exclude_id is not None:
         query = query.where(RosterPerson.id != exclude_id)
     return db.session.scalar(query.limit(1))
@@ -151,8 +153,8 @@ def person_errors(enterprise_id: int, data: PersonInput, person: RosterPerson | 
     kept = person is not None and data.department == person.department
     if data.department and not kept and data.department not in department_names(enterprise_id):
         errors["department"] = [f"部门“{data.department}”不存在，请先在部门管理中添加"]
-    for key, column, label in (("staff_no", RosterPerson.staff_no, "工号"), ("phone", RosterPerson.phone, "手机号")):
-        other = _holder(enterprise_id, column, getattr(data, key), exclude_id)
+    for key, label in (("staff_no", "工号"), ("phone", "手机号")):
+        other = _holder(enterprise_id, getattr(data, key), exclude_id)
         if other is not None:
             errors.setdefault(key, []).append(f"{label} {getattr(data, key)} 已登记给本单位的“{other.name}”")
     return errors
@@ -314,7 +316,7 @@ def preview_import(enterprise_id: int, filename: str, data: bytes, max_bytes: in
         result.file_errors.append(error)
         return result
     known = _Known.load(enterprise_id)
-    seen: dict[str, dict[str, RosterRow]] = {"staff_no": {}, "phone": {}}
+    seen: dict[str, RosterRow] = {}
     for source in table_import.source_rows(result, sheets, IMPORT_HEADERS, "name", NO_HEADER, NO_PEOPLE):
         item = RosterRow(line=source.line, sheet=source.sheet, status="error", messages=[])
         result.rows.append(item)
@@ -357,11 +359,12 @@ def _read_row(item: RosterRow, cell) -> None:
         item.messages.extend(messages)
 
 
-def _check_duplicates(item: RosterRow, seen: dict[str, dict[str, RosterRow]]) -> None:
+def _check_duplicates(item: RosterRow, seen: dict[str, RosterRow]) -> None:
+    """A 工号 or phone met before in the file, in either column (sign-up cannot tell them apart)."""
     for key, label in (("staff_no", "工号"), ("phone", "手机号")):
         value = getattr(item, key)
         if value:
-            first = seen[key].setdefault(value, item)
+            first = seen.setdefault(value, item)
             if first is not item:
                 item.messages.append(f"{label} {value} 与{first.where}重复")
 
@@ -371,6 +374,11 @@ def _compare(item: RosterRow, known: _Known) -> None:
     by_staff_no = known.by_staff_no.get(item.staff_no) if item.staff_no else None
     by_phone = known.by_phone.get(item.phone) if item.phone else None
     person = by_staff_no or by_phone
+    for value, label, other in ((item.staff_no, "工号", known.by_phone.get(item.staff_no or "")),
+                                (item.phone, "手机号", known.by_staff_no.get(item.phone or ""))):
+        if other is not None and (person is None or other["id"] != person["id"]):
+            item.messages.append(f"{label} {value} 与本单位“{other['name']}”的{'手机号' if label == '工号' else '工号'}相同")
+            return
     if person is None:
         item.status = "new"
         return

@@ -473,3 +473,18 @@ def test_absentees_choose_the_campaign_of_a_contest_and_ignore_a_contest_of_anot
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<h2>示范化工有限公司 · 2027年“安全生产月”（全部竞赛）</h2>" in html
     assert "张三" in html.split("未参与人员")[1]
+
+
+def test_a_staff_number_that_is_someone_elses_phone_is_refused(app, organiser_client, enterprises):
+    # Sign-up looks a typed identifier up as 工号 and as phone: the two must not collide.
+    company = enterprises[0]
+    add_person(company, "张三", "A1001", "13800138001", "")
+    response = organiser_client.post(roster_url(company), data=form(
+        organiser_client, company, name="李四", staff_no="13800138001"))
+    assert response.status_code == 422 and "工号 13800138001 已登记给本单位的“张三”" in response.get_data(as_text=True)
+    html = upload(organiser_client, company, "r.csv", csv_file([
+        ["姓名", "工号", "手机号"], ["李四", "13800138001", None], ["王五", None, "13900139001"],
+        ["赵六", "13900139001", None]])).get_data(as_text=True)
+    assert "第 2 行：工号 13800138001 与本单位“张三”的手机号相同" in html
+    assert "第 4 行：工号 13900139001 与第 3 行重复" in html
+    assert "新增 <strong>1</strong> 人" in html
