@@ -488,3 +488,7 @@ def test_a_staff_number_that_is_someone_elses_phone_is_refused(app, organiser_cl
     assert "第 2 行：工号 13800138001 与本单位“张三”的手机号相同" in html
     assert "第 4 行：工号 13900139001 与第 3 行重复" in html
     assert "新增 <strong>1</strong> 人" in html
+    # Changing the campaign through htmx swaps the choices too (the form is in the fragment).
+    fragment = organiser_client.get(f"/admin/absentees?enterprise={company.id}&campaign={newer.id}",
+                                    headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'name="contest"' in fragment and "测试竞赛" not in fragment
