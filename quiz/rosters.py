@@ -408,6 +408,9 @@ def commit_import(enterprise_id: int, result: RosterPreview, now: datetime) -> t
         db.session.add(Department(enterprise_id=enterprise_id, name=name, headcount=0))
     _flush(IMPORT_CLASH)
     added = updated = 0
+    updates = {row.person_id for row in result.importable if row.status == "update"}
+    people = {p.id: p for p in db.session.scalars(select(RosterPerson).where(
+        RosterPerson.enterprise_id == enterprise_id))} if updates else {}  # one query, not one per row
     for row in result.importable:
         data = PersonInput(row.name, row.staff_no, row.phone, row.department)
         if row.status == "new":
@@ -417,8 +420,8 @@ def commit_import(enterprise_id: int, result: RosterPreview, now: datetime) -> t
                                         created_at=now, updated_at=now))
             added += 1
         else:
-            person = db.session.get(RosterPerson, row.person_id)
-            if person is None or person.enterprise_id != enterprise_id:
+            person = people.get(row.person_id)
+            if person is None:
                 raise Conflict(IMPORT_CLASH)
             update_person(person, data, now)
             updated += 1

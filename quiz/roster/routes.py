@@ -185,7 +185,7 @@ def import_people(enterprise_id: int):
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render("roster/import.html", "roster/import.html", status, enterprise=enterprise, form=form,
-                      result=None, token=None)
+                      result=None, token=None, max_rows=rosters.MAX_ROWS)
     upload = form.file.data
     limit = current_app.config["IMPORT_MAX_BYTES"]
     data = upload.read(limit + 1)
@@ -197,7 +197,7 @@ def import_people(enterprise_id: int):
             "user_id": current_user.id, "enterprise_id": enterprise.id, "filename": filename})
     ok = result.importable or (result.rows and not result.count("error"))
     return render("roster/import.html", "roster/import.html", 200 if ok else 422, enterprise=enterprise,
-                  form=form, result=result, token=token)
+                  form=form, result=result, token=token, max_rows=rosters.MAX_ROWS)
 
 
 @bp.post("/enterprises/<int:enterprise_id>/roster/import/<token>")
