@@ -10,17 +10,15 @@ preview, and the confirmation writes only the valid rows, in one transaction.
 """
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .bank_io import text_cell
+from . import table_import
 from .codes import new_code
 from .errors import Conflict, QuizError
 from .extensions import db
@@ -454,18 +452,14 @@ IMPORT_HEADERS = {
 }
 NO_UNIT_HEADER = "找不到表头：需要“单位名称”列和“应参与人数”“行业”等列"
 NO_UNITS = "文件中没有找到单位"
-ONLY_XLSX = "只支持 Excel（.xlsx）文件"
-
-TOTAL_ROWS = {"合计", "总计", "小计", "共计", "合计:", "合计：", "总计:", "总计："}
-STATUS_LABELS = {"new": "新增", "update": "更新", "same": "未变", "error": "错误"}
+ONLY_XLSX = table_import.ONLY_XLSX
+TOTAL_ROWS = table_import.TOTAL_ROWS
+STATUS_LABELS = table_import.STATUS_LABELS
+ImportPreview = table_import.Preview
 
 
 @dataclass
-class ImportRow:
-    line: int
-    sheet: str | None
-    status: str  # new | update | same | error
-    messages: list[str]
+class ImportRow(table_import.PreviewRow):
     name: str = ""
     code: str = ""
     headcount: int | None = None
@@ -474,67 +468,6 @@ class ImportRow:
     departments: list[str] = field(default_factory=list)
     enterprise_id: int | None = None
     changes: list[str] = field(default_factory=list)
-
-    @property
-    def where(self) -> str:
-        return f"{self.sheet} 第 {self.line} 行" if self.sheet else f"第 {self.line} 行"
-
-    @property
-    def label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-
-@dataclass
-class ImportPreview:
-    filename: str
-    rows: list[ImportRow] = field(default_factory=list)
-    file_errors: list[str] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for row in self.rows if row.status == status)
-
-    @property
-    def importable(self) -> list[ImportRow]:
-        return [row for row in self.rows if row.status in ("new", "update")]
-
-
-def _header_columns(cells: list[str]) -> dict[str, int]:
-    from question_bank.importers import _header_name
-
-    columns: dict[str, tuple[int, int]] = {}
-    for col, cell in enumerate(cells):
-        name = _header_name(cell)
-        for key, names in IMPORT_HEADERS.items():
-            if name in names and (key not in columns or names.index(name) < columns[key][0]):
-                columns[key] = (names.index(name), col)
-    return {key: col for key, (_, col) in columns.items()}
-
-
-def _is_header(columns: dict[str, int]) -> bool:
-    return "name" in columns and len(columns) >= 2
-
-
-def _read_sheets(filename: str, data: bytes, max_bytes: int):
-    """(sheets, error): the workbook's rows, read with the question importer's guarded reader."""
-    from question_bank import importers
-
-    limits = importers.Limits(max_bytes=max_bytes)
-    name = (filename or "").lower()
-    if len(data) > max_bytes:
-        return None, f"文件超过 {importers._size_text(max_bytes)} 上限"
-    if not data:
-        return None, "文件是空的"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return None, importers.OLD_XLS
-    if not data.startswith(b"PK"):
-        return None, importers.NOT_XLSX if name.endswith((".xlsx", ".xlsm")) else ONLY_XLSX
-    try:
-        importers._check_zip(data, limits)
-        return importers._read_workbook(data, limits), None
-    except importers._FileError as exc:
-        return None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - a bad upload must not become a 500
-        return None, f"读取文件时出错（{type(exc).__name__}），请检查文件内容"
 
 
 @dataclass
@@ -558,61 +491,26 @@ class _Known:
 
 def preview_import(filename: str, data: bytes, max_bytes: int) -> ImportPreview:
     """Every row of an uploaded unit list with its verdict; nothing is written."""
+    from question_bank.importers import FORMULA_ERROR
+
     result = ImportPreview(filename=filename)
-    sheets, error = _read_sheets(filename, data, max_bytes)
+    sheets, error = table_import.read_sheets(filename, data, max_bytes, IMPORT_HEADERS)
     if error:
         result.file_errors.append(error)
         return result
-    from question_bank.importers import FORMULA_ERROR, _HEADER_SEARCH_ROWS
-
     known = _Known.load()
-    readable = [(name, rows) for name, rows in sheets if rows]
-    without_header = []
-    tables = []
-    for sheet_name, rows in readable:
-        header = None
-        for position, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-            columns = _header_columns(row.cells)
-            if _is_header(columns):
-                header = (position, columns)
-                break
-        if header is None:
-            if sum(1 for row in rows if sum(1 for c in row.cells if c.strip()) >= 2) >= 2:
-                without_header.append(sheet_name)
-        else:
-            tables.append((sheet_name, rows, header))
-    if not tables:
-        result.file_errors.append(NO_UNIT_HEADER if readable else NO_UNITS)
-        return result
-    several = len(tables) > 1
     seen_names: dict[str, ImportRow] = {}
     seen_codes: dict[str, ImportRow] = {}
-    for sheet_name, rows, (position, columns) in tables:
-        header_cells = rows[position].cells
-        for row in rows[position + 1:]:
-            def cell(key: str) -> str:
-                col = columns.get(key)
-                return row.cells[col] if col is not None and col < len(row.cells) else ""
-
-            if columns["name"] < len(row.cells) and row.cells[columns["name"]].strip() == header_cells[columns["name"]].strip():
-                continue  # the header repeated further down
-            if not any(cell(key).strip() for key in columns):
-                continue  # a row with only a 序号 or a remark
-            if name_key(cell("name")) in TOTAL_ROWS:
-                continue  # the 合计 line under the list is not a unit
-            item = ImportRow(line=row.line, sheet=sheet_name if several else None, status="error", messages=[])
-            if row.formulas & set(columns.values()):
-                item.messages.append(FORMULA_ERROR)
-            else:
-                _read_row(item, cell)
-                _check_duplicates(item, seen_names, seen_codes)
-                if item.status != "error":
-                    _compare(item, known)
-            result.rows.append(item)
-    # An instructions sheet beside the list is normal; a table we cannot read is not skipped silently.
-    result.file_errors.extend(f"工作表「{name}」没有找到表头，已跳过" for name in without_header)
-    if not result.rows:
-        result.file_errors.append(NO_UNITS)
+    for source in table_import.source_rows(result, sheets, IMPORT_HEADERS, "name", NO_UNIT_HEADER, NO_UNITS):
+        item = ImportRow(line=source.line, sheet=source.sheet, status="error", messages=[])
+        if source.formula:
+            item.messages.append(FORMULA_ERROR)
+        else:
+            _read_row(item, source.cell)
+            _check_duplicates(item, seen_names, seen_codes)
+            if item.status != "error":
+                _compare(item, known)
+        result.rows.append(item)
     return result
 
 
@@ -736,16 +634,8 @@ def commit_import(result: ImportPreview) -> tuple[int, int]:
 EXPORT_HEADERS = ["编码", "单位名称", "应参与人数", "所属镇（街）", "行业", "部门（车间）", "状态"]
 
 
-def _sheet_bytes(book: Workbook) -> bytes:
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _write(sheet, values: list) -> None:
-    row = sheet.max_row + 1 if sheet.max_row > 1 or sheet.cell(1, 1).value is not None else 1
-    for column, value in enumerate(values, start=1):
-        text_cell(sheet.cell(row=row, column=column), value)
+_sheet_bytes = table_import.sheet_bytes
+_write = table_import.write_row
 
 
 def export_workbook(filters: ListFilter) -> bytes:
@@ -791,10 +681,7 @@ def template_workbook() -> bytes:
 
 
 def _format(sheet) -> None:
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column, width in zip("ABCDEFG", (10, 36, 12, 16, 18, 40, 8)):
-        sheet.column_dimensions[column].width = width
+    table_import.format_sheet(sheet, (10, 36, 12, 16, 18, 40, 8))
 
 
 # --------------------------------------------------------------------------- accounts

@@ -148,10 +148,11 @@ def init_app(app: Flask) -> None:
     from .participant.routes import bp as participant_bp
     from .questions.routes import bp as questions_bp
     from .reports.routes import bp as reports_bp
+    from .roster.routes import bp as roster_bp
     from .training.routes import bp as training_bp
 
     for blueprint in (participant_bp, training_bp, league_bp, auth_bp, contests_bp, admin_bp,
-                      questions_bp, live_bp):
+                      questions_bp, live_bp, roster_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reports_bp)
 

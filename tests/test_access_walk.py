@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from quiz import live_rules
 from quiz.extensions import db
-from quiz.models import Campaign, Department, Question, User
+from quiz.models import Campaign, Department, Question, RosterPerson, User
 
 from .conftest import START, Phone, csrf_token, make_contest, make_enterprise, staff_client
 
@@ -29,7 +29,7 @@ MARKERS = ("甲方机密单位", "甲方内部竞赛", "王甲秘", "甲方机�
 
 # Blueprints an enterprise admin works in (with its own things only); everything else under
 # /admin is the organiser's alone.
-ADMIN_BLUEPRINTS = ("contests.", "live.", "league.", "reports.")
+ADMIN_BLUEPRINTS = ("contests.", "live.", "league.", "reports.", "roster.")
 ADMIN_ENDPOINTS = {"auth.logout", "auth.login"}
 PUBLIC_ADMIN = {"auth.login"}
 
@@ -44,6 +44,8 @@ def build_world(app):
     a = make_enterprise("甲方机密单位", "JIA1", 20, region="甲镇", industry="危险化学品")
     b = make_enterprise("乙方单位", "YI02", 20, region="乙镇", industry="仓储物流")
     db.session.add(Department(enterprise_id=a.id, name="甲方机密车间", headcount=5))
+    db.session.add(RosterPerson(enterprise_id=a.id, name="王甲秘", staff_no="JIA0001", phone="13900000001",
+                                department="甲方机密车间", created_at=START, updated_at=START))
     contest = make_contest(code="JIA001", title="甲方内部竞赛", question_count=3, enterprise_id=a.id)
     contest.open_to_all = False
     db.session.commit()
@@ -67,6 +69,7 @@ def build_world(app):
         a=a, contest=contest, attempt_id=attempt_id, round=round_, player=player,
         campaign=campaign, question=questions[0], admin_a=admin_a, **clients,
         department=db.session.scalar(select(Department).where(Department.enterprise_id == a.id)),
+        person=db.session.scalar(select(RosterPerson).where(RosterPerson.enterprise_id == a.id)),
     )
 
 
@@ -79,6 +82,7 @@ def argument_values(name: str, world: dict) -> list[str]:
         "attempt_id": [world["attempt_id"]],
         "enterprise_id": [world["a"].id],
         "department_id": [world["department"].id],
+        "person_id": [world["person"].id],
         "user_id": [world["admin_a"].id],
         "question_id": [world["question"].id],
         "campaign_id": [world["campaign"].id],
@@ -95,7 +99,7 @@ def argument_values(name: str, world: dict) -> list[str]:
 
 # Arguments that name a thing of enterprise A: a URL with one of them is always refused to B.
 OWNED = {"contest_id", "round_id", "player_id", "attempt_id", "enterprise_id", "department_id",
-         "user_id", "question_id", "token"}
+         "user_id", "question_id", "token", "person_id"}
 
 
 def urls(app, world):
@@ -203,5 +207,7 @@ def test_the_walk_would_see_a_leak(app, clock):
         assert "甲方内部竞赛" in page
         assert "甲方现场赛" in readable(client.get(f"/admin/live/{world['round'].id}"))
         assert not refused(client.get(f"/a/{world['attempt_id']}/result"))
+        assert "王甲秘" in readable(client.get(f"/admin/enterprises/{world['a'].id}/roster/export.xlsx"))
+        assert "甲方机密车间" in readable(client.get(f"/admin/absentees?enterprise={world['a'].id}"))
     assert "甲方机密单位" in readable(organiser.get("/admin/enterprises"))
     assert re.search("王甲秘", readable(organiser.get(f"/admin/live/{world['round'].id}/export.xlsx")))

@@ -6,16 +6,12 @@ Organisers may do everything here; an enterprise admin only its own unit's depar
 from __future__ import annotations
 
 import io
-import json
-import re
-import secrets
-import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_login import current_user
 
-from .. import clock, units
+from .. import clock, table_import, units
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
 from ..models import Department, Enterprise, User, parse_id
@@ -181,41 +177,6 @@ def departments(enterprise_id: int):
 # ---- import ----------------------------------------------------------------------
 
 
-UPLOAD_LIFETIME_SECONDS = 24 * 3600
-
-
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _forget_old_uploads() -> None:
-    """Unit lists previewed but never confirmed are dropped after a day."""
-    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
-    for path in _upload_dir().glob("units-*"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-        except OSError:
-            pass
-
-
-def _stored(token: str) -> tuple[Path, dict]:
-    """An uploaded unit list waiting for confirmation; only its uploader may confirm it."""
-    gone = NotFound("导入任务不存在或已过期，请重新上传。")
-    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
-        raise gone
-    meta_path = _upload_dir() / f"units-{token}.json"
-    data_path = _upload_dir() / f"units-{token}.bin"
-    if not meta_path.exists() or not data_path.exists():
-        raise gone
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("user_id") != current_user.id:
-        raise gone
-    return data_path, meta
-
-
 @bp.route("/enterprises/import", methods=["GET", "POST"])
 @organiser_required
 def import_enterprises():
@@ -229,12 +190,8 @@ def import_enterprises():
     filename = Path(upload.filename or "upload").name[:120]
     result = units.preview_import(filename, data, limit)
     token = None
-    _forget_old_uploads()
     if result.importable:
-        token = secrets.token_hex(16)
-        (_upload_dir() / f"units-{token}.bin").write_bytes(data)
-        (_upload_dir() / f"units-{token}.json").write_text(
-            json.dumps({"user_id": current_user.id, "filename": filename}, ensure_ascii=False), encoding="utf-8")
+        token = table_import.keep_upload("units", data, {"user_id": current_user.id, "filename": filename})
     ok = result.importable or (result.rows and not result.count("error"))
     return render("admin/import.html", "admin/import.html", 200 if ok else 422, form=form, result=result,
                   token=token)
@@ -243,7 +200,7 @@ def import_enterprises():
 @bp.post("/enterprises/import/<token>")
 @organiser_required
 def import_confirm(token: str):
-    data_path, meta = _stored(token)
+    data_path, meta = table_import.stored_upload("units", token, user_id=current_user.id)
     result = units.preview_import(meta["filename"], data_path.read_bytes(), current_app.config["IMPORT_MAX_BYTES"])
     try:
         added, updated = units.commit_import(result)
@@ -252,8 +209,7 @@ def import_confirm(token: str):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".import_enterprises"), 303)
-    data_path.unlink(missing_ok=True)
-    data_path.with_suffix(".json").unlink(missing_ok=True)
+    table_import.drop_upload(data_path)
     flash(f"已导入：新增 {added} 个单位，更新 {updated} 个；未变 {result.count('same')} 行，"
           f"错误 {result.count('error')} 行未导入。", "info")
     return redirect(url_for(".enterprises", status="all"), 303)
