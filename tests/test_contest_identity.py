@@ -365,3 +365,18 @@ def test_the_contest_form_stores_identity_and_review_settings(app, enterprises, 
         k: v for k, v in contest_form(organiser_client).items() if k not in ("identity_mode", "review_mode")})
     newest = db.session.scalars(select(Contest).order_by(Contest.id.desc())).first()
     assert (newest.identity_mode, newest.review_mode) == ("open", "after_close")
+
+
+def test_the_mistake_book_keeps_a_hidden_answer_key_hidden(contest, enterprises, phone, clock):
+    """Practising a contest's wrong answers would grade them: not while the key is hidden."""
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    answer_all(phone, attempt_id, right=False)
+    phone.post(f"/a/{attempt_id}/submit")
+    stems = [question_of(attempt_id, p).question.stem for p in range(1, 6)]
+    html = phone.get("/practice/mistakes").get_data(as_text=True)
+    assert not any(stem in html for stem in stems)
+    assert "错题本（5 题）" not in phone.get("/practice/").get_data(as_text=True)
+    clock.advance(days=2)  # closed: the key shows, and the book offers them
+    html = phone.get("/practice/mistakes").get_data(as_text=True)
+    assert any(stem in html for stem in stems)
+    assert "错题本（5 题）" in phone.get("/practice/").get_data(as_text=True)
