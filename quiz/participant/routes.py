@@ -102,11 +102,8 @@ def join(code: str, enterprise_code: str | None = None):
         form.enterprise.data = fixed.id
 
     def signup_page(status: int, refusal: str | None = None, resume: bool = False):
-        # Departments of the unit chosen; none until one is (the list starts at 请选择单位).
-        chosen = form.enterprise.data if isinstance(form.enterprise.data, int) else None
-        return render("participant/join.html", "participant/_signup.html", status, contest=contest,
-                      form=form, fixed=fixed, state=state, known=known, refusal=refusal, resume=resume,
-                      departments=participants.department_names(chosen))
+        return _signup_page(contest, state, status, form=form, fixed=fixed, known=known, refusal=refusal,
+                            resume=resume)
 
     if request.method == "POST":
         if state != "open":
@@ -142,6 +139,17 @@ def join(code: str, enterprise_code: str | None = None):
     return signup_page({"open": 200, "upcoming": 200, "closed": 410}[state])
 
 
+def _signup_page(contest: Contest, state: str, status: int, form: SignupForm | None = None,
+                 fixed: Enterprise | None = None, known: Participant | None = None,
+                 refusal: str | None = None, resume: bool = False):
+    """The sign-up form (``refusal``: why it was refused), or with ``resume`` the 续答码 form."""
+    # Departments of the unit chosen; none until one is (the list starts at 请选择单位).
+    chosen = form.enterprise.data if form and isinstance(form.enterprise.data, int) else None
+    return render("participant/join.html", "participant/_signup.html", status, contest=contest, form=form,
+                  fixed=fixed, state=state, known=known, refusal=refusal, resume=resume,
+                  departments=participants.department_names(chosen))
+
+
 def _held_attempt(contest: Contest, attempt: Attempt, device: str, now) -> Attempt | None:
     """The attempt this phone continues: its own, or one no phone holds. A submitted attempt
     held by another phone gives way to a new one when the contest allows more; otherwise
@@ -169,10 +177,8 @@ def resume(code: str):
     if attempt is None or attempt.contest_id != contest.id:
         raise QuizError("请先填写参赛登记。", status=400)
     if not attempts.move_to_device(attempt, this_device(), request.form.get("resume_code", "")):
-        form = SignupForm()
-        return render("participant/join.html", "participant/_signup.html", 403, contest=contest, form=form,
-                      fixed=None, state=attempts.contest_state(contest, clock.now()), known=None, resume=True,
-                      refusal="续答码不正确，请核对原手机上显示的6位续答码。", departments=[])
+        return _signup_page(contest, attempts.contest_state(contest, clock.now()), 403, resume=True,
+                            refusal="续答码不正确，请核对原手机上显示的6位续答码。")
     db.session.commit()
     session.pop(RESUME_KEY, None)
     session.permanent = True
