@@ -106,7 +106,7 @@ def start_or_resume(
     with ``paper`` as its questions when the caller has drawn them. ``first``: the participant
     was created in this transaction, so has no attempt yet and nobody else can start one.
     A new attempt belongs to ``device`` (the phone's session token) from ``address``; an
-    existing one is returned whoever owns it (the caller checks, see ``owner_of``)."""
+    existing one is returned whichever phone holds it (the caller checks, see ``claim``)."""
     existing = None if first else find_attempt(contest, participant)
     if existing is not None and (not existing.is_submitted or not new):
         return existing
