@@ -224,6 +224,9 @@ def test_finding_2_invented_phone_numbers_in_a_roster_contest_store_nothing(app,
         html = response.get_data(as_text=True)
         assert response.status_code == 403 and "名单中没有找到你，请核对姓名和工号，或联系本单位管理员" in html
         assert f'value="员工{i}"' in html  # the form again, as typed
+    other = make_contest(code="FIRST1", identity_mode="roster_first")
+    assert "名单外人员也可参加，但不计入本单位参与率" in phone.get(f"/j/{other.code}").get_data(as_text=True)
+    assert "名单中没有找到你" not in phone.get(f"/j/{other.code}").get_data(as_text=True)
     # A roster person's number with a wrong name: refused the same way.
     response = phone.sign_up(contest.code, name="王五", identifier="13800138000", enterprise=enterprises[0].id)
     assert response.status_code == 403
@@ -253,6 +256,8 @@ def test_finding_3_a_blank_paper_shows_no_answer_key_until_the_close(contest, en
         question = question_of(attempt_id, position).question
         assert question.explanation not in html
     assert "正确答案和解析将在竞赛结束" in html
+    code = db.session.get(Attempt, attempt_id).resume_code
+    assert f"续答码 {code}（换手机查看成绩时使用）" in html  # the owner's result page carries the code
 
     clock.advance(days=2)  # the contest closed
     html = phone.get(f"/a/{attempt_id}/result").get_data(as_text=True)
