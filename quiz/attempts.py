@@ -181,8 +181,10 @@ def claim(attempt: Attempt, device: str) -> bool:
 
 def move_to_device(attempt: Attempt, device: str, code: str) -> bool:
     """The 续答码 typed on another phone: when right, the attempt moves there (the old phone
-    loses it) and gets a new code, so the old phone cannot take it back with the one it showed."""
-    if not attempt.resume_code or not secrets.compare_digest(attempt.resume_code, (code or "").strip()):
+    loses it) and gets a new code, so the old phone cannot take it back with the one it showed.
+    An attempt no phone holds (换手机) goes to the next sign-up instead: the code the old
+    phone showed must not take it back."""
+    if attempt.device is None or not attempt.resume_code or not secrets.compare_digest(attempt.resume_code, (code or "").strip()):
         return False
     attempt.device = device
     attempt.resume_code = new_resume_code()

@@ -169,6 +169,12 @@ def test_an_attempt_no_phone_holds_is_claimed_by_the_next_sign_up(contest, enter
     db.session.get(Attempt, attempt_id).device = None
     db.session.commit()
     assert old.get(f"/a/{attempt_id}").status_code == 403  # nobody holds it until claimed
+    # The phone it was taken from does not take it back by being remembered as that person.
+    assert old.get(f"/j/{contest.code}").status_code == 200
+    assert old.post(f"/j/{contest.code}", {"continue": "1"}).status_code == 409
+    code = db.session.get(Attempt, attempt_id).resume_code
+    assert old.post(f"/j/{contest.code}/resume", {"resume_code": code}).status_code == 403
+    assert db.session.get(Attempt, attempt_id).device is None
     assert new.attempt_id(new.sign_up(contest.code, enterprise=enterprises[0].id)) == attempt_id
     assert "checked" in new.get(f"/a/{attempt_id}?q=1").get_data(as_text=True)
     assert old.get(f"/a/{attempt_id}").status_code == 403

@@ -92,8 +92,7 @@ def join(code: str, enterprise_code: str | None = None):
         known = None  # this phone's person may not take part via this poster: ask again
     device = this_device()
     attempt = attempts.find_attempt(contest, known) if known else None
-    if attempt is not None and request.method == "GET" and attempts.claim(attempt, device):
-        db.session.commit()
+    if attempt is not None and request.method == "GET" and attempt.device == device:
         return redirect(url_for(".quiz", attempt_id=attempt.id))
 
     form = SignupForm()
@@ -109,10 +108,14 @@ def join(code: str, enterprise_code: str | None = None):
         if state != "open":
             attempts.require_open(contest, now)  # raises the right message
         address = request.remote_addr or ""
+        # Only a sign-up with the form claims an attempt no phone holds (after 换手机), never the
+        # phone remembered as that person: it may be the one the admin took the attempt from.
+        signed_up = False
         try:
             if known and request.form.get("continue") == "1":
                 attempt = attempts.start_or_resume(contest, known, now, device=device, address=address)
             elif form.validate_on_submit():
+                signed_up = True
                 enterprise = db.session.get(Enterprise, form.enterprise.data)
                 attempt = attempts.sign_up_and_start(
                     contest, enterprise, form.identifier.data, form.name.data, form.department.data, now,
@@ -126,7 +129,7 @@ def join(code: str, enterprise_code: str | None = None):
             # Not on the roster, or someone else's identifier: the form again as typed.
             db.session.rollback()
             return signup_page(refused.status, refusal=refused.message)
-        held = _held_attempt(contest, attempt, device, now)
+        held = _held_attempt(contest, attempt, device, now, may_claim=signed_up)
         db.session.commit()
         if held is None:
             # Another phone holds this identity's attempt: nothing of it shows here.
@@ -150,11 +153,11 @@ def _signup_page(contest: Contest, state: str, status: int, form: SignupForm | N
                   departments=participants.department_names(chosen))
 
 
-def _held_attempt(contest: Contest, attempt: Attempt, device: str, now) -> Attempt | None:
-    """The attempt this phone continues: its own, or one no phone holds. A submitted attempt
-    held by another phone gives way to a new one when the contest allows more; otherwise
-    None (the 续答码 screen)."""
-    if attempts.claim(attempt, device):
+def _held_attempt(contest: Contest, attempt: Attempt, device: str, now, may_claim: bool) -> Attempt | None:
+    """The attempt this phone continues: its own, or (``may_claim``) one no phone holds. A
+    submitted attempt held by another phone gives way to a new one when the contest allows
+    more; otherwise None (the 续答码 screen)."""
+    if attempt.device == device or (may_claim and attempts.claim(attempt, device)):
         return attempt
     if attempt.is_submitted and attempts.attempts_left(contest, attempt.participant, now) > 0:
         return attempts.start_or_resume(contest, attempt.participant, now, new=True, device=device,
