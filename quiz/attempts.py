@@ -8,6 +8,7 @@ never commit: the caller decides the transaction.
 from __future__ import annotations
 
 import random
+import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
@@ -77,7 +78,8 @@ def attempts_left(contest: Contest, participant: Participant, now: datetime) -> 
 
 
 def sign_up_and_start(contest: Contest, enterprise: Enterprise, identifier: str, name: str,
-                      department: str, now: datetime, rng: random.Random | None = None) -> Attempt:
+                      department: str, now: datetime, rng: random.Random | None = None,
+                      device: str | None = None, address: str = "") -> Attempt:
     """A sign-up and its attempt (the one in progress, or a new one), with the paper drawn
     before the first write: on SQLite the write lock is then held for the writes alone, not
     for the draw's reads too — a hall signs up at once, and answers wait for that lock."""
@@ -86,7 +88,8 @@ def sign_up_and_start(contest: Contest, enterprise: Enterprise, identifier: str,
     paper = draws.draw(contest, rng)  # unused if the person has an attempt in progress
     participant, created = participants.find_or_create(enterprise, identifier, name, department, now,
                                                        contest.identity_mode)
-    return start_or_resume(contest, participant, now, rng, paper=paper, first=created)
+    return start_or_resume(contest, participant, now, rng, paper=paper, first=created,
+                           device=device, address=address)
 
 
 def new_rng() -> random.Random:
@@ -97,10 +100,13 @@ def new_rng() -> random.Random:
 def start_or_resume(
     contest: Contest, participant: Participant, now: datetime, rng: random.Random | None = None,
     new: bool = False, paper: list | None = None, first: bool = False,
+    device: str | None = None, address: str = "",
 ) -> Attempt:
     """The attempt in progress, else (with ``new``, or when there is none) a new one if allowed,
     with ``paper`` as its questions when the caller has drawn them. ``first``: the participant
-    was created in this transaction, so has no attempt yet and nobody else can start one."""
+    was created in this transaction, so has no attempt yet and nobody else can start one.
+    A new attempt belongs to ``device`` (the phone's session token) from ``address``; an
+    existing one is returned whichever phone holds it (the caller checks, see ``claim``)."""
     existing = None if first else find_attempt(contest, participant)
     if existing is not None and (not existing.is_submitted or not new):
         return existing
@@ -126,6 +132,9 @@ def start_or_resume(
         correct_count=0,
         leave_count=0,
         department=participant.department,
+        device=device,
+        resume_code=new_resume_code(),
+        client_address=(address or "")[:45],
     )
     try:
         # A savepoint only where two phones of one person may race (no race for a person
@@ -148,6 +157,47 @@ def start_or_resume(
             raise
         return other
     return attempt
+
+
+def new_resume_code() -> str:
+    """A 续答码: six random digits, shown only on the phone that holds the attempt."""
+    return f"{secrets.randbelow(10 ** 6):06d}"
+
+
+def claim(attempt: Attempt, device: str) -> bool:
+    """Whether the phone ``device`` holds the attempt: its own, or one that nobody holds (an
+    enterprise admin's 换手机 cleared it), which this phone takes now — of two phones, one."""
+    if attempt.device is None:
+        taken = db.session.execute(
+            update(Attempt).where(Attempt.id == attempt.id, Attempt.device.is_(None)).values(device=device)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken:
+            set_committed_value(attempt, "device", device)
+        else:
+            db.session.refresh(attempt, ["device"])
+    return attempt.device == device
+
+
+def move_to_device(attempt: Attempt, device: str, code: str) -> bool:
+    """The 续答码 typed on another phone: when right, the attempt moves there (the old phone
+    loses it) and gets a new code, so the old phone cannot take it back with the one it showed.
+    An attempt no phone holds (换手机) goes to the next sign-up instead: the code the old
+    phone showed must not take it back."""
+    if attempt.device is None or not attempt.resume_code or not secrets.compare_digest(attempt.resume_code, (code or "").strip()):
+        return False
+    attempt.device = device
+    attempt.resume_code = new_resume_code()
+    return True
+
+
+def review_shown(contest: Contest, now: datetime) -> bool:
+    """Whether a participant may see right answers, 解析 and 依据 (the contest's review
+    setting): at once, once the contest has closed, or never. Score and which were wrong
+    always show."""
+    if contest.review_mode == "immediate":
+        return True
+    return contest.review_mode == "after_close" and now >= contest.closes_at
 
 
 def items(attempt: Attempt) -> list[AttemptQuestion]:
@@ -189,6 +239,8 @@ class Sheet:
     started_at: datetime
     deadline: datetime
     submitted_at: datetime | None
+    device: str | None  # the phone (session token) the attempt belongs to
+    resume_code: str | None  # 续答码, shown on that phone
     contest: ContestRules
 
     @property
@@ -235,9 +287,11 @@ class AttemptLike(Protocol):
 
 
 _a, _c, _q, _aq = Attempt.__table__, Contest.__table__, Question.__table__, AttemptQuestion.__table__
+_SHEET_COLUMNS = (_a.c.id, _a.c.participant_id, _a.c.started_at, _a.c.deadline, _a.c.submitted_at, _a.c.device,
+                  _a.c.resume_code)
+_RULES_END = len(_SHEET_COLUMNS) + len(fields(ContestRules))
 _SHEET = Prepared(
-    select(_a.c.id, _a.c.participant_id, _a.c.started_at, _a.c.deadline, _a.c.submitted_at,
-           *(_c.c[f.name] for f in fields(ContestRules)))
+    select(*_SHEET_COLUMNS, *(_c.c[f.name] for f in fields(ContestRules)))
     .join_from(_a, _c, _c.c.id == _a.c.contest_id)
     .where(_a.c.id == bindparam("attempt_id"))
 )
@@ -289,7 +343,7 @@ def _joined(text):
 def _screen_statement():
     """Built once per dialect (the aggregate's name differs)."""
     screen = select(
-        _a.c.id, _a.c.participant_id, _a.c.started_at, _a.c.deadline, _a.c.submitted_at,
+        *_SHEET_COLUMNS,
         *(_c.c[f.name] for f in fields(ContestRules)),
         select(func.count()).where(_aq.c.attempt_id == _a.c.id).scalar_subquery(),
         select(_joined(cast(_aq.c.position, String)))
@@ -323,7 +377,12 @@ def load_sheet(attempt_id: int) -> Sheet | None:
     row = _SHEET.first(attempt_id=attempt_id)
     if row is None:
         return None
-    return Sheet(*row[:5], contest=ContestRules(*row[5:]))
+    return _sheet(row)
+
+
+def _sheet(row) -> Sheet:
+    start = len(_SHEET_COLUMNS)
+    return Sheet(*row[:start], contest=ContestRules(*row[start:_RULES_END]))
 
 
 def _sheet_item(row) -> SheetItem:
@@ -368,11 +427,11 @@ def load_screen(attempt_id: int, *positions: int) -> tuple[Sheet, Paper] | None:
     row = _SCREEN.first(attempt_id=attempt_id, first=first, second=second)
     if row is None:
         return None
-    sheet = Sheet(*row[:5], contest=ContestRules(*row[5:13]))
-    count, answered = row[13], row[14]
+    sheet = _sheet(row)
+    count, answered = row[_RULES_END], row[_RULES_END + 1]
     done = {int(p) for p in answered.split(",")} if answered else set()
     items = {}
-    for start in (15, 15 + _ITEM_WIDTH):
+    for start in (_RULES_END + 2, _RULES_END + 2 + _ITEM_WIDTH):
         if row[start] is not None:
             item = _sheet_item(row[start:start + _ITEM_WIDTH])
             items[item.position] = item
@@ -606,10 +665,12 @@ class Review:
     basis_text: str | None
 
 
-def review(item: AttemptQuestion) -> Review:
+def review(item: AttemptQuestion, with_key: bool = True) -> Review:
+    """``with_key`` False: what was chosen and whether it was right, but not the right answer
+    or its 依据 (the review setting hides them; the template hides the 解析)."""
     chosen = to_shown(item, item.chosen)
-    right = to_shown(item, item.question.answer)
-    found = article_text(item.question.basis) if item.question.basis else None
+    right = to_shown(item, item.question.answer) if with_key else ""
+    found = article_text(item.question.basis) if item.question.basis and with_key else None
     return Review(
         item=item,
         options=[

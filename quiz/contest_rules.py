@@ -5,14 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import draws
 from .codes import new_code
 from .errors import QuizError
 from .extensions import db
-from .models import Campaign, Category, Contest, Enterprise
+from .models import Campaign, Category, Contest, Enterprise, RosterPerson
 from .web import public_url
 
 
@@ -40,6 +40,8 @@ class ContestDraft:
     ranking: str = "best"
     leave_limit: int | None = None
     enterprise_id: int | None = None  # an enterprise's own internal contest
+    identity_mode: str = "open"  # models.IDENTITY_MODES
+    review_mode: str = "after_close"  # models.REVIEW_MODES
 
     @property
     def paper_size(self) -> int:
@@ -119,6 +121,8 @@ def create_contest(draft: ContestDraft, now: datetime) -> Contest:
             leave_limit=draft.leave_limit,
             open_to_all=draft.open_to_all and draft.enterprise_id is None,
             enterprise_id=draft.enterprise_id,
+            identity_mode=draft.identity_mode,
+            review_mode=draft.review_mode,
             created_at=now,
             categories=categories,
             enterprises=enterprises,
@@ -130,6 +134,18 @@ def create_contest(draft: ContestDraft, now: datetime) -> Contest:
         except IntegrityError:
             continue
     raise QuizError("无法生成参赛码，请重试。", status=503)
+
+
+def default_identity_mode(enterprise_ids: list[int] | None) -> str:
+    """A new contest's identity mode: 名单 when every enterprise it admits (``None``: every
+    active one) has a roster, else 开放."""
+    has_roster = exists().where(RosterPerson.enterprise_id == Enterprise.id, RosterPerson.active.is_(True))
+    query = select(func.count(Enterprise.id), func.count(Enterprise.id).filter(has_roster)).where(
+        Enterprise.active.is_(True))
+    if enterprise_ids is not None:
+        query = query.where(Enterprise.id.in_(enterprise_ids))
+    admitted, with_roster = db.session.execute(query).one()
+    return "roster" if admitted and admitted == with_roster else "open"
 
 
 def join_url(contest: Contest, enterprise: Enterprise | None = None) -> str:

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, bindparam, func, literal, select
+from sqlalchemy import DateTime, Integer, and_, bindparam, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from . import clock
 from .extensions import db, upsert
-from .models import AttemptQuestion, Mistake, Question
+from .models import Attempt, AttemptQuestion, Contest, Mistake, Question
 from .prepared import Prepared
 
 CLEAR_AFTER = 2  # right answers in a row that take a question out of the book
@@ -74,19 +75,28 @@ def _record_attempt_statement():
 _RECORD_ATTEMPT = Prepared(_record_attempt_statement)
 
 
-def open_uids(participant_id: int) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(Mistake.question_uid)
-            .where(Mistake.participant_id == participant_id, Mistake.cleared_at.is_(None))
-            .order_by(Mistake.last_wrong_at)
-        )
+def _open(participant_id: int, now: datetime | None):
+    """The open mistakes, less the questions of this person's contests whose answer key is
+    still hidden (the review setting): practising them would tell the right answer."""
+    now = now or clock.now()
+    key_hidden = (
+        select(Question.uid)
+        .join(AttemptQuestion, AttemptQuestion.question_id == Question.id)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .join(Contest, Contest.id == Attempt.contest_id)
+        .where(Attempt.participant_id == participant_id,
+               or_(Contest.review_mode == "never",
+                   and_(Contest.review_mode == "after_close", Contest.closes_at > now)))
     )
+    return (Mistake.participant_id == participant_id, Mistake.cleared_at.is_(None),
+            Mistake.question_uid.not_in(key_hidden))
 
 
-def open_count(participant_id: int) -> int:
-    return db.session.scalar(
-        select(func.count(Mistake.id)).where(
-            Mistake.participant_id == participant_id, Mistake.cleared_at.is_(None)
-        )
-    ) or 0
+def open_uids(participant_id: int, now: datetime | None = None) -> list[str]:
+    return list(db.session.scalars(
+        select(Mistake.question_uid).where(*_open(participant_id, now)).order_by(Mistake.last_wrong_at)
+    ))
+
+
+def open_count(participant_id: int, now: datetime | None = None) -> int:
+    return db.session.scalar(select(func.count(Mistake.id)).where(*_open(participant_id, now))) or 0

@@ -372,15 +372,18 @@ def test_an_answer_racing_a_submission_changes_nothing(app, enterprises):
     assert db.session.get(AttemptQuestion, item.id).chosen is None
 
 
-def test_two_phones_of_one_identity_answering_at_once(app, enterprises, new_phone):
+def test_only_the_phone_holding_an_identity_answers(app, enterprises, new_phone):
     contest = make_contest(question_count=3)
     first, second = new_phone(), new_phone()
     attempt_id = first.attempt_id(first.sign_up(contest.code, enterprise=enterprises[0].id))
-    assert second.attempt_id(second.sign_up(contest.code, enterprise=enterprises[0].id)) == attempt_id
+    assert second.sign_up(contest.code, enterprise=enterprises[0].id).status_code == 409  # 续答码 screen
     one, two = question_of(attempt_id, 1), question_of(attempt_id, 2)
-    first.post(f"/a/{attempt_id}/answer", {"position": 1, "choice": shown_letters_for(one, one.question.answer)})
-    second.post(f"/a/{attempt_id}/answer", {"position": 2, "choice": shown_letters_for(two, two.question.answer)})
-    assert question_of(attempt_id, 1).is_correct and question_of(attempt_id, 2).is_correct
+    answered = first.post(f"/a/{attempt_id}/answer",
+                          {"position": 1, "choice": shown_letters_for(one, one.question.answer)})
+    borrowed = second.post(f"/a/{attempt_id}/answer",
+                           {"position": 2, "choice": shown_letters_for(two, two.question.answer)})
+    assert (answered.status_code, borrowed.status_code) == (200, 403)
+    assert question_of(attempt_id, 1).is_correct and question_of(attempt_id, 2).chosen is None
 
 
 def test_oversized_and_malformed_fields(app, enterprises, phone):

@@ -92,7 +92,7 @@ def test_phone_journey_in_chromium(contest, enterprises, server, phone_page):
     page.get_by_text("全部 5 题均已作答").wait_for()
 
     page.get_by_role("button", name="确认交卷").click()
-    page.get_by_text("答题解析").wait_for()
+    page.get_by_text("答题情况").wait_for()  # the review setting: no answer key yet
     assert "/ 50 分" in page.inner_text(".score")
     assert "第 1 名（共 1 人）" in page.inner_text(".score")
     assert no_horizontal_scroll(page)
@@ -118,7 +118,7 @@ def test_unanswered_questions_are_listed_before_submitting(contest, enterprises,
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
     page.get_by_role("button", name="确认交卷").click()
-    page.get_by_text("答题解析").wait_for()
+    page.get_by_text("答题情况").wait_for()  # the review setting: no answer key yet
     assert dialogs and "4 题未作答" in dialogs[0]
 
 
@@ -196,7 +196,7 @@ def test_poster_qr_to_result_with_a_reload_in_the_middle(app, contest, enterpris
             tick_an_answer(phone)
             phone.get_by_role("button", name="保存并检查" if position == 5 else "下一题").click()
         phone.get_by_role("button", name="确认交卷").click()
-        phone.get_by_text("答题解析").wait_for()
+        phone.get_by_text("答题情况").wait_for()  # the review setting: no answer key yet
         assert "孙七" in phone.inner_text(".score") and no_horizontal_scroll(phone)
         browser.close()
 

@@ -93,6 +93,8 @@ def test_wrong_answers_enter_the_book_until_right_twice_in_a_row(contest, enterp
     from .test_participant_journey import answer_all
 
     # A contest answered all wrong: every question goes into the 错题本.
+    contest.review_mode = "immediate"  # its answer key shows at once, so the book may hold it
+    db.session.commit()
     attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
     answer_all(phone, attempt_id, right=False)
     phone.post(f"/a/{attempt_id}/submit")

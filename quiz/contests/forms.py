@@ -19,6 +19,14 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..models import IDENTITY_LABELS, REVIEW_LABELS
+
+IDENTITY_HELP = {
+    "open": "任何人填写姓名和手机号/工号即可参加",
+    "roster": "仅限各单位花名册人员，姓名和工号/手机号须与花名册一致",
+    "roster_first": "花名册人员按名单识别；名单外人员也可参加，标记为“名单外”，不计入参与率",
+}
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -84,3 +92,6 @@ class ContestForm(Form):
         "参赛单位", choices=[("all", "所有单位"), ("listed", "仅限下列单位")], default="all"
     )
     enterprises = MultiCheckboxField("", coerce=_int_list)
+    identity_mode = RadioField("参赛身份", default="open", choices=[
+        (mode, f"{label}：{IDENTITY_HELP[mode]}") for mode, label in IDENTITY_LABELS.items()])
+    review_mode = RadioField("正确答案、解析和依据", default="after_close", choices=list(REVIEW_LABELS.items()))

@@ -7,10 +7,12 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from sqlalchemy import func, select
 
 from .. import bank, bank_io, clock, draws, qr
-from ..contest_rules import ContestDraft, create_contest, draft_problems, join_url
+from ..contest_rules import ContestDraft, create_contest, default_identity_mode, draft_problems, join_url
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import CAMPAIGNS_NEWEST_FIRST, Attempt, Campaign, Category, Contest, Enterprise
+from ..models import (
+    CAMPAIGNS_NEWEST_FIRST, IDENTITY_LABELS, REVIEW_LABELS, Attempt, Campaign, Category, Contest, Enterprise,
+)
 from ..participants import allowed_enterprises
 from ..slogans import slogan_for
 from flask_login import current_user
@@ -90,6 +92,9 @@ def new():
     _fill_choices(form)
     if request.method == "GET":
         form.categories.data = [value for value, _ in form.categories.choices]
+        # Every unit it admits by default (all, or the admin's own) keeps a roster: 名单.
+        form.identity_mode.data = default_identity_mode(
+            None if current_user.is_organiser else [current_user.enterprise_id])
     rules, rule_errors = _rules_from_form(request.form)
     if form.validate_on_submit() and not rule_errors:
         draft = ContestDraft(
@@ -114,6 +119,8 @@ def new():
             pass_score=float(form.pass_score.data) if form.pass_score.data is not None else None,
             ranking=form.ranking.data,
             leave_limit=form.leave_limit.data,
+            identity_mode=form.identity_mode.data,
+            review_mode=form.review_mode.data,
             # An enterprise admin's contest is always its own enterprise's internal contest.
             enterprise_id=None if current_user.is_organiser else current_user.enterprise_id,
         )
@@ -164,6 +171,8 @@ def detail(contest_id: int):
         contest=contest,
         general_url=join_url(contest),
         posters=[(e, join_url(contest, e)) for e in enterprises],
+        identity_labels=IDENTITY_LABELS,
+        review_labels=REVIEW_LABELS,
     )
 
 

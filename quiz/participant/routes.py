@@ -1,6 +1,8 @@
 """The participant's journey: join link → sign-up → one question per screen → result."""
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     Blueprint,
     current_app,
@@ -16,7 +18,7 @@ from sqlalchemy import select
 
 from .. import attempts, clock, participants, standings
 from ..errors import Conflict, NotFound, QuizError, TooLate
-from ..extensions import db, htmx
+from ..extensions import db, htmx, limiter
 from ..models import Attempt, Contest, Enterprise, Participant
 from ..web import db_int, htmx_redirect, public_url, render
 from .forms import SignupForm
@@ -24,6 +26,11 @@ from .forms import SignupForm
 bp = Blueprint("participant", __name__, template_folder="templates")
 
 PARTICIPANT_KEY = "participant_id"
+# This phone: a random token in the signed session cookie. An attempt belongs to the phone
+# that started it (Attempt.device); knowing someone's name and phone number is not enough.
+DEVICE_KEY = "device"
+# The attempt this phone was told is held by another phone: the only one its 续答码 form may try.
+RESUME_KEY = "resume_attempt"
 
 
 def _grace() -> float:
@@ -46,6 +53,14 @@ def poster_enterprise(contest: Contest, enterprise_code: str | None) -> Enterpri
     if enterprise is None or not participants.may_take_part(contest, enterprise):
         raise NotFound("该单位不在本次竞赛的参赛范围内，请联系组织者。")
     return enterprise
+
+
+def this_device() -> str:
+    device = session.get(DEVICE_KEY)
+    if not device:
+        device = session[DEVICE_KEY] = secrets.token_hex(16)
+        session.permanent = True
+    return device
 
 
 def current_participant() -> Participant | None:
@@ -75,8 +90,9 @@ def join(code: str, enterprise_code: str | None = None):
         and (fixed is None or known.enterprise_id == fixed.id)
     ):
         known = None  # this phone's person may not take part via this poster: ask again
+    device = this_device()
     attempt = attempts.find_attempt(contest, known) if known else None
-    if attempt is not None and request.method == "GET":
+    if attempt is not None and request.method == "GET" and attempt.device == device:
         return redirect(url_for(".quiz", attempt_id=attempt.id))
 
     form = SignupForm()
@@ -84,32 +100,93 @@ def join(code: str, enterprise_code: str | None = None):
     if fixed:
         form.enterprise.data = fixed.id
 
-    def signup_page(status: int):
-        # The unit the form shows as chosen (a browser preselects the first): its departments.
-        chosen = form.enterprise.data if isinstance(form.enterprise.data, int) else next(
-            (eid for eid, _name in form.enterprise.choices), None)
-        return render("participant/join.html", "participant/_signup.html", status, contest=contest,
-                      form=form, fixed=fixed, state=state, known=known,
-                      departments=participants.department_names(chosen))
+    def signup_page(status: int, refusal: str | None = None, resume: bool = False):
+        return _signup_page(contest, state, status, form=form, fixed=fixed, known=known, refusal=refusal,
+                            resume=resume)
 
     if request.method == "POST":
         if state != "open":
             attempts.require_open(contest, now)  # raises the right message
-        if known and request.form.get("continue") == "1":
-            attempt = attempts.start_or_resume(contest, known, now)
-        elif form.validate_on_submit():
-            enterprise = db.session.get(Enterprise, form.enterprise.data)
-            attempt = attempts.sign_up_and_start(
-                contest, enterprise, form.identifier.data, form.name.data, form.department.data, now
-            )
-        else:
-            return signup_page(422)
+        address = request.remote_addr or ""
+        # Only a sign-up with the form claims an attempt no phone holds (after 换手机), never the
+        # phone remembered as that person: it may be the one the admin took the attempt from.
+        signed_up = False
+        try:
+            if known and request.form.get("continue") == "1":
+                attempt = attempts.start_or_resume(contest, known, now, device=device, address=address)
+            elif form.validate_on_submit():
+                signed_up = True
+                enterprise = db.session.get(Enterprise, form.enterprise.data)
+                attempt = attempts.sign_up_and_start(
+                    contest, enterprise, form.identifier.data, form.name.data, form.department.data, now,
+                    device=device, address=address,
+                )
+            else:
+                return signup_page(422)
+        except QuizError as refused:
+            if refused.status not in (403, 409) or isinstance(refused, Conflict):
+                raise
+            # Not on the roster, or someone else's identifier: the form again as typed.
+            db.session.rollback()
+            return signup_page(refused.status, refusal=refused.message)
+        held = _held_attempt(contest, attempt, device, now, may_claim=signed_up)
         db.session.commit()
+        if held is None:
+            # Another phone holds this identity's attempt: nothing of it shows here.
+            session[RESUME_KEY] = attempt.id
+            return signup_page(409, resume=True)
         session.permanent = True
-        session[PARTICIPANT_KEY] = attempt.participant_id
-        return htmx_redirect(url_for(".quiz", attempt_id=attempt.id))
+        session[PARTICIPANT_KEY] = held.participant_id
+        return htmx_redirect(url_for(".quiz", attempt_id=held.id))
 
     return signup_page({"open": 200, "upcoming": 200, "closed": 410}[state])
+
+
+def _signup_page(contest: Contest, state: str, status: int, form: SignupForm | None = None,
+                 fixed: Enterprise | None = None, known: Participant | None = None,
+                 refusal: str | None = None, resume: bool = False):
+    """The sign-up form (``refusal``: why it was refused), or with ``resume`` the 续答码 form."""
+    # Departments of the unit chosen; none until one is (the list starts at 请选择单位).
+    chosen = form.enterprise.data if form and isinstance(form.enterprise.data, int) else None
+    return render("participant/join.html", "participant/_signup.html", status, contest=contest, form=form,
+                  fixed=fixed, state=state, known=known, refusal=refusal, resume=resume,
+                  departments=participants.department_names(chosen))
+
+
+def _held_attempt(contest: Contest, attempt: Attempt, device: str, now, may_claim: bool) -> Attempt | None:
+    """The attempt this phone continues: its own, or (``may_claim``) one no phone holds. A
+    submitted attempt held by another phone gives way to a new one when the contest allows
+    more; otherwise None (the 续答码 screen)."""
+    if attempt.device == device or (may_claim and attempts.claim(attempt, device)):
+        return attempt
+    if attempt.is_submitted and attempts.attempts_left(contest, attempt.participant, now) > 0:
+        return attempts.start_or_resume(contest, attempt.participant, now, new=True, device=device,
+                                        address=request.remote_addr or "")
+    return None
+
+
+def _resume_key() -> str:
+    return f"resume-attempt:{session.get(RESUME_KEY)}"
+
+
+@bp.post("/j/<code>/resume")
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESUME_PER_ATTEMPT"], key_func=_resume_key)
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESUME_PER_ADDRESS"],
+               key_func=lambda: f"resume-address:{request.remote_addr}")
+def resume(code: str):
+    """The 续答码 from the phone that holds the attempt: right, and the attempt moves here."""
+    contest = get_contest(code)
+    attempt = db.session.get(Attempt, session.get(RESUME_KEY) or 0)
+    if attempt is None or attempt.contest_id != contest.id:
+        raise QuizError("请先填写参赛登记。", status=400)
+    if not attempts.move_to_device(attempt, this_device(), request.form.get("resume_code", "")):
+        return _signup_page(contest, attempts.contest_state(contest, clock.now()), 403, resume=True,
+                            refusal="续答码不正确，请核对原手机上显示的6位续答码。")
+    db.session.commit()
+    session.pop(RESUME_KEY, None)
+    session.permanent = True
+    session[PARTICIPANT_KEY] = attempt.participant_id
+    return htmx_redirect(url_for(".quiz", attempt_id=attempt.id))
 
 
 @bp.get("/j/<code>/departments")
@@ -130,8 +207,9 @@ def forget(code: str):
     return redirect(url_for(".join", code=code), 303)
 
 
-def _require_owner(participant_id: int, organiser_may_read: bool = False) -> None:
-    if session.get(PARTICIPANT_KEY) == participant_id:
+def _require_owner(participant_id: int, device: str | None, organiser_may_read: bool = False) -> None:
+    """This phone's session is the attempt's participant and holds the attempt (its device)."""
+    if device is not None and session.get(PARTICIPANT_KEY) == participant_id and session.get(DEVICE_KEY) == device:
         return
     # Staff are asked only when the phone is not the owner (answers are the hot path).
     if not (organiser_may_read and current_user.is_authenticated
@@ -144,7 +222,7 @@ def owned_attempt(attempt_id: int, organiser_may_read: bool = False) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         raise NotFound("找不到这份答卷。")
-    _require_owner(attempt.participant_id, organiser_may_read)
+    _require_owner(attempt.participant_id, attempt.device, organiser_may_read)
     return attempt
 
 
@@ -153,7 +231,7 @@ def owned_sheet(attempt_id: int) -> attempts.Sheet:
     sheet = attempts.load_sheet(attempt_id)
     if sheet is None:
         raise NotFound("找不到这份答卷。")
-    _require_owner(sheet.participant_id)
+    _require_owner(sheet.participant_id, sheet.device)
     return sheet
 
 
@@ -162,7 +240,7 @@ def owned_screen(attempt_id: int, *positions: int) -> tuple[attempts.Sheet, atte
     found = attempts.load_screen(attempt_id, *positions)
     if found is None:
         raise NotFound("找不到这份答卷。")
-    _require_owner(found[0].participant_id)
+    _require_owner(found[0].participant_id, found[0].device)
     return found
 
 
@@ -290,7 +368,8 @@ def leave(attempt_id: int):
 def again(attempt_id: int):
     """Another attempt at the same contest, when the contest allows more."""
     previous = owned_attempt(attempt_id)
-    attempt = attempts.start_or_resume(previous.contest, previous.participant, clock.now(), new=True)
+    attempt = attempts.start_or_resume(previous.contest, previous.participant, clock.now(), new=True,
+                                       device=previous.device, address=request.remote_addr or "")
     db.session.commit()
     return htmx_redirect(url_for(".quiz", attempt_id=attempt.id))
 
@@ -308,13 +387,18 @@ def result(attempt_id: int):
     attempts_left = 0
     if attempts.contest_state(contest, now) == "open":
         attempts_left = attempts.attempts_left(contest, attempt.participant, now)
+    mine = session.get(PARTICIPANT_KEY) == attempt.participant_id and session.get(DEVICE_KEY) == attempt.device
+    # Staff reading a result see everything; the participant what the review setting allows.
+    review_shown = not mine or attempts.review_shown(contest, now)
     return render(
         "participant/result.html",
         "participant/_result.html",
         attempt=attempt,
         contest=contest,
         items=items,
-        reviews=[attempts.review(i) for i in items],
+        mine=mine,
+        review_shown=review_shown,
+        reviews=[attempts.review(i, with_key=review_shown) for i in items],
         placing=standings.placing(contest, attempt.id),
         attempts_left=attempts_left,
     )
