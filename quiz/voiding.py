@@ -1,0 +1,96 @@
+"""Voiding (作废) results, restoring them, and moving an attempt to another phone (换手机).
+
+An organiser voids an attempt, or a participant (then every attempt of theirs is out), with a
+reason; a voided attempt leaves every table, ranking, report, item statistic, chart, export
+and the public board, and comes back when restored. Nothing is deleted: ``voided_at`` is set
+or cleared, and each action writes an :class:`AuditEntry` (who, when, what, why).
+
+The aggregates filter with :func:`counts` only — the contest-taking paths never look at it.
+Results change here, so the results cache is dropped on commit (the same one place
+``results_cache.invalidate_on_commit`` that a submission uses).
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import clock, results_cache
+from .errors import QuizError
+from .extensions import db
+from .models import Attempt, AuditEntry, Participant
+
+REASON_MAX = 200
+NEED_REASON = "请填写作废原因。"
+
+
+def counts(attempt=Attempt) -> list:
+    """SQL conditions on an attempt (entity or alias) that keep it in the tables: neither it
+    nor its participant is voided. A NOT IN over the (few) voided participants: no join."""
+    voided_people = select(Participant.id).where(Participant.voided_at.is_not(None))
+    return [attempt.voided_at.is_(None), attempt.participant_id.not_in(voided_people)]
+
+
+def _reason(reason: str | None) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise QuizError(NEED_REASON)
+    if len(reason) > REASON_MAX:
+        raise QuizError(f"作废原因最多 {REASON_MAX} 个字。")
+    return reason
+
+
+def _audit(user_id: int | None, action: str, *, attempt: Attempt | None = None,
+           participant: Participant | None = None, reason: str = "") -> AuditEntry:
+    entry = AuditEntry(at=clock.now(), user_id=user_id, action=action, reason=reason,
+                       attempt_id=attempt.id if attempt is not None else None,
+                       participant_id=participant.id if participant is not None
+                       else attempt.participant_id if attempt is not None else None)
+    db.session.add(entry)
+    return entry
+
+
+def _results_changed() -> None:
+    results_cache.invalidate_on_commit(db.session)
+
+
+def void_attempt(attempt: Attempt, user_id: int | None, reason: str | None) -> AuditEntry:
+    reason = _reason(reason)
+    if attempt.voided_at is not None:
+        raise QuizError("这次答题已经作废。")
+    attempt.voided_at = clock.now()
+    _results_changed()
+    return _audit(user_id, "void_attempt", attempt=attempt, reason=reason)
+
+
+def restore_attempt(attempt: Attempt, user_id: int | None, reason: str | None = "") -> AuditEntry:
+    if attempt.voided_at is None:
+        raise QuizError("这次答题没有作废，无需恢复。")
+    attempt.voided_at = None
+    _results_changed()
+    return _audit(user_id, "restore_attempt", attempt=attempt, reason=" ".join((reason or "").split()))
+
+
+def void_participant(participant: Participant, user_id: int | None, reason: str | None) -> AuditEntry:
+    reason = _reason(reason)
+    if participant.voided_at is not None:
+        raise QuizError("此人已经作废。")
+    participant.voided_at = clock.now()
+    _results_changed()
+    return _audit(user_id, "void_participant", participant=participant, reason=reason)
+
+
+def restore_participant(participant: Participant, user_id: int | None, reason: str | None = "") -> AuditEntry:
+    if participant.voided_at is None:
+        raise QuizError("此人没有作废，无需恢复。")
+    participant.voided_at = None
+    _results_changed()
+    return _audit(user_id, "restore_participant", participant=participant,
+                  reason=" ".join((reason or "").split()))
+
+
+def change_device(attempt: Attempt, user_id: int | None) -> AuditEntry:
+    """换手机: the open attempt no longer belongs to its phone; the person's next sign-up on
+    a new phone claims it. Results do not change (the attempt is not submitted)."""
+    if attempt.submitted_at is not None:
+        raise QuizError("这次答题已经交卷，无需换手机。")
+    attempt.device = None
+    return _audit(user_id, "change_device", attempt=attempt)
