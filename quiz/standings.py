@@ -9,7 +9,9 @@ earlier submission first. RANK() gives equal ranks only when all three are equal
 Enterprise ranking: average score (of counted attempts) descending, then
 participation rate descending, then name. Participants are people with a
 submitted attempt; participation rate = participants ÷ headcount (应参与人数),
-None when the headcount is unknown (0).
+None when the headcount is unknown (0). Where an enterprise has a roster, 应参与人数 is its
+active people and only people matched to it are participants (others 名单外), as in
+:mod:`quiz.league_tables`. Voided attempts and participants are left out.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import Float, and_, case, cast, func, select
 
+from . import league_tables, rosters, voiding
 from .extensions import db
 from .models import Attempt, Contest, Enterprise, Participant, contest_enterprise
 
@@ -39,6 +42,7 @@ class IndividualRow:
     time_used_ms: int
     submitted_at: datetime
     leave_count: int
+    off_roster: int = 0  # 1: 名单外 (the enterprise has a roster, this person is not on it)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class EnterpriseRow:
     attempts: int
     average_score: float | None
     participation_rate: float | None
+    has_roster: bool = False  # 应参与人数 from the roster (名单), else typed (填报)
+    off_roster: int = 0       # 名单外 people with a submitted attempt
+
+    @property
+    def headcount_source(self) -> str:
+        return league_tables.HEADCOUNT_ROSTER if self.has_roster else league_tables.HEADCOUNT_TYPED
 
 
 def counted_attempts(contest: Contest):
@@ -61,7 +71,7 @@ def counted_attempts(contest: Contest):
             Attempt.id.label("attempt_id"),
             func.row_number().over(partition_by=Attempt.participant_id, order_by=order).label("n"),
         )
-        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None))
+        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None), *voiding.counts())
         .subquery()
     )
     return select(numbered.c.attempt_id).where(numbered.c.n == 1)
@@ -69,6 +79,7 @@ def counted_attempts(contest: Contest):
 
 def _ranked(contest: Contest):
     order = (Attempt.score.desc(), Attempt.time_used_ms.asc(), Attempt.submitted_at.asc())
+    roster = rosters.active_counts()
     return (
         select(
             func.rank().over(order_by=order).label("rank"),
@@ -83,9 +94,11 @@ def _ranked(contest: Contest):
             Attempt.time_used_ms,
             Attempt.submitted_at,
             Attempt.leave_count,
+            league_tables.off_roster(roster).label("off_roster"),
         )
         .join(Participant, Participant.id == Attempt.participant_id)
         .join(Enterprise, Enterprise.id == Participant.enterprise_id)
+        .outerjoin(roster, roster.c.enterprise_id == Participant.enterprise_id)
         .where(Attempt.id.in_(counted_attempts(contest)))
     )
 
@@ -124,18 +137,25 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
     per_enterprise = (
         select(
             Participant.enterprise_id.label("enterprise_id"),
-            func.count(func.distinct(Attempt.participant_id)).label("participants"),
+            func.count(func.distinct(Attempt.participant_id)).label("people"),
+            func.count(func.distinct(Participant.roster_person_id)).label("matched"),
             func.count(Attempt.id).label("attempts"),
             func.avg(case((Attempt.id.in_(counted), cast(Attempt.score, Float)))).label("average_score"),
         )
         .join(Participant, Participant.id == Attempt.participant_id)
-        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None))
+        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None), *voiding.counts())
         .group_by(Participant.enterprise_id)
         .subquery()
     )
-    participants = func.coalesce(per_enterprise.c.participants, 0)
+    # As the league tables: with a roster, 应参与人数 is its active people and only matched
+    # people are 参与人数 (the rest 名单外); else the typed headcount and everyone.
+    roster = rosters.active_counts()
+    has_roster = roster.c.people.is_not(None)
+    headcount = func.coalesce(roster.c.people, Enterprise.headcount)
+    people = func.coalesce(per_enterprise.c.people, 0)
+    participants = case((has_roster, func.coalesce(per_enterprise.c.matched, 0)), else_=people)
     rate = case(
-        (Enterprise.headcount > 0, cast(participants, Float) / Enterprise.headcount),
+        (headcount > 0, cast(participants, Float) / headcount),
         else_=None,
     )
     order = (
@@ -148,13 +168,16 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
             func.rank().over(order_by=order).label("rank"),
             Enterprise.id.label("enterprise_id"),
             Enterprise.name,
-            Enterprise.headcount,
+            headcount.label("headcount"),
             participants.label("participants"),
             func.coalesce(per_enterprise.c.attempts, 0).label("attempts"),
             per_enterprise.c.average_score,
             rate.label("participation_rate"),
+            has_roster.label("has_roster"),
+            case((has_roster, people - participants), else_=0).label("off_roster"),
         )
         .outerjoin(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
+        .outerjoin(roster, roster.c.enterprise_id == Enterprise.id)
         .order_by(*order)
     )
     if contest.enterprise_id is not None:
