@@ -142,6 +142,7 @@ def rows(contest: Contest, enterprise_id: int | None, filters: Filters) -> tuple
     def joined(query):
         return (query.select_from(Attempt)
                 .join(Participant, Participant.id == Attempt.participant_id)
+                .join(Enterprise, Enterprise.id == Participant.enterprise_id)
                 .outerjoin(roster, roster.c.enterprise_id == Participant.enterprise_id)
                 .where(*conditions))
 
@@ -152,7 +153,7 @@ def rows(contest: Contest, enterprise_id: int | None, filters: Filters) -> tuple
         Attempt.score, Attempt.max_score, Attempt.time_used_ms, Attempt.started_at, Attempt.submitted_at,
         Attempt.client_address, Attempt.device, Attempt.voided_at, Participant.voided_at.label("p_voided"),
         *(case((flag, 1), else_=0).label(key) for key, flag in flags.items() if key != "voided"),
-    ).join(Enterprise, Enterprise.id == Participant.enterprise_id)).order_by(
+    )).order_by(
         Attempt.started_at.desc(), Attempt.id.desc()
     ).limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
     out = [
