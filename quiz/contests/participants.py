@@ -13,20 +13,13 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import StringField
-from wtforms.validators import Length
 
 from .. import participant_list, voiding
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..forms import Form, strip
 from ..models import Attempt, Contest, Participant
 from ..web import organiser_required, own_enterprise_id, render, staff_required
 from .routes import bp
-
-
-class ReasonForm(Form):
-    reason = StringField("原因", filters=[strip], validators=[Length(max=voiding.REASON_MAX)])
 
 
 def _contest_in_view(contest_id: int) -> tuple[Contest, int | None]:
@@ -64,7 +57,7 @@ def _back(contest: Contest):
     return redirect(url_for("contests.participants", contest_id=contest.id, **filters.query_args()), 303)
 
 
-def _apply(contest: Contest, action) -> None:
+def _apply(action) -> None:
     """Run one rule; its refusal becomes a message on the list, nothing is stored."""
     try:
         message = action()
@@ -91,24 +84,33 @@ def participants(contest_id: int):
     )
 
 
+DONE = {
+    ("attempt", "void"): "已作废 {name} 的这次答题，它不再计入任何排名、报表和导出。",
+    ("attempt", "restore"): "已恢复 {name} 的这次答题。",
+    ("person", "void"): "已作废人员 {name}：此人的全部答题不再计入任何排名、报表和导出。",
+    ("person", "restore"): "已恢复人员 {name}。",
+}
+
+
+def _void_or_restore(contest: Contest, what: str, action: str, thing, name: str, void, restore):
+    reason = request.form.get("reason", "")  # checked (and tidied) by the rule
+    rule = void if action == "void" else restore
+
+    def run() -> str:
+        rule(thing, current_user.id, reason)
+        return DONE[what, action].format(name=name)
+
+    _apply(run)
+    return _back(contest)
+
+
 @bp.post("/<int:contest_id>/participants/attempts/<int:attempt_id>/<any(void, restore):action>")
 @organiser_required
 def void_attempt(contest_id: int, attempt_id: int, action: str):
     contest, own = _contest_in_view(contest_id)
     attempt = _attempt(contest, attempt_id, own)
-    form = ReasonForm()
-    form.validate()
-    reason = form.reason.data or ""
-
-    def run() -> str:
-        if action == "void":
-            voiding.void_attempt(attempt, current_user.id, reason)
-            return f"已作废 {attempt.participant.name} 的这次答题，它不再计入任何排名、报表和导出。"
-        voiding.restore_attempt(attempt, current_user.id, reason)
-        return f"已恢复 {attempt.participant.name} 的这次答题。"
-
-    _apply(contest, run)
-    return _back(contest)
+    return _void_or_restore(contest, "attempt", action, attempt, attempt.participant.name,
+                            voiding.void_attempt, voiding.restore_attempt)
 
 
 @bp.post("/<int:contest_id>/participants/people/<int:participant_id>/<any(void, restore):action>")
@@ -116,19 +118,8 @@ def void_attempt(contest_id: int, attempt_id: int, action: str):
 def void_participant(contest_id: int, participant_id: int, action: str):
     contest, _ = _contest_in_view(contest_id)
     participant = _participant(contest, participant_id)
-    form = ReasonForm()
-    form.validate()
-    reason = form.reason.data or ""
-
-    def run() -> str:
-        if action == "void":
-            voiding.void_participant(participant, current_user.id, reason)
-            return f"已作废人员 {participant.name}：此人的全部答题不再计入任何排名、报表和导出。"
-        voiding.restore_participant(participant, current_user.id, reason)
-        return f"已恢复人员 {participant.name}。"
-
-    _apply(contest, run)
-    return _back(contest)
+    return _void_or_restore(contest, "person", action, participant, participant.name,
+                            voiding.void_participant, voiding.restore_participant)
 
 
 @bp.post("/<int:contest_id>/participants/attempts/<int:attempt_id>/change-device")
@@ -141,7 +132,7 @@ def change_device(contest_id: int, attempt_id: int):
         voiding.change_device(attempt, current_user.id)
         return f"已为 {attempt.participant.name} 换手机：请此人在新手机上重新登记，即可继续这次答题。"
 
-    _apply(contest, run)
+    _apply(run)
     return _back(contest)
 
 

@@ -37,6 +37,7 @@ def _tables(contest: Contest) -> dict:
         contest=contest,
         individuals=standings.individuals(contest, limit=100),
         enterprises=standings.enterprises(contest),
+        headcount_note=league_tables.HEADCOUNT_NOTE,
     )
 
 
