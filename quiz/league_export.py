@@ -149,7 +149,7 @@ def row_cells(row: Any, cols: list[Column], link: str | None = None, blank: tupl
     cell (column "key"); ``blank``: columns left empty (the total row's rank, region, …)."""
     out = []
     for column in cols:
-        align = "text" if column.kind == "text" else "num"
+        align = "text" if column.kind in ("text", "mark") else "num"
         if column.key in blank:
             out.append(f'<td class="{align}"></td>')
             continue
