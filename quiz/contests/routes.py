@@ -38,10 +38,7 @@ def index():
     if not current_user.is_organiser:  # an enterprise admin: its own internal contests only
         query = query.where(Contest.enterprise_id == current_user.enterprise_id)
     rows = db.session.execute(query).all()
-    # An enterprise admin also sees its own people in the campaign's contests (参赛人员).
-    campaign_contests = [] if current_user.is_organiser else db.session.scalars(
-        select(Contest).where(Contest.enterprise_id.is_(None)).order_by(Contest.opens_at.desc())).all()
-    return render_template("contests/index.html", rows=rows, now=clock.now(), campaign_contests=campaign_contests)
+    return render_template("contests/index.html", rows=rows, now=clock.now())
 
 
 def _fill_choices(form: ContestForm) -> None:
