@@ -22,7 +22,7 @@ from sqlalchemy import Float, and_, case, cast, func, select
 
 from . import league_tables, rosters, voiding
 from .extensions import db
-from .models import Attempt, Contest, Enterprise, Participant, contest_enterprise
+from .models import Attempt, Contest, Enterprise, Participant, RosterPerson, contest_enterprise
 
 BEST = (Attempt.score.desc(), Attempt.time_used_ms.asc(), Attempt.submitted_at.asc(), Attempt.id.asc())
 LATEST = (Attempt.submitted_at.desc(), Attempt.id.desc())
@@ -71,16 +71,19 @@ def counted_attempts(contest: Contest):
             Attempt.id.label("attempt_id"),
             func.row_number().over(partition_by=Attempt.participant_id, order_by=order).label("n"),
         )
-        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None), *voiding.counts())
+        .join(Participant, Participant.id == Attempt.participant_id)
+        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None),
+               *voiding.counts(Attempt, Participant))
         .subquery()
     )
     return select(numbered.c.attempt_id).where(numbered.c.n == 1)
 
 
-def _ranked(contest: Contest):
+def _ranked(contest: Contest, with_roster: bool = False):
+    """The counted attempts ranked; ``with_roster`` adds ``off_roster`` (名单外) — not for
+    :func:`placing`, which every result page asks and which needs no roster counts."""
     order = (Attempt.score.desc(), Attempt.time_used_ms.asc(), Attempt.submitted_at.asc())
-    roster = rosters.active_counts()
-    return (
+    query = (
         select(
             func.rank().over(order_by=order).label("rank"),
             func.rank().over(partition_by=Participant.enterprise_id, order_by=order).label("enterprise_rank"),
@@ -94,17 +97,23 @@ def _ranked(contest: Contest):
             Attempt.time_used_ms,
             Attempt.submitted_at,
             Attempt.leave_count,
-            league_tables.off_roster(roster).label("off_roster"),
         )
         .join(Participant, Participant.id == Attempt.participant_id)
         .join(Enterprise, Enterprise.id == Participant.enterprise_id)
-        .outerjoin(roster, roster.c.enterprise_id == Participant.enterprise_id)
         .where(Attempt.id.in_(counted_attempts(contest)))
     )
+    if with_roster:
+        # Per row, through the roster's (enterprise, active) index: the board shows 100 rows
+        # every 30 s on every phone, so it does not count a whole 100 000-person roster.
+        has_roster = select(RosterPerson.id).where(RosterPerson.enterprise_id == Participant.enterprise_id,
+                                                   RosterPerson.active.is_(True)).exists()
+        off_roster = case((and_(Participant.roster_person_id.is_(None), has_roster), 1), else_=0)
+        query = query.add_columns(off_roster.label("off_roster"))
+    return query
 
 
 def individuals(contest: Contest, limit: int | None = 100) -> list[IndividualRow]:
-    ranked = _ranked(contest).subquery()
+    ranked = _ranked(contest, with_roster=True).subquery()
     query = select(ranked).order_by(ranked.c.rank, ranked.c.attempt_id)
     if limit is not None:
         query = query.limit(limit)
@@ -143,7 +152,8 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
             func.avg(case((Attempt.id.in_(counted), cast(Attempt.score, Float)))).label("average_score"),
         )
         .join(Participant, Participant.id == Attempt.participant_id)
-        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None), *voiding.counts())
+        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None),
+               *voiding.counts(Attempt, Participant))
         .group_by(Participant.enterprise_id)
         .subquery()
     )

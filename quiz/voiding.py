@@ -22,9 +22,13 @@ REASON_MAX = 200
 NEED_REASON = "请填写作废原因。"
 
 
-def counts(attempt=Attempt) -> list:
+def counts(attempt=Attempt, participant=None) -> list:
     """SQL conditions on an attempt (entity or alias) that keep it in the tables: neither it
-    nor its participant is voided. A NOT IN over the (few) voided participants: no join."""
+    nor its participant is voided. With ``participant`` (the attempt's Participant, already
+    joined: one contest's few thousand attempts) its row says so; without, a NOT IN over the
+    voided participants, read once — cheaper than a join for a whole campaign's attempts."""
+    if participant is not None:
+        return [attempt.voided_at.is_(None), participant.voided_at.is_(None)]
     voided_people = select(Participant.id).where(Participant.voided_at.is_not(None))
     return [attempt.voided_at.is_(None), attempt.participant_id.not_in(voided_people)]
 

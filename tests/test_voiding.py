@@ -187,7 +187,10 @@ def test_the_access_walk(app, league, client):
     db.session.commit()
     yi_admin = staff_client(app, "yi-admin", "enterprise_admin", league.yi)
     jia_admin = staff_client(app, "jia-admin", "enterprise_admin", league.jia)
-    # Another enterprise's admin sees its own people only, in the campaign's contest…
+    # Another enterprise's admin reaches the campaign contest's list from the league page…
+    league_page = yi_admin.get(f"/admin/league/{league.campaign.id}/individuals?contest={league.k1.id}")
+    assert list_url(league) in league_page.get_data(as_text=True)
+    # …and sees its own people only there…
     page = yi_admin.get(list_url(league)).get_data(as_text=True)
     assert "李一" in page and "张二" not in page and "张三" not in page
     # …and cannot void, restore, void a person or move 甲's person to another phone.
