@@ -32,7 +32,8 @@ headcount (应参与人数)
 participants
     Distinct people with at least one attempt in scope — where the enterprise has a roster,
     only people matched to it; the others are counted apart as ``off_roster`` (名单外), so
-    invented identities never raise the rate.
+    invented identities never raise the rate. (Their attempts still count in attempts,
+    averages and pass rates: 名单优先 lets them take part; voiding is what removes results.)
 participation_rate
     participants ÷ headcount (应参与人数); None when the headcount is 0. Not capped (a rate
     over 100% shows the headcount is out of date).
