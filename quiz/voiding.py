@@ -56,39 +56,42 @@ def _results_changed() -> None:
     results_cache.invalidate_on_commit(db.session)
 
 
-def void_attempt(attempt: Attempt, user_id: int | None, reason: str | None) -> AuditEntry:
-    reason = _reason(reason)
-    if attempt.voided_at is not None:
-        raise QuizError("这次答题已经作废。")
-    attempt.voided_at = clock.now()
+_REFUSED = {
+    ("attempt", True): "这次答题已经作废。",
+    ("attempt", False): "这次答题没有作废，无需恢复。",
+    ("participant", True): "此人已经作废。",
+    ("participant", False): "此人没有作废，无需恢复。",
+}
+
+
+def _set_voided(thing: Attempt | Participant, void: bool, user_id: int | None, reason: str | None) -> AuditEntry:
+    kind = "attempt" if isinstance(thing, Attempt) else "participant"
+    # A reason is required to void; restoring may say why, or not.
+    reason = _reason(reason) if void else " ".join((reason or "").split())[:REASON_MAX]
+    if (thing.voided_at is not None) == void:
+        raise QuizError(_REFUSED[kind, void])
+    thing.voided_at = clock.now() if void else None
     _results_changed()
-    return _audit(user_id, "void_attempt", attempt=attempt, reason=reason)
+    return _audit(user_id, f"{'void' if void else 'restore'}_{kind}", reason=reason,
+                  attempt=thing if kind == "attempt" else None,
+                  participant=thing if kind == "participant" else None)
+
+
+def void_attempt(attempt: Attempt, user_id: int | None, reason: str | None) -> AuditEntry:
+    return _set_voided(attempt, True, user_id, reason)
 
 
 def restore_attempt(attempt: Attempt, user_id: int | None, reason: str | None = "") -> AuditEntry:
-    if attempt.voided_at is None:
-        raise QuizError("这次答题没有作废，无需恢复。")
-    attempt.voided_at = None
-    _results_changed()
-    return _audit(user_id, "restore_attempt", attempt=attempt, reason=" ".join((reason or "").split()))
+    return _set_voided(attempt, False, user_id, reason)
 
 
 def void_participant(participant: Participant, user_id: int | None, reason: str | None) -> AuditEntry:
-    reason = _reason(reason)
-    if participant.voided_at is not None:
-        raise QuizError("此人已经作废。")
-    participant.voided_at = clock.now()
-    _results_changed()
-    return _audit(user_id, "void_participant", participant=participant, reason=reason)
+    """Every attempt of the person leaves the tables (:func:`counts`), also later ones."""
+    return _set_voided(participant, True, user_id, reason)
 
 
 def restore_participant(participant: Participant, user_id: int | None, reason: str | None = "") -> AuditEntry:
-    if participant.voided_at is None:
-        raise QuizError("此人没有作废，无需恢复。")
-    participant.voided_at = None
-    _results_changed()
-    return _audit(user_id, "restore_participant", participant=participant,
-                  reason=" ".join((reason or "").split()))
+    return _set_voided(participant, False, user_id, reason)
 
 
 def change_device(attempt: Attempt, user_id: int | None) -> AuditEntry:
