@@ -78,6 +78,11 @@ class Config:
     RATELIMIT_LIVE_JOIN_PER_ADDRESS = os.environ.get("RATELIMIT_LIVE_JOIN_PER_ADDRESS", "600 per minute")
     RATELIMIT_LOGIN_PER_ADDRESS = os.environ.get("RATELIMIT_LOGIN_PER_ADDRESS", "30 per 15 minutes")
     RATELIMIT_LOGIN_PER_USER = os.environ.get("RATELIMIT_LOGIN_PER_USER", "10 per 15 minutes")
+    # The participants list's flags (quiz/participant_list.py): an address is "同一地址" when
+    # more than this many attempts of one contest started from it (a hall on one Wi-Fi shares
+    # an address, so it is a hint to look); "用时过短" below this many seconds per question.
+    PARTICIPANTS_SHARED_ADDRESS_MIN = int(os.environ.get("PARTICIPANTS_SHARED_ADDRESS_MIN", "20"))
+    PARTICIPANTS_FAST_SECONDS_PER_QUESTION = float(os.environ.get("PARTICIPANTS_FAST_SECONDS_PER_QUESTION", "2"))
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).

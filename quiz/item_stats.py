@@ -4,7 +4,7 @@ Scope
     The counted attempts of the campaign's contests — one per participant and contest,
     chosen as the contest's ranking says (``best``: score desc, time used asc, submitted
     asc, id asc; ``latest``: submitted desc, id desc), exactly as the league tables count
-    them — optionally only one enterprise's participants.
+    them (voided attempts and people left out) — optionally only one enterprise's participants.
 Item score
     Each question of a counted attempt is an item response
     x = points ÷ the question's full points in its contest, so 0…1 with partial credit.

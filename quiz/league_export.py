@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from . import clock
 from .bank_io import text_cell
+from .league_tables import HEADCOUNT_NOTE, OFF_ROSTER_NOTE
 
 TABLES = ("individuals", "enterprises", "regions", "industries", "departments")
 TABLE_LABELS = {
@@ -63,6 +64,9 @@ _UNIT_TAIL = [
     _c("average_score", "平均分", "score"),
     _c("pass_rate", "及格率", "percent"),
     _c("index", "综合指数", "index"),
+    # Last, so the long-standing columns keep their places in saved workbooks.
+    _c("headcount_source", "人数来源", "text"),  # 名单 / 填报 (see HEADCOUNT_NOTE)
+    _c("off_roster", "名单外", "int"),
 ]
 
 
@@ -78,7 +82,7 @@ def columns(table: str, *, per_contest: bool = False) -> list[Column]:
         cols += [_c("attempts", "答题次数", "int"), _c("time_used_ms", "用时", "ms", export_label="用时（秒）")]
         if per_contest:
             cols.append(_c("submitted_at", "交卷时间", "time"))
-        return cols
+        return cols + [_c("roster_mark", "名单外", "mark")]  # "名单外" or blank (OFF_ROSTER_NOTE)
     head = [_c("rank", "名次", "int")]
     if table == "enterprises":
         head += [_c("key", "单位", "text"), _c("region", "镇（街）", "text"), _c("industry", "行业", "text")]
@@ -89,6 +93,11 @@ def columns(table: str, *, per_contest: bool = False) -> list[Column]:
     else:
         head += [_c("key", "部门", "text")]
     return head + _UNIT_TAIL
+
+
+def note(table: str) -> str:
+    """The note under a table (page and workbook): where 应参与人数 came from, who is 名单外."""
+    return OFF_ROSTER_NOTE if table == "individuals" else HEADCOUNT_NOTE
 
 
 def sort_rows(rows: list, column: Column, descending: bool) -> list:
@@ -104,7 +113,7 @@ def sort_rows(rows: list, column: Column, descending: bool) -> list:
 def cell_value(row: Any, column: Column):
     """The value written to the workbook (numbers as numbers; time used in seconds)."""
     value = getattr(row, column.key, None)
-    if value is None:
+    if value is None or (column.kind == "mark" and not value):
         return None
     if column.kind == "ms":
         return round(value / 1000, 1)
@@ -120,6 +129,8 @@ def display(row: Any, column: Column) -> str:
     filters = current_app.jinja_env.filters
     if column.kind == "text":
         return value if value else "—"
+    if column.kind == "mark":
+        return value or ""
     if column.kind == "percent":
         return filters["percent"](value)
     if value is None:
@@ -138,7 +149,7 @@ def row_cells(row: Any, cols: list[Column], link: str | None = None, blank: tupl
     cell (column "key"); ``blank``: columns left empty (the total row's rank, region, …)."""
     out = []
     for column in cols:
-        align = "text" if column.kind == "text" else "num"
+        align = "text" if column.kind in ("text", "mark") else "num"
         if column.key in blank:
             out.append(f'<td class="{align}"></td>')
             continue
@@ -162,7 +173,7 @@ def _sheet_name(title: str) -> str:
 
 
 def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], total: Any | None = None,
-             sheet_name: str = "排名") -> bytes:
+             sheet_name: str = "排名", note: str | None = None) -> bytes:
     """One sheet: a title row, a scope row, the header row, the rows, and an optional bold total.
 
     openpyxl's write-only mode streams the rows (a campaign's individuals are many). Cells are
@@ -222,6 +233,9 @@ def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], to
         sheet.append(cells(row))
     if total is not None:
         sheet.append(cells(total, bold=True))
+    if note:
+        sheet.append([])
+        sheet.append([cell(note)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

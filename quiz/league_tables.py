@@ -23,8 +23,17 @@ Counted attempt
     ``ranking`` says (as :func:`standings.counted_attempts`, for many contests at once):
     ``best`` = score desc, time used asc, submitted asc, id asc; ``latest`` = submitted desc,
     id desc.
+Voided
+    A voided attempt, and every attempt of a voided participant, is out of scope everywhere
+    (:func:`voiding.counts`): it neither counts nor beats another attempt.
+headcount (应参与人数)
+    Where the enterprise has a roster (at least one active person): its active people
+    (``headcount_source`` 名单); otherwise the typed ``Enterprise.headcount`` (填报).
 participants
-    Distinct people with at least one attempt in scope.
+    Distinct people with at least one attempt in scope — where the enterprise has a roster,
+    only people matched to it; the others are counted apart as ``off_roster`` (名单外), so
+    invented identities never raise the rate. (Their attempts still count in attempts,
+    averages and pass rates: 名单优先 lets them take part; voiding is what removes results.)
 participation_rate
     participants ÷ headcount (应参与人数); None when the headcount is 0. Not capped (a rate
     over 100% shows the headcount is out of date).
@@ -58,7 +67,8 @@ department (needs ``enterprise_id``)
     (``Attempt.department``, the 部门 when the attempt started); attempts, averages and
     pass rates count each attempt in the department it was made in. Departments of the
     Department table without attempts appear with zeros; headcount comes from the
-    Department table (0 when the department is not defined there). units is 0.
+    Department table (0 when the department is not defined there), or — where the
+    enterprise has a roster — is the department's active roster people. units is 0.
 
 Individuals
 -----------
@@ -78,13 +88,20 @@ from datetime import datetime
 from sqlalchemy import Float, Integer, and_, case, cast, func, literal, or_, select, text, union
 from sqlalchemy.orm import aliased
 
-from . import results_cache
+from . import results_cache, rosters, voiding
 from .extensions import db
-from .models import Attempt, Campaign, Contest, Department, Enterprise, Participant, contest_enterprise
+from .models import (Attempt, Campaign, Contest, Department, Enterprise, Participant, RosterPerson,
+                     contest_enterprise)
 
 GROUPS = ("enterprise", "region", "industry", "department")
 EMPTY_KEY = "未填写"
 DEFAULT_WEIGHTS = (0.5, 0.5)
+HEADCOUNT_ROSTER, HEADCOUNT_TYPED, HEADCOUNT_MIXED = "名单", "填报", "名单+填报"
+OFF_ROSTER = "名单外"
+OFF_ROSTER_NOTE = ("“名单外”：所在单位有花名册，但此人未与名单匹配（名单优先的竞赛中名单外的人可以参加，"
+                   "但不计入单位参与人数）。作废的答题不计入。")
+HEADCOUNT_NOTE = ("应参与人数：有花名册的单位（来源“名单”）为名单上在册人数，只有与名单匹配的人计入参与人数，"
+                  "其他人计为“名单外”；没有花名册的单位（来源“填报”）为填报的应参与人数。作废的答题不计入。")
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,16 @@ class Figures:
     score_sum: float = 0.0      # sum of their 百分制 scores
     passed: int = 0             # counted attempts passed, of contests with a pass mark
     pass_counted: int = 0       # counted attempts of contests with a pass mark
+    roster_units: int = 0       # units whose 应参与人数 comes from a roster (else 填报)
+    off_roster: int = 0         # 名单外: people with attempts, not matched to their unit's roster
+
+    @property
+    def headcount_source(self) -> str:
+        """Where 应参与人数 came from: 名单 (rosters), 填报 (typed headcounts), or both."""
+        units = max(self.units, 1)  # a department row is one unit's
+        if self.roster_units <= 0:
+            return HEADCOUNT_TYPED
+        return HEADCOUNT_ROSTER if self.roster_units >= units else HEADCOUNT_MIXED
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,11 @@ class IndividualRow:
     attempts: int               # attempts in scope
     time_used_ms: int           # per contest: the counted attempt's; campaign: sum
     submitted_at: datetime      # per contest: the counted attempt's; campaign: the last one
+    off_roster: bool = False    # 名单外: the enterprise has a roster and this person is not matched
+
+    @property
+    def roster_mark(self) -> str:
+        return OFF_ROSTER if self.off_roster else ""
 
 
 # ---- the shared scope ---------------------------------------------------------------
@@ -154,7 +186,7 @@ def scoped_attempts(campaign_id: int, contest_id: int | None, enterprise_id: int
     exactly one attempt per participant and contest is counted.
     """
     a, b = Attempt, aliased(Attempt, name="better")
-    in_scope = [b.submitted_at.is_not(None)]
+    in_scope = [b.submitted_at.is_not(None), b.voided_at.is_(None)]
     if since is not None:
         in_scope.append(b.submitted_at >= since)
     if until is not None:
@@ -178,7 +210,7 @@ def scoped_attempts(campaign_id: int, contest_id: int | None, enterprise_id: int
                or_(and_(Contest.ranking == "latest", later), and_(Contest.ranking != "latest", better_best)))
         .exists()
     )
-    conditions = [Contest.campaign_id == campaign_id, a.submitted_at.is_not(None)]
+    conditions = [Contest.campaign_id == campaign_id, a.submitted_at.is_not(None), *voiding.counts(a)]
     if contest_id is not None:
         conditions.append(a.contest_id == contest_id)
     if since is not None:
@@ -200,13 +232,14 @@ def scoped_attempts(campaign_id: int, contest_id: int | None, enterprise_id: int
     ]
     query = select(*columns).select_from(a).join(Contest, Contest.id == a.contest_id)
     if with_enterprise or enterprise_id is not None:
-        query = query.add_columns(Participant.enterprise_id).join(Participant, Participant.id == a.participant_id)
+        query = query.add_columns(Participant.enterprise_id, Participant.roster_person_id).join(
+            Participant, Participant.id == a.participant_id)
         if enterprise_id is not None:
             query = query.where(Participant.enterprise_id == enterprise_id)
     if with_recent:
         c = aliased(Attempt, name="newer")
         newer = or_(c.submitted_at > a.submitted_at, and_(c.submitted_at == a.submitted_at, c.id > a.id))
-        scope_c = [c.submitted_at.is_not(None)]
+        scope_c = [c.submitted_at.is_not(None), c.voided_at.is_(None)]
         if since is not None:
             scope_c.append(c.submitted_at >= since)
         if until is not None:
@@ -268,7 +301,9 @@ def _figures_select(base, wp: float, ws: float):
         base.c.industry,
         base.c.units,
         base.c.headcount,
+        func.coalesce(base.c.roster_units, 0).label("roster_units"),
         participants.label("participants"),
+        func.coalesce(base.c.off_roster, 0).label("off_roster"),
         rate.label("participation_rate"),
         func.coalesce(base.c.attempts, 0).label("attempts"),
         average.label("average_score"),
@@ -310,15 +345,31 @@ def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until
     scoped = scoped_attempts(campaign_id, contest_id, enterprise_id, since, until,
                      with_recent=group == "department")
     if group == "department":
+        # With a roster, only people matched to it count (others are 名单外) and a
+        # department's 应参与人数 is its active roster people; else the Department table's.
+        roster = rosters.has_roster(enterprise_id)
+        recent = scoped.c.recent == 1
+        matched = scoped.c.roster_person_id.is_not(None)
         dept = _key(scoped.c.department)
         per_dept = (
-            select(dept.label("key"), *_sums(scoped, scoped.c.recent == 1))
+            select(dept.label("key"), *_sums(scoped, and_(recent, matched) if roster else recent),
+                   func.sum(case((and_(recent, ~matched), 1), else_=0) if roster else literal(0))
+                   .label("off_roster"))
             .group_by(dept)
             .subquery("per_dept")
         )
-        defined = select(Department.name.label("key"), Department.headcount).where(
-            Department.enterprise_id == enterprise_id
-        ).subquery("defined")
+        if roster:
+            roster_dept = _key(RosterPerson.department)
+            defined = (
+                select(roster_dept.label("key"), func.count().label("headcount"))
+                .where(RosterPerson.enterprise_id == enterprise_id, RosterPerson.active.is_(True))
+                .group_by(roster_dept)
+                .subquery("defined")
+            )
+        else:
+            defined = select(Department.name.label("key"), Department.headcount).where(
+                Department.enterprise_id == enterprise_id
+            ).subquery("defined")
         keys = union(select(per_dept.c.key), select(defined.c.key)).subquery("keys")
         base = (
             select(
@@ -328,8 +379,10 @@ def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until
                 literal("").label("industry"),
                 literal(0).label("units"),
                 func.coalesce(defined.c.headcount, 0).label("headcount"),
+                literal(1 if roster else 0).label("roster_units"),
                 *(per_dept.c[name] for name in
-                  ("participants", "attempts", "counted", "scored", "score_sum", "passed", "pass_counted")),
+                  ("participants", "off_roster", "attempts", "counted", "scored", "score_sum", "passed",
+                   "pass_counted")),
             )
             .select_from(keys)
             .outerjoin(per_dept, per_dept.c.key == keys.c.key)
@@ -341,14 +394,16 @@ def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until
     # Per person first (the scan is in participant order: no sort), then per enterprise;
     # a person belongs to one enterprise, so each counts once.
     per_person = (
-        select(func.max(scoped.c.enterprise_id).label("enterprise_id"), *_sums(scoped))
+        select(func.max(scoped.c.enterprise_id).label("enterprise_id"),
+               func.max(scoped.c.roster_person_id).label("roster_person_id"), *_sums(scoped))
         .group_by(scoped.c.participant_id)
         .subquery("per_person")
     )
     per_enterprise = (
         select(
             per_person.c.enterprise_id,
-            func.count().label("participants"),
+            func.count().label("people"),
+            func.count(per_person.c.roster_person_id).label("matched"),
             *(func.sum(per_person.c[name]).label(name)
               for name in ("attempts", "counted", "scored", "score_sum", "passed", "pass_counted")),
         )
@@ -356,7 +411,15 @@ def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until
         .subquery("per_enterprise")
     )
     universe = _universe(campaign_id, contest_id, enterprise_id, per_enterprise.c.enterprise_id)
-    sums = ("participants", "attempts", "counted", "scored", "score_sum", "passed", "pass_counted")
+    # Where the enterprise has a roster: 应参与人数 = its active people, and only people
+    # matched to it are 参与人数 (the rest are 名单外); else the typed headcount and everyone.
+    roster = rosters.active_counts()
+    has_roster = roster.c.people.is_not(None)
+    headcount = func.coalesce(roster.c.people, Enterprise.headcount)
+    participants = case((has_roster, per_enterprise.c.matched), else_=per_enterprise.c.people)
+    off_roster = case((has_roster, per_enterprise.c.people - per_enterprise.c.matched), else_=0)
+    roster_units = case((has_roster, 1), else_=0)
+    sums = ("attempts", "counted", "scored", "score_sum", "passed", "pass_counted")
     if group == "enterprise":
         base = (
             select(
@@ -365,10 +428,14 @@ def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until
                 Enterprise.region,
                 Enterprise.industry,
                 literal(1).label("units"),
-                Enterprise.headcount,
+                headcount.label("headcount"),
+                roster_units.label("roster_units"),
+                participants.label("participants"),
+                off_roster.label("off_roster"),
                 *(per_enterprise.c[name] for name in sums),
             )
             .outerjoin(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
+            .outerjoin(roster, roster.c.enterprise_id == Enterprise.id)
             .where(universe)
             .subquery("base")
         )
@@ -383,10 +450,14 @@ def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until
             (key if group == "region" else literal("")).label("region"),
             (key if group == "industry" else literal("")).label("industry"),
             func.count(Enterprise.id).label("units"),
-            func.sum(Enterprise.headcount).label("headcount"),
+            func.sum(headcount).label("headcount"),
+            func.sum(roster_units).label("roster_units"),
+            func.sum(participants).label("participants"),
+            func.sum(off_roster).label("off_roster"),
             *(func.sum(per_enterprise.c[name]).label(name) for name in sums),
         )
         .outerjoin(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
+        .outerjoin(roster, roster.c.enterprise_id == Enterprise.id)
         .where(universe)
         .group_by(key)
         .subquery("base")
@@ -424,6 +495,8 @@ def _figures(row) -> Figures:
         score_sum=float(m["score_sum"]),
         passed=int(m["passed"]),
         pass_counted=int(m["pass_counted"]),
+        roster_units=int(m["roster_units"]),
+        off_roster=int(m["off_roster"]),
     )
 
 
@@ -471,10 +544,17 @@ def total(rows: list[Figures], label: str = "合计", weights: tuple[float, floa
         index=composite_index(rate, average, wp, ws), rank=0,
         counted=sum(r.counted for r in rows), scored=scored, score_sum=score_sum,
         passed=passed, pass_counted=pass_counted,
+        roster_units=sum(r.roster_units for r in rows), off_roster=sum(r.off_roster for r in rows),
     )
 
 
 # ---- individuals ------------------------------------------------------------------------
+
+
+def off_roster(roster):
+    """SQL: 1 when the Participant row is 名单外 (its enterprise, outer-joined to ``roster`` =
+    :func:`rosters.active_counts`, has a roster and the person is not matched to it)."""
+    return case((and_(roster.c.people.is_not(None), Participant.roster_person_id.is_(None)), 1), else_=0)
 
 
 def _individuals_query(campaign_id, contest_id, enterprise_id, since, until, limit):
@@ -507,6 +587,7 @@ def _individuals_query(campaign_id, contest_id, enterprise_id, since, until, lim
     if limit is not None:
         top = top.limit(limit)
     top = top.subquery("top")  # names are looked up for the rows shown only
+    roster = rosters.active_counts()
     return (
         select(
             top.c.rank,
@@ -521,9 +602,11 @@ def _individuals_query(campaign_id, contest_id, enterprise_id, since, until, lim
             top.c.attempts,
             top.c.time_used_ms,
             top.c.submitted_at,
+            off_roster(roster).label("off_roster"),
         )
         .join(Participant, Participant.id == top.c.participant_id)
         .join(Enterprise, Enterprise.id == Participant.enterprise_id)
+        .outerjoin(roster, roster.c.enterprise_id == Participant.enterprise_id)
         .order_by(top.c.rank, top.c.participant_id)
     )
 
@@ -552,7 +635,7 @@ def individuals(campaign_id: int, *, contest_id: int | None = None, enterprise_i
                 enterprise=m["enterprise"], department=m["department"] or "",
                 score=float(m["score"]), max_score=float(m["max_score"]), contests=int(m["contests"]),
                 attempts=int(m["attempts"]), time_used_ms=int(m["time_used_ms"]),
-                submitted_at=m["submitted_at"],
+                submitted_at=m["submitted_at"], off_roster=bool(m["off_roster"]),
             ))
         return rows
 

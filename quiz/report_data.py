@@ -3,7 +3,8 @@ participation and the score distribution. Each is ONE SQL aggregate returning co
 wrapped in :func:`results_cache.cached` (invalidated when an attempt is submitted).
 
 Scope, as in :mod:`quiz.league_tables`: the submitted attempts of the campaign's contests,
-``since <= submitted_at < until`` (naive UTC), optionally only one enterprise's participants.
+``since <= submitted_at < until`` (naive UTC), optionally only one enterprise's participants;
+voided attempts and participants left out.
 
 Daily participation
     Per local calendar day (the configured zone, Asia/Shanghai by default) of
@@ -31,7 +32,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy import Date, cast, func, literal, select, case
 
-from . import clock, item_stats, results_cache
+from . import clock, item_stats, results_cache, voiding
 from .errors import QuizError
 from .extensions import db
 from .models import Attempt, Contest, Participant
@@ -181,7 +182,7 @@ class DayCount:
 
 
 def _scope_conditions(campaign_id: int, enterprise_id: int | None, since, until) -> list:
-    conditions = [Contest.campaign_id == campaign_id, Attempt.submitted_at.is_not(None)]
+    conditions = [Contest.campaign_id == campaign_id, Attempt.submitted_at.is_not(None), *voiding.counts()]
     if enterprise_id is not None:
         conditions.append(Participant.enterprise_id == enterprise_id)
     if since is not None:

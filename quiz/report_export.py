@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from .bank_io import text_cell
 from .item_stats import Compared, ItemStats, QuestionFigures
-from .league_tables import Figures
+from .league_tables import HEADCOUNT_NOTE, Figures
 from .models import TYPE_LABELS, Question
 from .report_data import BAND_LABELS, DayCount
 
@@ -31,8 +31,9 @@ SUBTOTAL_FILL = PatternFill("solid", fgColor="EEF1F4")
 TOTAL_FILL = PatternFill("solid", fgColor="DBE9F7")
 PERCENT, SCORE, DECIMAL2 = "0.0%", "0.0", "0.00"
 
+# 人数来源 and 名单外 come last so the long-standing layout keeps its columns.
 STATISTICS_HEADERS = ["序号", "单位名称", "所属镇（街）", "行业", "应参与人数", "参与人数", "参与率",
-                      "参与人次", "平均分", "合格率"]
+                      "参与人次", "平均分", "合格率", "人数来源", "名单外人数"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def _figures_row(sheet, row: int, number: int | str | None, name: str, region: s
         (number, None), (name, None), (region, None), (industry, None),
         (figures.headcount, "0"), (figures.participants, "0"), (figures.participation_rate, PERCENT),
         (figures.attempts, "0"), (figures.average_score, SCORE), (figures.pass_rate, PERCENT),
+        (figures.headcount_source, None), (figures.off_roster, "0"),
     ]
     for column, (value, number_format) in enumerate(values, start=1):
         if column <= 4 and value is None:
@@ -126,8 +128,10 @@ def statistics_workbook(title: str, range_label: str, sections: list[Section], t
             row += 1
     if total is not None:
         _figures_row(sheet, row, None, "合计", None, None, total, TOTAL_FILL)
+        row += 1
+    text_cell(sheet.cell(row=row + 1, column=1), HEADCOUNT_NOTE)
     sheet.freeze_panes = "C3"
-    _widths(sheet, [6, 30, 14, 16, 11, 10, 9, 10, 9, 9])
+    _widths(sheet, [6, 30, 14, 16, 11, 10, 9, 10, 9, 9, 10, 10])
 
     daily = book.create_sheet("每日参与")
     _headers(daily, 1, ["日期", "参与人数", "参与人次"])

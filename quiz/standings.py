@@ -9,7 +9,9 @@ earlier submission first. RANK() gives equal ranks only when all three are equal
 Enterprise ranking: average score (of counted attempts) descending, then
 participation rate descending, then name. Participants are people with a
 submitted attempt; participation rate = participants ÷ headcount (应参与人数),
-None when the headcount is unknown (0).
+None when the headcount is unknown (0). Where an enterprise has a roster, 应参与人数 is its
+active people and only people matched to it are participants (others 名单外), as in
+:mod:`quiz.league_tables`. Voided attempts and participants are left out.
 """
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from datetime import datetime
 
 from sqlalchemy import Float, and_, case, cast, func, select
 
+from . import league_tables, rosters, voiding
 from .extensions import db
-from .models import Attempt, Contest, Enterprise, Participant, contest_enterprise
+from .models import Attempt, Contest, Enterprise, Participant, RosterPerson, contest_enterprise
 
 BEST = (Attempt.score.desc(), Attempt.time_used_ms.asc(), Attempt.submitted_at.asc(), Attempt.id.asc())
 LATEST = (Attempt.submitted_at.desc(), Attempt.id.desc())
@@ -39,6 +42,7 @@ class IndividualRow:
     time_used_ms: int
     submitted_at: datetime
     leave_count: int
+    off_roster: int = 0  # 1: 名单外 (the enterprise has a roster, this person is not on it)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class EnterpriseRow:
     attempts: int
     average_score: float | None
     participation_rate: float | None
+    has_roster: bool = False  # 应参与人数 from the roster (名单), else typed (填报)
+    off_roster: int = 0       # 名单外 people with a submitted attempt
+
+    @property
+    def headcount_source(self) -> str:
+        return league_tables.HEADCOUNT_ROSTER if self.has_roster else league_tables.HEADCOUNT_TYPED
 
 
 def counted_attempts(contest: Contest):
@@ -61,15 +71,19 @@ def counted_attempts(contest: Contest):
             Attempt.id.label("attempt_id"),
             func.row_number().over(partition_by=Attempt.participant_id, order_by=order).label("n"),
         )
-        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None))
+        .join(Participant, Participant.id == Attempt.participant_id)
+        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None),
+               *voiding.counts(Attempt, Participant))
         .subquery()
     )
     return select(numbered.c.attempt_id).where(numbered.c.n == 1)
 
 
-def _ranked(contest: Contest):
+def _ranked(contest: Contest, with_roster: bool = False):
+    """The counted attempts ranked; ``with_roster`` adds ``off_roster`` (名单外) — not for
+    :func:`placing`, which every result page asks and which needs no roster counts."""
     order = (Attempt.score.desc(), Attempt.time_used_ms.asc(), Attempt.submitted_at.asc())
-    return (
+    query = (
         select(
             func.rank().over(order_by=order).label("rank"),
             func.rank().over(partition_by=Participant.enterprise_id, order_by=order).label("enterprise_rank"),
@@ -88,10 +102,18 @@ def _ranked(contest: Contest):
         .join(Enterprise, Enterprise.id == Participant.enterprise_id)
         .where(Attempt.id.in_(counted_attempts(contest)))
     )
+    if with_roster:
+        # Per row, through the roster's (enterprise, active) index: the board shows 100 rows
+        # every 30 s on every phone, so it does not count a whole 100 000-person roster.
+        has_roster = select(RosterPerson.id).where(RosterPerson.enterprise_id == Participant.enterprise_id,
+                                                   RosterPerson.active.is_(True)).exists()
+        off_roster = case((and_(Participant.roster_person_id.is_(None), has_roster), 1), else_=0)
+        query = query.add_columns(off_roster.label("off_roster"))
+    return query
 
 
 def individuals(contest: Contest, limit: int | None = 100) -> list[IndividualRow]:
-    ranked = _ranked(contest).subquery()
+    ranked = _ranked(contest, with_roster=True).subquery()
     query = select(ranked).order_by(ranked.c.rank, ranked.c.attempt_id)
     if limit is not None:
         query = query.limit(limit)
@@ -124,18 +146,26 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
     per_enterprise = (
         select(
             Participant.enterprise_id.label("enterprise_id"),
-            func.count(func.distinct(Attempt.participant_id)).label("participants"),
+            func.count(func.distinct(Attempt.participant_id)).label("people"),
+            func.count(func.distinct(Participant.roster_person_id)).label("matched"),
             func.count(Attempt.id).label("attempts"),
             func.avg(case((Attempt.id.in_(counted), cast(Attempt.score, Float)))).label("average_score"),
         )
         .join(Participant, Participant.id == Attempt.participant_id)
-        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None))
+        .where(Attempt.contest_id == contest.id, Attempt.submitted_at.is_not(None),
+               *voiding.counts(Attempt, Participant))
         .group_by(Participant.enterprise_id)
         .subquery()
     )
-    participants = func.coalesce(per_enterprise.c.participants, 0)
+    # As the league tables: with a roster, 应参与人数 is its active people and only matched
+    # people are 参与人数 (the rest 名单外); else the typed headcount and everyone.
+    roster = rosters.active_counts()
+    has_roster = roster.c.people.is_not(None)
+    headcount = func.coalesce(roster.c.people, Enterprise.headcount)
+    people = func.coalesce(per_enterprise.c.people, 0)
+    participants = case((has_roster, func.coalesce(per_enterprise.c.matched, 0)), else_=people)
     rate = case(
-        (Enterprise.headcount > 0, cast(participants, Float) / Enterprise.headcount),
+        (headcount > 0, cast(participants, Float) / headcount),
         else_=None,
     )
     order = (
@@ -148,13 +178,16 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
             func.rank().over(order_by=order).label("rank"),
             Enterprise.id.label("enterprise_id"),
             Enterprise.name,
-            Enterprise.headcount,
+            headcount.label("headcount"),
             participants.label("participants"),
             func.coalesce(per_enterprise.c.attempts, 0).label("attempts"),
             per_enterprise.c.average_score,
             rate.label("participation_rate"),
+            has_roster.label("has_roster"),
+            case((has_roster, people - participants), else_=0).label("off_roster"),
         )
         .outerjoin(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
+        .outerjoin(roster, roster.c.enterprise_id == Enterprise.id)
         .order_by(*order)
     )
     if contest.enterprise_id is not None:

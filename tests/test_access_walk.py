@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from quiz import live_rules
 from quiz.extensions import db
-from quiz.models import Campaign, Department, Question, RosterPerson, User
+from quiz.models import Attempt, Campaign, Department, Question, RosterPerson, User
 
 from .conftest import START, Phone, csrf_token, make_contest, make_enterprise, staff_client
 
@@ -67,6 +67,7 @@ def build_world(app):
     campaign = db.session.scalar(select(Campaign))
     return dict(
         a=a, contest=contest, attempt_id=attempt_id, round=round_, player=player,
+        participant_id=db.session.get(Attempt, attempt_id).participant_id,
         campaign=campaign, question=questions[0], admin_a=admin_a, **clients,
         department=db.session.scalar(select(Department).where(Department.enterprise_id == a.id)),
         person=db.session.scalar(select(RosterPerson).where(RosterPerson.enterprise_id == a.id)),
@@ -80,6 +81,7 @@ def argument_values(name: str, world: dict) -> list[str]:
         "round_id": [world["round"].id],
         "player_id": [world["player"].id],
         "attempt_id": [world["attempt_id"]],
+        "participant_id": [world["participant_id"]],
         "enterprise_id": [world["a"].id],
         "department_id": [world["department"].id],
         "person_id": [world["person"].id],
@@ -91,15 +93,15 @@ def argument_values(name: str, world: dict) -> list[str]:
         "table": ["individuals", "enterprises", "regions", "industries", "departments"],
         "chart": ["daily", "scores"],
         "name": ["daily", "scores"],
-        "action": ["retire", "restore"],
+        "action": ["retire", "restore", "void"],
     }
     assert name in values, f"the access walk does not know how to fill <{name}>: teach argument_values()"
     return [str(v) for v in values[name]]
 
 
 # Arguments that name a thing of enterprise A: a URL with one of them is always refused to B.
-OWNED = {"contest_id", "round_id", "player_id", "attempt_id", "enterprise_id", "department_id",
-         "user_id", "question_id", "token", "person_id"}
+OWNED = {"contest_id", "round_id", "player_id", "attempt_id", "participant_id", "enterprise_id",
+         "department_id", "user_id", "question_id", "token", "person_id"}
 
 
 def urls(app, world):

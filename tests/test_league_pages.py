@@ -72,11 +72,12 @@ def test_enterprise_table_page(league, organiser):
     page = response.get_data(as_text=True)
     assert "league.css" in page and "联赛排名" in page
     rows = body_rows(page)
-    # rank, 单位, 镇（街）, 行业, 应参与人数, 参赛人数, 参与率, 答题人次, 平均分, 及格率, 综合指数
-    assert rows[0] == ["1", "甲化工", "滨海街道", "危险化学品", "4", "2", "50.0%", "5", "80.0", "100.0%", "65.0"]
+    # rank, 单位, 镇（街）, 行业, 应参与人数, 参赛人数, 参与率, 答题人次, 平均分, 及格率, 综合指数, 人数来源, 名单外
+    assert rows[0] == ["1", "甲化工", "滨海街道", "危险化学品", "4", "2", "50.0%", "5", "80.0", "100.0%", "65.0",
+                       "填报", "0"]
     by_name = {r[1]: r for r in rows}
     assert by_name["丙建设"][6] == "—"          # headcount 0: no rate
-    assert by_name["丁机械"][5:] == ["0", "0.0%", "0", "—", "—", "0.0"]
+    assert by_name["丁机械"][5:] == ["0", "0.0%", "0", "—", "—", "0.0", "填报", "0"]
     assert by_name["乙物流"][0] == by_name["戊退出"][0] == "2"  # a tie shares the rank
     # The total row: 14 headcount, 6 people, 6/14 = 42.9%, 10 attempts, 540/8 = 67.5, 3/5 = 60%.
     foot = re.search(r"<tfoot>(.*?)</tfoot>", page, re.S).group(1)
@@ -150,7 +151,7 @@ def test_big_screen(league, organiser):
 
 def test_other_tables_render(league, organiser):
     regions = body_rows(organiser.get(url(league, "regions")).get_data(as_text=True))
-    assert regions[0][:3] == ["1", "滨海街道", "2"] and regions[0][-1] == "76.2"  # 76.25 shown to .1
+    assert regions[0][:3] == ["1", "滨海街道", "2"] and regions[0][-3] == "76.2"  # 76.25 shown to .1
     industries = body_rows(organiser.get(url(league, "industries")).get_data(as_text=True))
     assert {r[1] for r in industries} == {"危险化学品", "仓储物流", "城市建设", "未填写"}
     page = organiser.get(url(league, "departments")).get_data(as_text=True)
@@ -159,8 +160,8 @@ def test_other_tables_render(league, organiser):
     assert [r[1] for r in depts] == ["安全部", "生产部", "仓库"]
     people = organiser.get(url(league, "individuals")).get_data(as_text=True)
     rows = body_rows(people)
-    # rank, 单位内名次, 姓名, 单位, 部门, 总分, 参赛场次, 答题次数, 用时
-    assert rows[0] == ["1", "1", "张一", "甲化工", "安全部", "120.0", "2", "4", "4分50秒"]
+    # rank, 单位内名次, 姓名, 单位, 部门, 总分, 参赛场次, 答题次数, 用时, 名单外
+    assert rows[0] == ["1", "1", "张一", "甲化工", "安全部", "120.0", "2", "4", "4分50秒", ""]
     k1 = body_rows(organiser.get(url(league, "individuals", contest=league.k1.id)).get_data(as_text=True))
     assert [r[0] for r in k1] == ["1", "1", "3", "4", "5"]
     assert "得分" in organiser.get(url(league, "individuals", contest=league.k1.id)).get_data(as_text=True)
@@ -188,9 +189,9 @@ def test_export_enterprises(league, organiser):
     assert sheet["A1"].value == "2026年“安全生产月” · 单位排名"
     assert sheet["A2"].value.startswith("范围：全部竞赛")
     assert [c.value for c in sheet[3]] == ["名次", "单位", "镇（街）", "行业", "应参与人数", "参赛人数", "参与率",
-                                           "答题人次", "平均分", "及格率", "综合指数"]
+                                           "答题人次", "平均分", "及格率", "综合指数", "人数来源", "名单外"]
     first = sheet[4]
-    assert [c.value for c in first] == [1, "甲化工", "滨海街道", "危险化学品", 4, 2, 0.5, 5, 80.0, 1.0, 65.0]
+    assert [c.value for c in first] == [1, "甲化工", "滨海街道", "危险化学品", 4, 2, 0.5, 5, 80.0, 1.0, 65.0, "填报", 0]
     assert first[6].number_format == "0.0%" and first[9].number_format == "0.0%"
     assert first[8].number_format == "0.0"
     names = [sheet.cell(row=r, column=2).value for r in range(4, 9)]
@@ -200,7 +201,7 @@ def test_export_enterprises(league, organiser):
     total = sheet[9]
     assert total[1].value == "合计" and total[4].value == 14 and total[5].value == 6
     assert total[6].value == pytest.approx(6 / 14) and total[8].value == pytest.approx(67.5)
-    assert sheet.max_row == 9
+    assert sheet.max_row == 9 + 2  # and a blank row and the note
     # The same sort as the page.
     by_name = read(organiser.get(url(league, "enterprises.xlsx",
                                      sort="participation_rate", dir="desc")))
@@ -215,15 +216,15 @@ def test_export_each_table_and_user_text_stays_text(league, organiser):
     sheet = read(organiser.get(url(league, "individuals.xlsx", contest=league.k1.id)))
     assert "K1" in sheet["A2"].value
     assert [c.value for c in sheet[3]] == ["名次", "单位内名次", "姓名", "单位", "部门", "得分", "答题次数",
-                                           "用时（秒）", "交卷时间"]
+                                           "用时（秒）", "交卷时间", "名单外"]
     row = sheet[4]
     assert row[2].value == '=HYPERLINK("x")' and row[2].data_type == "s"
     assert [row[0].value, row[5].value, row[6].value, row[7].value] == [1, 90.0, 2, 200.0]
     assert row[8].value.strftime("%Y-%m-%d %H:%M") == "2026-06-16 11:00"  # +2h UTC, in Beijing time
-    assert sheet.max_row == 3 + 5
+    assert sheet.max_row == 3 + 5 + 2  # and the note
     for table, rows in (("regions", 3), ("industries", 4)):
         sheet = read(organiser.get(url(league, f"{table}.xlsx")))
-        assert sheet.max_row == 3 + rows + 1  # and a total row
+        assert sheet.max_row == 3 + rows + 1 + 2  # and a total row, and the note
     sheet = read(organiser.get(url(league, "departments.xlsx", enterprise=league.jia.id)))
     assert [sheet.cell(row=r, column=2).value for r in range(4, 7)] == ["安全部", "生产部", "仓库"]
     assert sheet.cell(row=4, column=5).value == 1.0 and sheet.cell(row=4, column=5).number_format == "0.0%"
@@ -244,9 +245,10 @@ def test_enterprise_admin_sees_only_its_own(league, app):
     assert "镇（街）排名" not in page and "settings" not in page and "乙物流" not in page
     assert admin.get("/admin/league").headers["Location"].endswith("/departments")
     sheet = read(admin.get(url(league, "individuals.xlsx")))
-    assert {sheet.cell(row=r, column=3).value for r in range(4, sheet.max_row + 1)} == {"张一", "张二"}
+    # The rows, then a blank row and the note on who is 名单外.
+    assert {sheet.cell(row=r, column=3).value for r in range(4, sheet.max_row - 1)} == {"张一", "张二"}
     sheet = read(admin.get(url(league, "enterprises.xlsx")))
-    assert sheet.max_row == 4 and sheet["B4"].value == "甲化工"
+    assert sheet.max_row == 6 and sheet["B4"].value == "甲化工" and sheet["A6"].value.startswith("应参与人数")
     # Another enterprise's things, region and industry tables, the weights: refused.
     refused = [url(league, "regions"), url(league, "industries"), url(league, "regions.xlsx"),
                url(league, "industries", screen=1), url(league, "departments", enterprise=league.yi.id),
@@ -338,7 +340,7 @@ def test_weights_settings(league, organiser):
     # The tables use the new weights at once (they are part of the cache key):
     # 甲 100 × (1 × 0.5 + 3 × 0.8) / 4 = 72.5.
     rows = body_rows(organiser.get(url(league, "enterprises")).get_data(as_text=True))
-    assert rows[0][1] == "甲化工" and rows[0][-1] == "72.5"
+    assert rows[0][1] == "甲化工" and rows[0][-3] == "72.5"
     assert "当前权重 1 : 3" in organiser.get(url(league, "enterprises")).get_data(as_text=True)
 
 
@@ -354,11 +356,11 @@ def test_empty_states(app, organiser):
     page = organiser.get(f"/admin/league/{campaign.id}/individuals").get_data(as_text=True)
     assert "还没有人交卷" in page
     rows = body_rows(organiser.get(f"/admin/league/{campaign.id}/enterprises").get_data(as_text=True))
-    assert rows == [["1", "新单位", "—", "—", "5", "0", "0.0%", "0", "—", "—", "0.0"]]
+    assert rows == [["1", "新单位", "—", "—", "5", "0", "0.0%", "0", "—", "—", "0.0", "填报", "0"]]
     screen = organiser.get(f"/admin/league/{campaign.id}/individuals?screen=1").get_data(as_text=True)
     assert "还没有人交卷" in screen
     sheet = read(organiser.get(f"/admin/league/{campaign.id}/individuals.xlsx"))
-    assert sheet.max_row == 3
+    assert sheet.max_row == 3 + 2  # the header, then the note
 
 
 def test_names_are_escaped(league, organiser):

@@ -178,7 +178,9 @@ def test_organiser_leaderboard_figures(app, enterprises, organiser_client, new_p
     assert [(r[0], r[1], r[3]) for r in rows] == [
         ("1", "选手2", "40"), ("2", "选手1", "40"), ("3", "选手3", "0"), ("4", "选手4", "0")]
     enterprise_rows = re.findall(
-        r"<tr><td>(\d+)</td><td>([^<]+)</td><td>(\d+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", html)
+        # (the 人数来源 and 名单外 cells are skipped)
+        r"<tr><td>(\d+)</td><td>([^<]+)</td><td>(\d+)</td><td>([^<]+)</td><td>[^<]*</td><td>\d+</td>"
+        r"<td>([^<]+)</td><td>([^<]+)</td></tr>", html)
     assert enterprise_rows == [
         ("1", "示范化工有限公司", "3", "4", "75.0%", "26.7"),  # (40+40+0)/3, 3 of 4 staff
         ("2", "安达物流股份有限公司", "1", "5", "20.0%", "0.0"),

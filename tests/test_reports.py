@@ -136,15 +136,15 @@ def test_the_latest_campaign_opens_from_the_menu(data, organiser):
 
 def test_the_statistics_page_shows_units_by_region_with_subtotals_and_total(data, organiser):
     html = organiser.get(f"/admin/reports/{data.campaign.id}").get_data(as_text=True)
-    rows = [r for r in cells(html) if len(r) == 10]
+    rows = [r for r in cells(html) if len(r) == 12]
     assert rows[1:] == [
-        ["1", "丁机械", "开发区", "危险化学品", "3", "0", "0.0%", "0", "—", "—"],
-        ["2", "乙物流", "开发区", "仓储物流", "5", "2", "40.0%", "2", "65.0", "50.0%"],
-        ["", "小计", "开发区", "", "8", "2", "25.0%", "2", "65.0", "50.0%"],
-        ["3", "丙建设", "滨海街道", "城市建设", "0", "1", "—", "1", "70.0", "100.0%"],
-        ["4", "甲化工", "滨海街道", "危险化学品", "4", "2", "50.0%", "3", "77.5", "50.0%"],
-        ["", "小计", "滨海街道", "", "4", "3", "75.0%", "4", "75.0", "66.7%"],
-        ["", "合计", "4 个单位", "", "12", "5", "41.7%", "6", "71.0", "60.0%"],
+        ["1", "丁机械", "开发区", "危险化学品", "3", "0", "0.0%", "0", "—", "—", "填报", "0"],
+        ["2", "乙物流", "开发区", "仓储物流", "5", "2", "40.0%", "2", "65.0", "50.0%", "填报", "0"],
+        ["", "小计", "开发区", "", "8", "2", "25.0%", "2", "65.0", "50.0%", "填报", "0"],
+        ["3", "丙建设", "滨海街道", "城市建设", "0", "1", "—", "1", "70.0", "100.0%", "填报", "0"],
+        ["4", "甲化工", "滨海街道", "危险化学品", "4", "2", "50.0%", "3", "77.5", "50.0%", "填报", "0"],
+        ["", "小计", "滨海街道", "", "4", "3", "75.0%", "4", "75.0", "66.7%", "填报", "0"],
+        ["", "合计", "4 个单位", "", "12", "5", "41.7%", "6", "71.0", "60.0%", "填报", "0"],
     ]
     assert "统计时间：2026-06-16 至 2026-06-26" in html
     # Both charts inline, as SVG.
@@ -157,17 +157,17 @@ def test_the_statistics_table_as_xlsx(data, organiser):
     rows = sheet_rows(response.data, "统计表")
     assert rows[0][0].startswith("2026年“安全生产月”活动进展情况统计表")
     assert rows[1] == ("序号", "单位名称", "所属镇（街）", "行业", "应参与人数", "参与人数", "参与率", "参与人次",
-                       "平均分", "合格率")
-    assert rows[2] == (1, "丁机械", "开发区", "危险化学品", 3, 0, 0, 0, "—", "—")
-    assert rows[3] == (2, "乙物流", "开发区", "仓储物流", 5, 2, 0.4, 2, 65, 0.5)
-    assert rows[4] == (None, "小计", "开发区", None, 8, 2, 0.25, 2, 65, 0.5)
-    assert rows[5] == (3, "丙建设", "滨海街道", "城市建设", 0, 1, "—", 1, 70, 1)
-    assert rows[6] == (4, "甲化工", "滨海街道", "危险化学品", 4, 2, 0.5, 3, 77.5, 0.5)
+                       "平均分", "合格率", "人数来源", "名单外人数")
+    assert rows[2] == (1, "丁机械", "开发区", "危险化学品", 3, 0, 0, 0, "—", "—", "填报", 0)
+    assert rows[3] == (2, "乙物流", "开发区", "仓储物流", 5, 2, 0.4, 2, 65, 0.5, "填报", 0)
+    assert rows[4] == (None, "小计", "开发区", None, 8, 2, 0.25, 2, 65, 0.5, "填报", 0)
+    assert rows[5] == (3, "丙建设", "滨海街道", "城市建设", 0, 1, "—", 1, 70, 1, "填报", 0)
+    assert rows[6] == (4, "甲化工", "滨海街道", "危险化学品", 4, 2, 0.5, 3, 77.5, 0.5, "填报", 0)
     assert rows[7][:9] == (None, "小计", "滨海街道", None, 4, 3, 0.75, 4, 75)
     assert rows[7][9] == pytest.approx(2 / 3)
     assert rows[8][:6] == (None, "合计", None, None, 12, 5)
-    assert rows[8][6] == pytest.approx(5 / 12) and rows[8][7:] == (6, 71, 0.6)
-    assert len(rows) == 9
+    assert rows[8][6] == pytest.approx(5 / 12) and rows[8][7:] == (6, 71, 0.6, "填报", 0)
+    assert len(rows) == 11 and rows[10][0].startswith("应参与人数")  # a blank row, then the note
     book = load_workbook(io.BytesIO(response.data))
     assert book["统计表"]["G4"].number_format == "0.0%" and book["统计表"]["I4"].number_format == "0.0"
     # The daily sheet and the score distribution, each with a native bar chart.
@@ -188,12 +188,12 @@ def test_a_date_range_leaves_out_attempts_outside_it(data, organiser):
     response = organiser.get(f"/admin/reports/{data.campaign.id}/statistics.xlsx?since=2026-06-16&until=2026-06-17")
     rows = sheet_rows(response.data, "统计表")
     assert "2026-06-16 至 2026-06-17" in rows[0][0]
-    assert rows[3] == (2, "乙物流", "开发区", "仓储物流", 5, 1, 0.2, 1, 90, 1)  # b2 on 6/20 is out
+    assert rows[3] == (2, "乙物流", "开发区", "仓储物流", 5, 1, 0.2, 1, 90, 1, "填报", 0)  # b2 on 6/20 is out
     assert rows[8][:8] == (None, "合计", None, None, 12, 4, 1 / 3, 5)
-    assert rows[8][8:] == (78.75, 0.75)
+    assert rows[8][8:] == (78.75, 0.75, "填报", 0)
     # One day: 6月17日 starts at 16:00 UTC of the 16th, so a1's 23:30 attempt is not in it.
     html = organiser.get(f"/admin/reports/{data.campaign.id}?since=2026-06-17&until=2026-06-17").get_data(as_text=True)
-    rows = {r[1]: r for r in cells(html) if len(r) == 10}
+    rows = {r[1]: r for r in cells(html) if len(r) == 12}
     assert rows["甲化工"][5:8] == ["0", "0.0%", "0"] and rows["丙建设"][5] == "1"
     assert rows["合计"][5] == "1"
 
@@ -265,12 +265,12 @@ def test_charts_without_attempts_say_so(app, organiser):
 def test_an_enterprise_admin_sees_only_its_own_row_and_figures(app, data):
     admin = login(app, "jia-admin", "enterprise_admin", data.jia)
     html = admin.get(f"/admin/reports/{data.campaign.id}").get_data(as_text=True)
-    rows = [r for r in cells(html) if len(r) == 10]
-    assert rows[1:] == [["1", "甲化工", "滨海街道", "危险化学品", "4", "2", "50.0%", "3", "77.5", "50.0%"]]
+    rows = [r for r in cells(html) if len(r) == 12]
+    assert rows[1:] == [["1", "甲化工", "滨海街道", "危险化学品", "4", "2", "50.0%", "3", "77.5", "50.0%", "填报", "0"]]
     for other in ("乙物流", "丙建设", "丁机械", "小计", "合计"):
         assert other not in html
     book = sheet_rows(admin.get(f"/admin/reports/{data.campaign.id}/statistics.xlsx").data, "统计表")
-    assert [r[1] for r in book[2:]] == ["甲化工"]
+    assert [r[1] for r in book[2:] if r[1]] == ["甲化工"]
     bars = svg_bars(admin.get(f"/admin/reports/{data.campaign.id}/charts/daily.svg").get_data(as_text=True))
     assert bars["6/16"] == ["2", "3"] and bars["6/17"] == ["0", "0"]
     # Another enterprise by query string: refused.

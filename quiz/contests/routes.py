@@ -207,3 +207,6 @@ def poster(contest_id: int):
         url=join_url(contest, enterprise),
         slogan=slogan_for(contest.id),
     )
+
+
+from . import participants  # noqa: E402,F401 — the participants list's routes, on this blueprint

@@ -37,6 +37,7 @@ def _tables(contest: Contest) -> dict:
         contest=contest,
         individuals=standings.individuals(contest, limit=100),
         enterprises=standings.enterprises(contest),
+        headcount_note=league_tables.HEADCOUNT_NOTE,
     )
 
 
@@ -226,7 +227,7 @@ def table(campaign_id: int, table: str):
         labels=league_export.TABLE_LABELS, filters=f, scope=_scope_label(campaign, f, table),
         contests=contests, enterprise_choices=enterprises, screen=screen, now=clock.now(),
         query_args=_query_args, page_limit=PAGE_LIMIT, row_cells=league_export.row_cells,
-        weights=league_tables.weights(campaign.id), **data,
+        weights=league_tables.weights(campaign.id), table_note=league_export.note(table), **data,
     )
     if screen:
         return render("league/screen.html", "league/_screen_table.html", **context)
@@ -251,7 +252,7 @@ def export(campaign_id: int, table: str):
             scope += f"（前 {limit} 名；按单位筛选可导出该单位全部人员）"
         scope += f"；导出时间 {clock.to_local(clock.now()):%Y-%m-%d %H:%M}"
         return league_export.workbook(title, scope, data["columns"], data["rows"], data["total"],
-                                      sheet_name=label)
+                                      sheet_name=label, note=league_export.note(table))
 
     # The file is cached like the figures it is made of (same params, same one invalidation).
     params = (campaign.id, table, f["contest"].id if f["contest"] else None,

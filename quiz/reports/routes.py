@@ -135,7 +135,8 @@ def report(campaign_id: int):
         campaign=campaign, campaigns=_campaigns(), period=period, window=window,
         range_label=period.label(window), own=own, enterprise=enterprise,
         daily_svg=_daily_svg(charts["days"]), scores_svg=_scores_svg(charts["bands"]),
-        query=period.query_args(), **charts, **_statistics(campaign, own, period),
+        query=period.query_args(), headcount_note=league_tables.HEADCOUNT_NOTE, **charts,
+        **_statistics(campaign, own, period),
     )
 
 
