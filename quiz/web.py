@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import time
 from datetime import timedelta
@@ -161,8 +162,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, number) if (number := parse_id(user_id)) else None
-        return user if user is not None and user.active else None  # a disabled account is logged out
+        """The account of a session or remember-me cookie ("id:login_token"), while the token
+        is the account's current one: logout, a new password and disabling replace it."""
+        number, _, token = user_id.partition(":")
+        user = db.session.get(User, found) if token and (found := parse_id(number)) else None
+        if user is None or not user.active or not hmac.compare_digest(user.login_token, token):
+            return None
+        return user
 
     @app.errorhandler(QuizError)
     def quiz_error(error: QuizError):
@@ -175,12 +181,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(error: RateLimitExceeded):
-        """Over a limit (quiz.extensions.limiter): when to try again, in Chinese."""
+        """Over a limit (quiz.limits): when to try again, in Chinese."""
         current = limiter.current_limit
         wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
         when = f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
-        body, status = _error_page(f"操作太频繁，请 {when}后再试。", 429)
-        return body, status, {"Retry-After": str(wait)}
+        template = error.limit.error_message if isinstance(error.limit.error_message, str) else None
+        body, status = _error_page((template or "操作太频繁，请 {when}后再试。").format(when=when), 429)
+        headers = {"Retry-After": str(wait)}
+        if htmx:
+            # Into the page's notice line, not over the form: what was typed stays.
+            headers.update({"HX-Retarget": "#notice", "HX-Reswap": "innerHTML show:top"})
+        return body, status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

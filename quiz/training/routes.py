@@ -6,7 +6,7 @@ import random
 from flask import Blueprint, redirect, request, session, url_for
 from sqlalchemy import select
 
-from .. import clock, mistakes, participants, practice
+from .. import clock, limits, mistakes, participants, practice
 from ..errors import QuizError
 from ..extensions import db
 from ..models import Category, Enterprise
@@ -19,6 +19,7 @@ SET_NEXT_KEY = "practice_set_next"
 
 
 @bp.route("/", methods=["GET", "POST"])
+@limits.signup_per_address
 def home():
     participant = current_participant()
     if participant is None:
