@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quiz import cli, web
 from quiz.clock import SystemClock
@@ -40,6 +41,8 @@ def create_app(config: object | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if hops := app.config.get("TRUSTED_PROXY_HOPS"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     limiter.init_app(app)
 
     web.init_app(app)

@@ -79,6 +79,9 @@ class Config:
     RATELIMIT_LIVE_JOIN_PER_ADDRESS = os.environ.get("RATELIMIT_LIVE_JOIN_PER_ADDRESS", "600 per minute")
     RATELIMIT_LOGIN_PER_ADDRESS = os.environ.get("RATELIMIT_LOGIN_PER_ADDRESS", "30 per 15 minutes")
     RATELIMIT_LOGIN_PER_USER = os.environ.get("RATELIMIT_LOGIN_PER_USER", "10 per 15 minutes")
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For then gives the
+    # phone's address; without it every phone would share the proxy's, and one limit.
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).

@@ -183,7 +183,7 @@ def init_app(app: Flask) -> None:
     def too_many_requests(error: RateLimitExceeded):
         """Over a limit (quiz.limits): when to try again, in Chinese."""
         current = limiter.current_limit
-        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+        wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 60
         when = f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
         template = error.limit.error_message if isinstance(error.limit.error_message, str) else None
         body, status = _error_page((template or "操作太频繁，请 {when}后再试。").format(when=when), 429)
