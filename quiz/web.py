@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import attempts, clock
 from .errors import QuizError
+from .limits import TOO_MANY, OverLimit, retry_phrase
 from .extensions import db, htmx, limiter, login_manager, refresh_planner_statistics
 from .models import ID_MAX, User, parse_id
 
@@ -179,19 +180,26 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return _error_page("页面已过期，请刷新后重试。", 400)
 
-    @app.errorhandler(RateLimitExceeded)
-    def too_many_requests(error: RateLimitExceeded):
-        """Over a limit (quiz.limits): when to try again, in Chinese."""
-        current = limiter.current_limit
-        wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 60
-        when = f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
-        template = error.limit.error_message if isinstance(error.limit.error_message, str) else None
-        body, status = _error_page((template or "操作太频繁，请 {when}后再试。").format(when=when), 429)
+    def too_many(message: str, wait: int):
+        body, status = _error_page(message, 429)
         headers = {"Retry-After": str(wait)}
         if htmx:
             # Into the page's notice line, not over the form: what was typed stays.
             headers.update({"HX-Retarget": "#notice", "HX-Reswap": "innerHTML show:top"})
         return body, status, headers
+
+    @app.errorhandler(OverLimit)
+    def over_limit(error: OverLimit):
+        """Over one of quiz.limits: when to try again, in Chinese."""
+        db.session.rollback()
+        return too_many(error.message, error.wait)
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(error: RateLimitExceeded):
+        """Over a limit declared with Flask-Limiter's own ``limiter.limit``: the same page."""
+        current = limiter.current_limit
+        wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 60
+        return too_many(TOO_MANY.format(when=retry_phrase(wait)), wait)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
