@@ -116,3 +116,5 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = True  # tests send real tokens, as a browser does
     PUBLIC_BASE_URL = "http://quiz.test"
     SERVER_NAME = None
+    # Tests answer a whole paper within milliseconds; tests/test_limits.py sets its own limits.
+    RATELIMIT_ANSWER_PER_ATTEMPT = "1000 per second"

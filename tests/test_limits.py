@@ -115,6 +115,10 @@ def test_an_htmx_refusal_goes_to_the_notice_line_and_a_plain_one_is_a_page(app, 
 
 
 def test_answers_per_attempt_per_second(app, contest, enterprises, phone, limit_clock):
+    from quiz.config import Config
+
+    app.config["RATELIMIT_ANSWER_PER_ATTEMPT"] = Config.RATELIMIT_ANSWER_PER_ATTEMPT
+    assert Config.RATELIMIT_ANSWER_PER_ATTEMPT == "10 per second"
     attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
     letters = shown_letters_for(question_of(attempt_id, 1), question_of(attempt_id, 1).question.answer)
     for _ in range(10):  # the default: ten in one second, far more than a person taps
