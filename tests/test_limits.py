@@ -197,3 +197,21 @@ def test_behind_a_trusted_proxy_each_phone_has_its_own_address(database_uri, _sc
 
     assert [through_proxy(0, "10.9.0.1"), through_proxy(1, "10.9.0.2"), through_proxy(2, "10.9.0.1")] == [
         204, 204, 429]
+
+
+def test_a_limit_declared_with_flask_limiter_itself_still_holds(app):
+    """quiz.limits checks its limits in the views; one declared with limiter.limit (which
+    checks itself, without Flask-Limiter's per-request pass) gets the same Chinese page."""
+    from quiz.extensions import csrf, limiter
+
+    def ping():
+        return "pong"
+
+    view = limiter.limit("2 per minute", methods=["POST"])(csrf.exempt(ping))
+    app.add_url_rule("/_ping", "ping", view, methods=["GET", "POST"])
+    client = app.test_client()
+    assert [client.post("/_ping").status_code for _ in range(3)] == [200, 200, 429]
+    refused = client.post("/_ping", headers=HX)
+    assert refused.status_code == 429 and "操作太频繁，请 " in refused.get_data(as_text=True)
+    assert refused.headers["HX-Retarget"] == "#notice" and int(refused.headers["Retry-After"]) <= 60
+    assert client.get("/_ping").status_code == 200
