@@ -502,6 +502,8 @@ def to_original(item: SheetItem | AttemptQuestion, shown_letters: list[str]) -> 
         if len(letter) != 1 or index < 0 or index >= count:
             raise QuizError("所选选项不存在，请重新选择。")
         originals.add(LETTERS[item.option_order[index]])
+    if len(originals) != len(shown_letters):  # the same option twice is a forged form
+        raise QuizError("同一选项不能重复选择。")
     return "".join(sorted(originals))
 
 

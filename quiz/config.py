@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,9 @@ class Config:
     # an address, so it is a hint to look); "用时过短" below this many seconds per question.
     PARTICIPANTS_SHARED_ADDRESS_MIN = int(os.environ.get("PARTICIPANTS_SHARED_ADDRESS_MIN", "20"))
     PARTICIPANTS_FAST_SECONDS_PER_QUESTION = float(os.environ.get("PARTICIPANTS_FAST_SECONDS_PER_QUESTION", "2"))
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For then gives the
+    # phone's address; without it every phone would share the proxy's, and one limit.
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).
@@ -90,6 +94,12 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # The organisers' remember-me cookie (Flask-Login): as guarded as the session cookie, and
+    # two weeks rather than a year; logout, a new password or disabling ends it at once.
+    REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_COOKIE_DAYS", "14")))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None  # a quiz may be left open for hours; the token is session-bound
     WTF_I18N_ENABLED = False  # WTForms' own zh messages (quiz.forms.Form) instead
     # Question-bank uploads: the file itself; the request may be a little larger (form fields).
@@ -111,3 +121,5 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = True  # tests send real tokens, as a browser does
     PUBLIC_BASE_URL = "http://quiz.test"
     SERVER_NAME = None
+    # Tests answer a whole paper within milliseconds; tests/test_limits.py sets its own limits.
+    RATELIMIT_ANSWER_PER_ATTEMPT = "1000 per second"

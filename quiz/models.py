@@ -6,6 +6,7 @@ one participant per (enterprise, phone/工号), one attempt number per
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -83,6 +84,14 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.new_login_token()  # a changed or reset password ends every earlier session
+
+    def new_login_token(self) -> None:
+        """End every session and remember-me cookie of this account (they carry the token)."""
+        self.login_token = secrets.token_hex(16)
+
+    def get_id(self) -> str:  # Flask-Login's alternative id; web.load_user checks both parts
+        return f"{self.id}:{self.login_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

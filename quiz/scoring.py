@@ -8,17 +8,25 @@ LETTERS = "ABCDEFGH"
 
 
 def check_choice(qtype: str, letters: list[str], option_count: int) -> str:
-    """The letters of one answer, validated and sorted ("ACD"); one rule for contests and practice."""
-    letters = [s.strip().upper() for s in letters if s.strip()]
-    if not letters:
+    """The letters of one answer, validated and sorted ("ACD"); one rule for contests,
+    practice and live rounds.
+
+    Each form value is exactly one known option letter, as the buttons send it: "AB" in one
+    value, "a", " A" or an empty value beside real ones is a forged form, and must not be
+    stored (a 单选 "AB" would be a second chance; a live "ABCD" would sit on every bar).
+    """
+    if not any(letters):
         raise QuizError("请先选择答案。")
-    if any(letter not in LETTERS[:option_count] for letter in letters):
+    known = LETTERS[:option_count]
+    if any(len(letter) != 1 or letter not in known for letter in letters):
         raise QuizError("所选选项不存在，请重新选择。")
+    if len(set(letters)) != len(letters):
+        raise QuizError("同一选项不能重复选择。")
     if qtype in ("single", "judge") and len(letters) != 1:
         raise QuizError("本题只能选择一个答案。")
-    if qtype == "multi" and len(set(letters)) < 2:
+    if qtype == "multi" and len(letters) < 2:
         raise QuizError("多选题至少选择两个选项。")
-    return "".join(sorted(set(letters)))
+    return "".join(sorted(letters))
 
 
 def points(question: Question, chosen: str, contest: Contest) -> float:

@@ -764,6 +764,8 @@ def set_account_active(user, active: bool, acting_user_id: int) -> None:
             if not others:
                 raise QuizError("这是最后一个可用的组织者账号，不能停用。", 422)
     user.active = active
+    if not active:
+        user.new_login_token()  # its remember-me cookies end too, even if it is enabled again
     db.session.flush()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import time
 from datetime import timedelta
@@ -18,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import attempts, clock
 from .errors import QuizError
+from .limits import TOO_MANY, OverLimit, retry_phrase
 from .extensions import db, htmx, limiter, login_manager, refresh_planner_statistics
 from .models import ID_MAX, User, parse_id
 
@@ -162,8 +164,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, number) if (number := parse_id(user_id)) else None
-        return user if user is not None and user.active else None  # a disabled account is logged out
+        """The account of a session or remember-me cookie ("id:login_token"), while the token
+        is the account's current one: logout, a new password and disabling replace it."""
+        number, _, token = user_id.partition(":")
+        user = db.session.get(User, found) if token and (found := parse_id(number)) else None
+        if user is None or not user.active or not hmac.compare_digest(user.login_token, token):
+            return None
+        return user
 
     @app.errorhandler(QuizError)
     def quiz_error(error: QuizError):
@@ -174,14 +181,26 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return _error_page("页面已过期，请刷新后重试。", 400)
 
+    def too_many(message: str, wait: int):
+        body, status = _error_page(message, 429)
+        headers = {"Retry-After": str(wait)}
+        if htmx:
+            # Into the page's notice line, not over the form: what was typed stays.
+            headers.update({"HX-Retarget": "#notice", "HX-Reswap": "innerHTML show:top"})
+        return body, status, headers
+
+    @app.errorhandler(OverLimit)
+    def over_limit(error: OverLimit):
+        """Over one of quiz.limits: when to try again, in Chinese."""
+        db.session.rollback()
+        return too_many(error.message, error.wait)
+
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(error: RateLimitExceeded):
-        """Over a limit (quiz.extensions.limiter): when to try again, in Chinese."""
+        """Over a limit declared with Flask-Limiter's own ``limiter.limit``: the same page."""
         current = limiter.current_limit
-        wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
-        when = f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
-        body, status = _error_page(f"操作太频繁，请 {when}后再试。", 429)
-        return body, status, {"Retry-After": str(wait)}
+        wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 60
+        return too_many(TOO_MANY.format(when=retry_phrase(wait)), wait)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

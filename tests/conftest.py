@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import threading
+from time import time as _wall_time
 from datetime import datetime, timedelta
 
 # Uploads and generated files of the test run go to a directory of their own, not the
@@ -108,6 +109,29 @@ def app(database_uri, _schema, clock):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class LimitClock:
+    """The limiter's own clock (its memory storage's time): stands still, so that requests of
+    a slow test fall into one window, and is moved on instead of sleeping."""
+
+    def __init__(self):
+        self.now = _wall_time()
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def limit_clock(app, monkeypatch) -> LimitClock:
+    import limits.storage.memory
+
+    found = LimitClock()
+    monkeypatch.setattr(limits.storage.memory, "time", found)
+    return found
 
 
 def csrf_token(client, path: str = "/") -> str:

@@ -406,7 +406,10 @@ def test_right_wrong_and_edge_times(app, enterprises, clock):
     rules.start(round_, START)
     deadline = START + timedelta(seconds=20)
 
-    answer(round_, instant, [question.answer.lower() + " "], START)  # t = 0, letters normalised
+    # The buttons send one capital letter; anything else is a forged form (finding 6).
+    with pytest.raises(QuizError, match="所选选项不存在"):
+        rules.record_answer(round_, instant, 1, [question.answer.lower() + " "], START, GRACE)
+    answer(round_, instant, right(question), START)  # t = 0
     answer(round_, slow, wrong(question), START + timedelta(seconds=5))
     answer(round_, last, right(question), deadline)  # t = T
     answer(round_, in_flight, right(question), deadline + timedelta(seconds=GRACE))  # within grace

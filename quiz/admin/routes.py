@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from .. import clock, table_import, units
 from ..errors import NotFound, QuizError
@@ -251,6 +251,8 @@ def users():
                     raise QuizError(f"重置“{user.username}”的密码失败：" + "；".join(reset.password.errors), 422)
                 units.reset_password(user, reset.password.data)
                 units.save()
+                if user.id == current_user.id:  # the new password ended this session too
+                    login_user(user, remember=True)
                 flash(f"已重置“{user.username}”的密码。", "info")
                 return redirect(url_for(".users"), 303)
             raise QuizError("不支持此操作。", 400)

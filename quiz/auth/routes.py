@@ -4,11 +4,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
-from sqlalchemy import select
+from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import accounts, limits
 from ..extensions import db
-from ..models import User
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__, url_prefix="/admin", template_folder="templates")
@@ -22,12 +21,17 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.login_per_address
+@limits.login_per_user
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is not None and user.check_password(form.password.data):
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            if user.active and not user.login_token:  # an account from before login tokens
+                user.new_login_token()
+                db.session.commit()
             if login_user(user, remember=True):
                 return redirect(_safe_next(request.args.get("next")), 303)
             error = "该账号已停用，请联系组织者。"
@@ -40,5 +44,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    current_user.new_login_token()  # every session and remember-me cookie of it ends
+    db.session.commit()
     logout_user()
     return redirect(url_for("index"), 303)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from question_bank.laws import article_text
 
-from .. import clock, live_rules, qr
+from .. import clock, limits, live_rules, qr
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
 from ..live_push import Snapshot, hub, take_snapshot
@@ -161,6 +161,7 @@ def enter():
 
 
 @bp.route("/live/<code>", methods=["GET", "POST"])
+@limits.live_join_per_address
 def play(code: str):
     round_ = _round_by_code(code)
     player = _player(round_)

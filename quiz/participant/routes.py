@@ -16,7 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import attempts, clock, participants, standings
+from .. import attempts, clock, limits, participants, standings
 from ..errors import Conflict, NotFound, QuizError, TooLate
 from ..extensions import db, htmx, limiter
 from ..models import Attempt, Contest, Enterprise, Participant
@@ -79,6 +79,8 @@ def join_by_code():
 
 @bp.route("/j/<code>", methods=["GET", "POST"], endpoint="join")
 @bp.route("/j/<code>/<enterprise_code>", methods=["GET", "POST"], endpoint="join")
+@limits.signup_per_address
+@limits.signup_per_contest
 def join(code: str, enterprise_code: str | None = None):
     contest = get_contest(code)
     fixed = poster_enterprise(contest, enterprise_code)
@@ -314,6 +316,7 @@ def quiz(attempt_id: int):
 
 
 @bp.post("/a/<int:attempt_id>/answer")
+@limits.answer_per_attempt
 def answer(attempt_id: int):
     position = request.form.get("position", type=db_int)
     go = request.form.get("go", type=db_int)

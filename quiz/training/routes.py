@@ -6,7 +6,7 @@ import random
 from flask import Blueprint, redirect, request, session, url_for
 from sqlalchemy import select
 
-from .. import clock, mistakes, participants, practice
+from .. import clock, limits, mistakes, participants, practice
 from ..errors import QuizError
 from ..extensions import db
 from ..models import Category, Enterprise
@@ -28,6 +28,7 @@ def _practising(mode: str | None = None):
 
 
 @bp.route("/", methods=["GET", "POST"])
+@limits.signup_per_address
 def home():
     mode = practice.identity_mode()
     participant = _practising(mode)
