@@ -1,10 +1,10 @@
-"""e: one roster person joins a live round once
+"""one roster person joins a live round once
 
 A second phone typing the same roster person's 工号/phone into a 名单 or 名单优先 round is
 refused; the unique constraint settles two phones joining at the same instant. Players not
 matched to a roster (NULL) do not collide.
 
-Revision ID: 0010_e
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-06 14:20:00
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_e'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
