@@ -33,6 +33,14 @@ def counts(attempt=Attempt, participant=None) -> list:
     return [attempt.voided_at.is_(None), attempt.participant_id.not_in(voided_people)]
 
 
+def is_voided(attempt: Attempt) -> bool:
+    """The attempt, or its participant, is voided: its certificate is no longer valid."""
+    return attempt.voided_at is not None or attempt.participant.voided_at is not None
+
+
+VOIDED_CERTIFICATE = "该答卷已被组织者作废，证书不再有效。"
+
+
 def _reason(reason: str | None) -> str:
     reason = " ".join((reason or "").split())
     if not reason:

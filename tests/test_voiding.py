@@ -221,3 +221,21 @@ def test_the_access_walk(app, league, client):
     # 甲's own admin did move its person's open attempt (the one action it may take).
     assert db.session.get(Attempt, open_attempt.id).device is None
     assert [e.action for e in db.session.scalars(select(AuditEntry))] == ["change_device"]
+
+
+def test_a_voided_attempts_certificate_is_no_longer_valid(app, league, organiser):
+    attempt = attempt_of(league, league.a2)
+    db.session.get(Attempt, attempt.id).certificate_no = "SQVOIDTEST1"
+    db.session.commit()
+    assert "该证书真实有效" in organiser.get("/cert/SQVOIDTEST1").get_data(as_text=True)
+    post(organiser, league, f"attempts/{attempt.id}/void", reason="代答")
+    page = organiser.get("/cert/SQVOIDTEST1")
+    assert page.status_code == 410
+    assert "已作废" in page.get_data(as_text=True) and "真实有效" not in page.get_data(as_text=True)
+    refused = organiser.get(f"/a/{attempt.id}/certificate.pdf")
+    assert refused.status_code == 410 and "证书不再有效" in refused.get_data(as_text=True)
+    post(organiser, league, f"attempts/{attempt.id}/restore")
+    assert "该证书真实有效" in organiser.get("/cert/SQVOIDTEST1").get_data(as_text=True)
+    # A voided person's certificates end too.
+    post(organiser, league, f"people/{league.a2.id}/void", reason="冒名顶替")
+    assert organiser.get("/cert/SQVOIDTEST1").status_code == 410

@@ -16,7 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import attempts, clock, limits, participants, standings
+from .. import attempts, clock, limits, participants, standings, voiding
 from ..errors import Conflict, NotFound, QuizError, TooLate
 from ..extensions import db, htmx, limiter
 from ..models import Attempt, Contest, Enterprise, Participant
@@ -432,6 +432,8 @@ def certificate(attempt_id: int, fmt: str):
     attempt = owned_attempt(attempt_id, organiser_may_read=True)
     if not attempt.certificate_no:
         raise NotFound("这份答卷没有证书：成绩合格才会颁发证书。")
+    if voiding.is_voided(attempt):
+        raise QuizError(voiding.VOIDED_CERTIFICATE, status=410)
     try:
         render_file = certificates.render_png if fmt == "png" else certificates.render_pdf
         body = render_file(_certificate_data(attempt))
@@ -452,5 +454,6 @@ def verify(number: str):
     attempt = db.session.scalar(select(Attempt).where(Attempt.certificate_no == number.strip().upper()[:20]))
     if attempt is None:
         raise NotFound("查无此证书，请核对证书编号。")
-    return render("participant/verify.html", "participant/verify.html", attempt=attempt,
-                  date=clock.to_local(attempt.submitted_at))
+    voided = voiding.is_voided(attempt)
+    return render("participant/verify.html", "participant/verify.html", 410 if voided else 200,
+                  attempt=attempt, voided=voided, date=clock.to_local(attempt.submitted_at))
