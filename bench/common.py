@@ -286,6 +286,19 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def server_rss_mb(master: int) -> float:
+    """Resident memory of gunicorn's master and workers together, in MB."""
+    total = 0
+    for pid in (master, *children(master)):
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
 def server_cpu(master: int) -> float:
     return process_cpu(master) + sum(process_cpu(p) for p in children(master))
 
