@@ -708,7 +708,7 @@ if __name__ == "__main__":
     if INTERNAL:
         run_internal_step({
             "_reset_pg": reset_pg,
-            "_contest": lambda questions, minutes, identity: step_contest(int(questions), int(minutes), identity),
+            "_contest": lambda questions, minutes, identity="open": step_contest(int(questions), int(minutes), identity),
             "_roster": lambda people: step_roster(int(people)),
             "_verify": step_verify,
         })
