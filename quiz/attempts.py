@@ -184,7 +184,8 @@ def move_to_device(attempt: Attempt, device: str, code: str) -> bool:
     loses it) and gets a new code, so the old phone cannot take it back with the one it showed.
     An attempt no phone holds (换手机) goes to the next sign-up instead: the code the old
     phone showed must not take it back."""
-    if attempt.device is None or not attempt.resume_code or not secrets.compare_digest(attempt.resume_code, (code or "").strip()):
+    typed = (code or "").strip()
+    if attempt.device is None or not attempt.resume_code or not secrets.compare_digest(attempt.resume_code, typed):
         return False
     attempt.device = device
     attempt.resume_code = new_resume_code()

@@ -411,13 +411,8 @@ def _query(campaign_id: int, group: str, contest_id, enterprise_id, since, until
         .subquery("per_enterprise")
     )
     universe = _universe(campaign_id, contest_id, enterprise_id, per_enterprise.c.enterprise_id)
-    # Where the enterprise has a roster: 应参与人数 = its active people, and only people
-    # matched to it are 参与人数 (the rest are 名单外); else the typed headcount and everyone.
-    roster = rosters.active_counts()
-    has_roster = roster.c.people.is_not(None)
-    headcount = func.coalesce(roster.c.people, Enterprise.headcount)
-    participants = case((has_roster, per_enterprise.c.matched), else_=per_enterprise.c.people)
-    off_roster = case((has_roster, per_enterprise.c.people - per_enterprise.c.matched), else_=0)
+    roster, has_roster, headcount, participants, off_roster = rosters.headcounts(
+        Enterprise.headcount, per_enterprise.c.people, per_enterprise.c.matched)
     roster_units = case((has_roster, 1), else_=0)
     sums = ("attempts", "counted", "scored", "score_sum", "passed", "pass_counted")
     if group == "enterprise":

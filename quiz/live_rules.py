@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import participants, rosters, scoring
+from . import participants, scoring
 from .draws import drawable
 from .errors import Conflict, NotFound, QuizError, TooLate
 from .extensions import db
@@ -329,8 +329,7 @@ def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, 
     if round_.identity_mode != "open":
         person = participants.admit(enterprise, identifier, name, round_.identity_mode)
     if person is not None:
-        identifier = rosters.canonical_identifier(person)
-        name, department = person.name, person.department or department
+        identifier, name, department = participants.as_on_roster(person, department)
     player = LivePlayer(round_id=round_.id, token=secrets.token_hex(16), name=name,
                         enterprise_id=enterprise.id, department=department, joined_at=now,
                         identifier=identifier if round_.identity_mode != "open" else "",

@@ -47,13 +47,6 @@ AUDIT_LABELS = {
 }
 
 
-def mask_phone(identifier: str) -> str:
-    """138****5678 for a phone number; a 工号 is shown as it is."""
-    if identifier and len(identifier) == 11 and identifier.isdigit():
-        return f"{identifier[:3]}****{identifier[-4:]}"
-    return identifier or ""
-
-
 @dataclass(frozen=True)
 class Filters:
     flags: tuple[str, ...] = ()
@@ -158,7 +151,7 @@ def rows(contest: Contest, enterprise_id: int | None, filters: Filters) -> tuple
     ).limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
     out = [
         Row(attempt_id=m["id"], participant_id=m["participant_id"], name=m["name"],
-            identifier=mask_phone(m["identifier"]), enterprise_id=m["enterprise_id"],
+            identifier=rosters.mask_phone(m["identifier"]), enterprise_id=m["enterprise_id"],
             enterprise=m["enterprise"], department=m["department"] or "",
             score=m["score"] if m["submitted_at"] is not None else None, max_score=m["max_score"],
             time_used_ms=m["time_used_ms"], started_at=m["started_at"], submitted_at=m["submitted_at"],

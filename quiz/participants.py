@@ -104,6 +104,12 @@ def admit(enterprise: Enterprise, identifier: str, name: str, mode: str) -> Rost
     return person if same and person.active else None
 
 
+def as_on_roster(person: RosterPerson, department: str) -> tuple[str, str, str]:
+    """(identifier, name, 部门) of a sign-up matched to ``person``: the roster's name and 部门
+    (the typed one where the roster has none), and one identifier for their 工号 and phone."""
+    return rosters.canonical_identifier(person), person.name, person.department or department
+
+
 def find_or_create(
     enterprise: Enterprise, identifier: str, name: str, department: str, now: datetime,
     mode: str = "open",
@@ -120,9 +126,7 @@ def find_or_create(
         raise QuizError(error)
     person = admit(enterprise, identifier, name, mode)
     if person is not None:
-        identifier = rosters.canonical_identifier(person)
-        department = person.department or department
-        name = person.name
+        identifier, name, department = as_on_roster(person, department)
     same_person = select(Participant).where(
         Participant.enterprise_id == enterprise.id, Participant.identifier == identifier
     )

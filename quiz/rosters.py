@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import NamedTuple
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from openpyxl import Workbook
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import table_import, units
@@ -72,6 +73,28 @@ def active_counts():
         .where(RosterPerson.active.is_(True))
         .group_by(RosterPerson.enterprise_id)
         .subquery("roster_counts")
+    )
+
+
+class Headcounts(NamedTuple):
+    """SQL for an Enterprise row outer-joined to ``counts`` (``counts.c.enterprise_id``): one
+    rule for every table of 应参与人数 and 参与人数 (league tables, reports, the contest board)."""
+
+    counts: object  # active_counts(), to outer-join
+    has_roster: object  # the enterprise keeps a roster (人数来源 名单)
+    headcount: object  # 应参与人数: its active people, else the typed headcount (填报)
+    participants: object  # with a roster only the matched people count, else everyone
+    off_roster: object  # 名单外: people with attempts not matched to the roster
+
+
+def headcounts(enterprise_headcount, people, matched) -> Headcounts:
+    """``people``: distinct people with attempts of the enterprise; ``matched``: those of them
+    matched to its roster."""
+    counts = active_counts()
+    has_roster = counts.c.people.is_not(None)
+    return Headcounts(
+        counts, has_roster, func.coalesce(counts.c.people, enterprise_headcount),
+        case((has_roster, matched), else_=people), case((has_roster, people - matched), else_=0),
     )
 
 
@@ -528,10 +551,11 @@ def absentees(enterprise_id: int, scope: Scope, department: str | None = None, l
 
 
 def mask_phone(phone: str | None) -> str:
-    """13812345678 → 138****5678: enough to tell people apart on a printed list."""
-    if not phone:
-        return ""
-    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else phone
+    """13812345678 → 138****5678: enough to tell people apart on a printed list. Anything
+    else (a 工号 in an identifier column) is shown as it is."""
+    if phone and len(phone) == 11 and phone.isdigit():
+        return f"{phone[:3]}****{phone[-4:]}"
+    return phone or ""
 
 
 ABSENTEE_HEADERS = ["姓名", "工号", "手机号", "部门"]

@@ -157,13 +157,10 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
         .group_by(Participant.enterprise_id)
         .subquery()
     )
-    # As the league tables: with a roster, 应参与人数 is its active people and only matched
-    # people are 参与人数 (the rest 名单外); else the typed headcount and everyone.
-    roster = rosters.active_counts()
-    has_roster = roster.c.people.is_not(None)
-    headcount = func.coalesce(roster.c.people, Enterprise.headcount)
-    people = func.coalesce(per_enterprise.c.people, 0)
-    participants = case((has_roster, func.coalesce(per_enterprise.c.matched, 0)), else_=people)
+    # As the league tables (rosters.headcounts).
+    roster, has_roster, headcount, participants, off_roster = rosters.headcounts(
+        Enterprise.headcount, func.coalesce(per_enterprise.c.people, 0),
+        func.coalesce(per_enterprise.c.matched, 0))
     rate = case(
         (headcount > 0, cast(participants, Float) / headcount),
         else_=None,
@@ -184,7 +181,7 @@ def enterprises(contest: Contest) -> list[EnterpriseRow]:
             per_enterprise.c.average_score,
             rate.label("participation_rate"),
             has_roster.label("has_roster"),
-            case((has_roster, people - participants), else_=0).label("off_roster"),
+            off_roster.label("off_roster"),
         )
         .outerjoin(per_enterprise, per_enterprise.c.enterprise_id == Enterprise.id)
         .outerjoin(roster, roster.c.enterprise_id == Enterprise.id)

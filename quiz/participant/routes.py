@@ -12,13 +12,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import attempts, clock, limits, participants, standings, voiding
 from ..errors import Conflict, NotFound, QuizError, TooLate
-from ..extensions import db, htmx, limiter
+from ..extensions import db, htmx
 from ..models import Attempt, Contest, Enterprise, Participant
 from ..web import db_int, htmx_redirect, public_url, render
 from .forms import SignupForm
@@ -131,7 +132,7 @@ def join(code: str, enterprise_code: str | None = None):
             # Not on the roster, or someone else's identifier: the form again as typed.
             db.session.rollback()
             return signup_page(refused.status, refusal=refused.message)
-        held = _held_attempt(contest, attempt, device, now, may_claim=signed_up)
+        held = _held_attempt(contest, attempt, device, address, now, may_claim=signed_up)
         db.session.commit()
         if held is None:
             # Another phone holds this identity's attempt: nothing of it shows here.
@@ -155,7 +156,8 @@ def _signup_page(contest: Contest, state: str, status: int, form: SignupForm | N
                   departments=participants.department_names(chosen))
 
 
-def _held_attempt(contest: Contest, attempt: Attempt, device: str, now, may_claim: bool) -> Attempt | None:
+def _held_attempt(contest: Contest, attempt: Attempt, device: str, address: str, now,
+                  may_claim: bool) -> Attempt | None:
     """The attempt this phone continues: its own, or (``may_claim``) one no phone holds. A
     submitted attempt held by another phone gives way to a new one when the contest allows
     more; otherwise None (the 续答码 screen)."""
@@ -163,18 +165,17 @@ def _held_attempt(contest: Contest, attempt: Attempt, device: str, now, may_clai
         return attempt
     if attempt.is_submitted and attempts.attempts_left(contest, attempt.participant, now) > 0:
         return attempts.start_or_resume(contest, attempt.participant, now, new=True, device=device,
-                                        address=request.remote_addr or "")
+                                        address=address)
     return None
 
 
 def _resume_key() -> str:
-    return f"resume-attempt:{session.get(RESUME_KEY)}"
+    return str(session.get(RESUME_KEY))
 
 
 @bp.post("/j/<code>/resume")
-@limiter.limit(lambda: current_app.config["RATELIMIT_RESUME_PER_ATTEMPT"], key_func=_resume_key)
-@limiter.limit(lambda: current_app.config["RATELIMIT_RESUME_PER_ADDRESS"],
-               key_func=lambda: f"resume-address:{request.remote_addr}")
+@limits.limited("RATELIMIT_RESUME_PER_ADDRESS", get_remote_address)  # outermost: every try counts
+@limits.limited("RATELIMIT_RESUME_PER_ATTEMPT", _resume_key)
 def resume(code: str):
     """The 续答码 from the phone that holds the attempt: right, and the attempt moves here."""
     contest = get_contest(code)

@@ -26,9 +26,7 @@ bp = Blueprint("roster", __name__, url_prefix="/admin", template_folder="templat
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.app_template_filter("mask_phone")
-def mask_phone(phone: str | None) -> str:
-    return rosters.mask_phone(phone)
+bp.add_app_template_filter(rosters.mask_phone, "mask_phone")
 
 
 def _xlsx(body: bytes, name: str):
