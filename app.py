@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from quiz import cli, web
+from quiz import cli, sqlite_writes, web
 from quiz.clock import SystemClock
 from quiz.config import INSTANCE, Config
 from quiz.extensions import csrf, db, htmx, limiter, login_manager, migrate, sqlite_pragmas
@@ -27,12 +27,16 @@ def create_app(config: object | None = None) -> Flask:
     elif uri.startswith("sqlite"):
         # A file never drops the connection: no "SELECT 1" before every request's first statement.
         options = {**options, "pool_pre_ping": False}
+        if sqlite_writes.wanted(app.config["SQLITE_WAIT_IN_GEVENT"], uri):
+            connect_args = {**options.get("connect_args", {}), "factory": sqlite_writes.connection_factory(
+                app.config["SQLITE_BUSY_TIMEOUT_MS"])}
+            options = {**options, "connect_args": connect_args}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.extensions["safequiz.clock"] = app.config.get("CLOCK") or SystemClock()
 
     db.init_app(app)
     with app.app_context():
-        sqlite_pragmas(db.engine)
+        sqlite_pragmas(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     # current_user reaches templates as a proxy that loads the user only where a template
     # uses it: Flask-Login's own context processor loads it for every render, answers included.

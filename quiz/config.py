@@ -65,6 +65,11 @@ class Config:
     # League tables and reports are cached this long (seconds; 0 turns the cache off), and
     # dropped when an attempt is submitted (quiz/results_cache.py).
     RESULTS_CACHE_SECONDS = float(os.environ.get("RESULTS_CACHE_SECONDS", "30"))
+    # SQLite: how long a writer waits for another one's write lock before "database is locked"
+    # (ms), and whether a gevent worker waits for it without stopping its other requests
+    # ("auto": in gunicorn's gevent workers; quiz/sqlite_writes.py).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
+    SQLITE_WAIT_IN_GEVENT = os.environ.get("SQLITE_WAIT_IN_GEVENT", "auto")
     # SQLite: seconds between refreshes of the query planner's statistics in each worker.
     PLANNER_STATS_SECONDS = float(os.environ.get("PLANNER_STATS_SECONDS", "3600"))
     # Limits against automation (Flask-Limiter's notation: "N per minute", several joined by

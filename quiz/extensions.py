@@ -39,7 +39,7 @@ htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address)
 
 
-def sqlite_pragmas(engine) -> None:
+def sqlite_pragmas(engine, busy_timeout_ms: int = 10000) -> None:
     """WAL lets readers and one writer work at once; busy_timeout queues writers instead of failing."""
     from sqlalchemy import event
 
@@ -51,7 +51,7 @@ def sqlite_pragmas(engine) -> None:
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Readers map the file instead of copying pages: with several workers each one's page
         # cache is dropped whenever another one writes, i.e. after nearly every answer.
