@@ -135,7 +135,7 @@ def step_contest(questions: int, minutes: int, identity: str = "open") -> None:
 
     from app import create_app
     from quiz import clock
-    from quiz.contest_rules import ContestDraft, create_contest
+    from quiz.contests.rules import ContestDraft, create_contest
     from quiz.extensions import db
     from quiz.models import Campaign, Category, Enterprise
 

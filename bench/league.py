@@ -81,7 +81,7 @@ def step_plan(enterprises: int, participants: int, regions: int, questions: int)
     from sqlalchemy import distinct, func, select
 
     from app import create_app
-    from quiz.demo_big import CODE_PREFIX
+    from quiz.demo.big import CODE_PREFIX
     from quiz.extensions import db
     from quiz.models import Attempt, AttemptQuestion, Campaign, Contest, Enterprise, Participant
 

@@ -86,7 +86,7 @@ def step_questions(count: int, seed: int) -> None:
     from sqlalchemy import select
 
     from app import create_app
-    from quiz.draws import drawable
+    from quiz.contests.draws import drawable
     from quiz.extensions import db
     from quiz.models import Enterprise, Question
 

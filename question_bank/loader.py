@@ -156,9 +156,9 @@ def load_bank(session, files: list[BankFile]) -> dict[str, int]:
     """Upsert the questions of valid files by stable id; returns counts.
 
     A changed question that has already been answered becomes a new version
-    (``quiz.bank.revise``), so results keep the version they asked.
+    (``quiz.bank.queries.revise``), so results keep the version they asked.
     """
-    from quiz.bank import revise
+    from quiz.bank.queries import revise
     from quiz.models import Category, Question
 
     categories = {c.name: c for c in session.scalars(select(Category))}

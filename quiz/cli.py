@@ -12,10 +12,13 @@ from sqlalchemy import select
 
 from question_bank.loader import load_bank, read_bank
 
-from . import attempts, bank_io, clock, demo_big
+from .contests import attempts
+from .bank import files as bank_io
+from . import clock
+from .demo import big as demo_big
 from .extensions import db
 from .models import Enterprise
-from .setup import create_user, first_start
+from .demo.setup import create_user, first_start
 
 user_cli = AppGroup("user", help="Organiser and enterprise-admin accounts.")
 bank_cli = AppGroup("bank", help="The built-in question bank.")

@@ -84,7 +84,7 @@ class Config:
     RATELIMIT_LIVE_JOIN_PER_ADDRESS = os.environ.get("RATELIMIT_LIVE_JOIN_PER_ADDRESS", "600 per minute")
     RATELIMIT_LOGIN_PER_ADDRESS = os.environ.get("RATELIMIT_LOGIN_PER_ADDRESS", "30 per 15 minutes")
     RATELIMIT_LOGIN_PER_USER = os.environ.get("RATELIMIT_LOGIN_PER_USER", "10 per 15 minutes")
-    # The participants list's flags (quiz/participant_list.py): an address is "同一地址" when
+    # The participants list's flags (quiz/contests/participant_list.py): an address is "同一地址" when
     # more than this many attempts of one contest started from it (a hall on one Wi-Fi shares
     # an address, so it is a hint to look); "用时过短" below this many seconds per question.
     PARTICIPANTS_SHARED_ADDRESS_MIN = int(os.environ.get("PARTICIPANTS_SHARED_ADDRESS_MIN", "20"))

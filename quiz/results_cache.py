@@ -4,7 +4,7 @@ Every table and report is one SQL aggregate; on a large campaign (100 000 people
 answers) that aggregate takes long enough that a big screen refreshing every few seconds, or
 an organiser sorting a table, must not run it again each time. So results are kept for
 ``RESULTS_CACHE_SECONDS`` and thrown away when results change — an attempt is submitted
-(``attempts.submit``), or an attempt or a person is voided or restored (:mod:`quiz.voiding`) —
+(``attempts.submit``), or an attempt or a person is voided or restored (:mod:`quiz.contests.voiding`) —
 all through the one :func:`invalidate_on_commit`.
 
 Where the cache lives:

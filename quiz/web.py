@@ -17,8 +17,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
-from . import attempts, clock
-from .errors import QuizError
+from . import clock
+from .errors import NotFound, QuizError
 from .limits import TOO_MANY, OverLimit, retry_phrase
 from .extensions import db, htmx, limiter, login_manager, refresh_planner_statistics
 from .models import ID_MAX, User, parse_id
@@ -140,23 +140,27 @@ def _error_page(message: str, status: int):
     return render("error.html", "_message.html", status=status, message=message, level="error")
 
 
-def init_app(app: Flask) -> None:
-    app.url_map.converters["int"] = DbIntConverter
-    from .admin.routes import bp as admin_bp
-    from .auth.routes import bp as auth_bp
-    from .contests.routes import bp as contests_bp
-    from .league.routes import bp as league_bp
-    from .live.routes import bp as live_bp
-    from .participant.routes import bp as participant_bp
-    from .questions.routes import bp as questions_bp
-    from .reports.routes import bp as reports_bp
-    from .roster.routes import bp as roster_bp
-    from .training.routes import bp as training_bp
+def every(app: Flask, seconds: float, chore) -> None:
+    """Run ``chore(now)`` before a request at most once per ``seconds`` in each process: the
+    domains' housekeeping (closing abandoned attempts), the planner statistics."""
+    app.extensions.setdefault("safequiz.chores", []).append([timedelta(seconds=seconds), None, chore])
 
-    for blueprint in (participant_bp, training_bp, league_bp, auth_bp, contests_bp, admin_bp,
-                      questions_bp, live_bp, roster_bp):
-        app.register_blueprint(blueprint)
-    app.register_blueprint(reports_bp)
+
+def managed_contest(contest_id: int):
+    """The contest, if this user may manage it (403 for another enterprise's contest)."""
+    from .models import Contest
+
+    contest = db.session.get(Contest, contest_id)
+    if contest is None:
+        raise NotFound("找不到这个竞赛。")
+    if not may_manage(contest):
+        raise QuizError("这是其他单位的竞赛，您没有权限管理。", status=403)
+    return contest
+
+
+def init_app(app: Flask) -> None:
+    """The core's converters, hooks and error pages (app.py registers the blueprints after)."""
+    app.url_map.converters["int"] = DbIntConverter
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
@@ -218,25 +222,19 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         return _error_page(ERROR_MESSAGES[500], 500)
 
-    sweep_every = timedelta(seconds=app.config.get("SWEEP_SECONDS", 60))
-    last_sweep: list = [None]
+    def refresh_statistics(_now):
+        refresh_planner_statistics(db.engine)
 
-    stats_every = timedelta(seconds=app.config["PLANNER_STATS_SECONDS"])
-    last_stats: list = [None]
+    every(app, app.config["PLANNER_STATS_SECONDS"], refresh_statistics)
 
     @app.before_request
-    def periodic_sweep():
-        """At most once a minute per process: submit abandoned attempts whose time ran out;
-        at most once an hour, refresh SQLite's planner statistics (the tables grow)."""
+    def chores():
+        """Each chore at most once per its interval in each process, before a request."""
         now = clock.now()
-        if last_sweep[0] is not None and now - last_sweep[0] < sweep_every:
-            return
-        last_sweep[0] = now
-        if attempts.close_expired(None, now, app.config["ANSWER_GRACE_SECONDS"]):
-            db.session.commit()
-        if last_stats[0] is None or now - last_stats[0] >= stats_every:
-            last_stats[0] = now
-            refresh_planner_statistics(db.engine)
+        for chore in app.extensions["safequiz.chores"]:
+            if chore[1] is None or now - chore[1] >= chore[0]:
+                chore[1] = now
+                chore[2](now)
 
     @app.after_request
     def vary_on_htmx(response):

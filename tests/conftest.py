@@ -294,7 +294,7 @@ def question_of(attempt_id: int, position: int):
 
 def shown_letters_for(item, original: str) -> list[str]:
     """The letters a participant must tap to give the original-letter answer."""
-    from quiz.attempts import to_shown
+    from quiz.contests.attempts import to_shown
 
     return list(to_shown(item, original))
 

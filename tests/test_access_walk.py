@@ -18,7 +18,7 @@ import re
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from quiz import live_rules
+from quiz.live import rules as live_rules
 from quiz.extensions import db
 from quiz.models import Attempt, Campaign, Department, Question, RosterPerson, User
 

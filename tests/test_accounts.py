@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from quiz import accounts
+from quiz.auth import accounts
 from quiz.config import ROOT
 from quiz.extensions import db
 from quiz.models import User

@@ -8,7 +8,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from quiz import live_rules, scoring
+from quiz.live import rules as live_rules
+from quiz.contests import scoring
 from quiz.errors import QuizError
 from quiz.extensions import db
 from quiz.models import AttemptQuestion, Category, LiveAnswer, PracticeAnswer, Question

@@ -12,7 +12,7 @@ from question_bank.laws import article_text, basis_error, statutes
 from question_bank.loader import read_bank
 from quiz.extensions import db
 from quiz.models import Contest, Enterprise, Question, User
-from quiz.setup import first_start
+from quiz.demo.setup import first_start
 
 from .conftest import START
 

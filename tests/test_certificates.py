@@ -16,8 +16,8 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageChops, ImageFont, PdfParser
 
-from quiz import certificates
-from quiz.certificates import (
+from quiz.contests import certificates
+from quiz.contests.certificates import (
     CertificateData,
     FontMissing,
     certificate_layout,

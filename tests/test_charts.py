@@ -1,11 +1,11 @@
-"""Server-side SVG charts (quiz/charts.py): valid XML, honest bars, escaped text, no data."""
+"""Server-side SVG charts (quiz/reports/charts.py): valid XML, honest bars, escaped text, no data."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from quiz.charts import bar_chart, nice_ticks
+from quiz.reports.charts import bar_chart, nice_ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from quiz import attempts, draws, scoring, standings
+from quiz.contests import attempts, draws, scoring, standings
 from quiz.errors import Conflict
 from quiz.extensions import db
 from quiz.models import (
     Attempt, AttemptQuestion, Category, Contest, ContestQuestionUse, Enterprise, Participant, Question,
 )
-from quiz.participants import sign_up
+from quiz.contests.participants import sign_up
 
 from .conftest import START, make_contest, question_of, run_at_once, shown_letters_for
 
@@ -468,7 +468,7 @@ def test_certificate_png_and_pdf_for_a_pass(app, enterprises, phone):
     import zxingcpp
     from PIL import Image
 
-    from quiz.certificates import find_cjk_font
+    from quiz.contests.certificates import find_cjk_font
 
     from .test_participant_journey import answer_all
 

@@ -1,4 +1,4 @@
-"""Item statistics (quiz/item_stats.py) against a small example computed by hand.
+"""Item statistics (quiz/reports/item_stats.py) against a small example computed by hand.
 
 Three questions of the bank: S (单选) and J (判断) of one category, M (多选) of another.
 Item scores x (points ÷ full points) of the counted attempts, and their totals T:
@@ -24,7 +24,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from quiz import item_stats, results_cache
+from quiz.reports import item_stats
+from quiz import results_cache
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion, Category, Participant, Question
 

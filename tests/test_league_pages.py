@@ -9,7 +9,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from quiz import league_export, results_cache
+from quiz.league import export as league_export
+from quiz import results_cache
 from quiz.extensions import db
 from quiz.models import Campaign, Participant
 

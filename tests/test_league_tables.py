@@ -1,4 +1,4 @@
-"""League tables (quiz/league_tables.py) against a small data set computed by hand.
+"""League tables (quiz/league/tables.py) against a small data set computed by hand.
 
 The data set (``league`` fixture), campaign weights 0.5 / 0.5:
 
@@ -32,7 +32,8 @@ from datetime import timedelta
 
 import pytest
 
-from quiz import league_tables, results_cache
+from quiz.league import tables as league_tables
+from quiz import results_cache
 from quiz.extensions import db
 from quiz.models import Attempt, Department, Participant
 

@@ -7,7 +7,8 @@ import re
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from quiz import clock, rosters
+from quiz import clock
+from quiz.units import rosters
 from quiz.extensions import db
 from quiz.models import LivePlayer, RosterPerson
 
@@ -148,7 +149,7 @@ def test_open_round_export_has_no_roster_column(app, organiser_client, units):
 
 def test_one_roster_person_on_several_phones_at_once_joins_once(app, organiser_client, units):
     """The unique (round, roster person) settles phones that pass the check at the same moment."""
-    from quiz import live_rules
+    from quiz.live import rules as live_rules
     from quiz.errors import Conflict
     from quiz.models import Enterprise, LiveRound
 

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from .conftest import csrf_token
-from quiz import live_rules
+from quiz.live import rules as live_rules
 from quiz.extensions import db
 
 from quiz.models import LiveAnswer, LivePlayer, LiveRound, Question, User

@@ -25,13 +25,13 @@ import pytest
 from sqlalchemy import select
 
 from .conftest import START, make_organiser
-from quiz import live_rules
+from quiz.live import rules as live_rules
 from quiz.extensions import db
 from quiz.models import Question
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-CHANNEL = "safequiz:live"  # quiz.live_push.CHANNEL, the prefix of each database's channel
+CHANNEL = "safequiz:live"  # quiz.live.push.CHANNEL, the prefix of each database's channel
 SECRET_KEY = "test-secret"  # TestingConfig's, so both processes sign and read the same cookies
 PASSWORD = "correct horse 1"
 STAGE_SECONDS = 5.0  # how long a phone may wait for a change made on the other process

@@ -1,4 +1,4 @@
-"""Rules of a live "我问你答" round (quiz.live_rules), on the real database.
+"""Rules of a live "我问你答" round (quiz.live.rules), on the real database.
 
 Every test asserts on what the database holds (read back through a separate session
 where it matters) and on what the rules return; nothing is mocked, nobody sleeps.
@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
-from quiz import live_rules as rules
-from quiz.draws import drawable
+from quiz.live import rules
+from quiz.contests.draws import drawable
 from quiz.errors import Conflict, NotFound, QuizError, TooLate
 from quiz.extensions import db
 from quiz.models import LiveAnswer, LivePlayer, LiveQuestion, LiveRound, Question, User
-from quiz.scoring import LETTERS
+from quiz.contests.scoring import LETTERS
 
 from .conftest import START, _config, make_enterprise, make_organiser, run_at_once
 

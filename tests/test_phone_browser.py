@@ -203,7 +203,7 @@ def test_poster_qr_to_result_with_a_reload_in_the_middle(app, contest, enterpris
 
 def test_live_round_on_a_phone_pushed_over_sse(app, server, phone_page, organiser_client, enterprises):
     """Join by the projector's code, wait in the lobby, get the question pushed, answer, reload."""
-    from quiz import live_rules
+    from quiz.live import rules as live_rules
     from quiz.models import LiveRound
 
     from .test_live_pages import control, create_round, join

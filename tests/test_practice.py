@@ -22,7 +22,7 @@ def practice_phone(phone, enterprises):
 def serve(phone, question: Question) -> str:
     """Open ``question`` on the phone as practice serves it (a one-question practice set):
     practice grades only what it served."""
-    from quiz import practice
+    from quiz.training import practice
 
     page = phone.get(f"/practice/set/{practice.set_token([question.uid])}").get_data(as_text=True)
     assert shown_question_id(page) == question.id
@@ -138,8 +138,8 @@ def test_a_contest_counts_known_mistakes_again_and_reopens_them(app, enterprises
     there (cleared, or on a right streak) is counted again and reopened; a right one is left."""
     from datetime import timedelta
 
-    from quiz import attempts
-    from quiz.participants import sign_up
+    from quiz.contests import attempts
+    from quiz.contests.participants import sign_up
 
     from .conftest import START, make_contest
 

@@ -6,10 +6,11 @@ import re
 
 from sqlalchemy import func, select
 
-from quiz import practice, rosters
+from quiz.training import practice
+from quiz.units import rosters
 from quiz.extensions import db
 from quiz.models import Category, Participant, PracticeAnswer, Question
-from quiz.participants import IDENTITY_TAKEN
+from quiz.contests.participants import IDENTITY_TAKEN
 
 from .conftest import csrf_token, make_campaign, question_of
 from .test_live_identity import add_person

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from quiz import attempts
+from quiz.contests import attempts
 from quiz.extensions import db
 from quiz.models import Attempt, AttemptQuestion
 from quiz.prepared import Prepared

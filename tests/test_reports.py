@@ -37,7 +37,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from quiz import practice
+from quiz.training import practice
 from quiz.extensions import db
 from quiz.models import Attempt, Participant, PracticeAnswer, Question
 

@@ -15,7 +15,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from quiz import league_tables, results_cache
+from quiz.league import tables as league_tables
+from quiz import results_cache
 from quiz.extensions import db
 from quiz.models import Participant, RosterPerson
 

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from quiz import rosters
+from quiz.units import rosters
 from quiz.extensions import db
 from quiz.models import Attempt, Department, Enterprise, Participant, RosterPerson
 

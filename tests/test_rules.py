@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from quiz import attempts, standings
+from quiz.contests import attempts, standings
 from quiz.errors import Closed, Conflict, TooLate
 from quiz.extensions import db
-from quiz.participants import identifier_error, normalise_identifier, sign_up
+from quiz.contests.participants import identifier_error, normalise_identifier, sign_up
 
 from .conftest import START, make_contest
 

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from quiz import units
+from quiz.units import rules as units
 from quiz.extensions import db
 from quiz.models import Attempt, Department, Enterprise, Participant, User
 

@@ -15,7 +15,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from quiz import league_tables, report_data, results_cache, standings
+from quiz.league import tables as league_tables
+from quiz.reports import data as report_data
+from quiz import results_cache
+from quiz.contests import standings
 from quiz.extensions import db
 from quiz.models import Attempt, AuditEntry, Participant, RosterPerson, User
 

@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, limits
+from . import accounts
+from .. import limits
 from ..extensions import db
 from .forms import LoginForm
 

@@ -17,13 +17,16 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .. import attempts, clock, league_export, league_tables, report_data, results_cache, standings
-from ..contests.routes import managed_contest
+from ..contests import attempts, standings
+from .. import clock, results_cache
+from . import export as league_export, tables as league_tables
+from ..reports import data as report_data
 from ..errors import NotFound, QuizError
 from ..extensions import db
 from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Contest, Enterprise, parse_id
-from ..participant.routes import PARTICIPANT_KEY, get_contest
-from ..web import campaign_or_404, organiser_required, own_enterprise_id, render, staff_required
+from ..contests.rules import get_contest
+from ..phone import PARTICIPANT_KEY
+from ..web import campaign_or_404, managed_contest, organiser_required, own_enterprise_id, render, staff_required
 from .forms import WeightsForm
 
 bp = Blueprint("league", __name__, template_folder="templates")

@@ -3,9 +3,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..contests.forms import MultiCheckboxField
 from ..forms import Form, strip
-from ..live_rules import MAX_QUESTIONS, MAX_SECONDS, MIN_SECONDS
+from .rules import MAX_QUESTIONS, MAX_SECONDS, MIN_SECONDS
 from ..models import IDENTITY_LABELS
-from ..participant.forms import SignupForm
+from ..contests.phone_forms import SignupForm
 
 
 class RoundForm(Form):

@@ -24,13 +24,14 @@ from sqlalchemy import select
 
 from question_bank.laws import article_text
 
-from .. import clock, limits, live_rules, qr
+from .. import clock, limits, qr
+from . import rules as live_rules
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
-from ..live_push import Snapshot, hub, take_snapshot
+from .push import Snapshot, hub, take_snapshot
 from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveRound
 from ..web import db_int, htmx_redirect, may_manage, public_url, render, staff_required
-from ..participant.forms import CHOOSE_UNIT
+from ..contests.phone_forms import CHOOSE_UNIT
 from .forms import JoinForm, RoundForm
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -407,7 +408,7 @@ def qr_svg(round_id: int):
 @bp.get("/admin/live/<int:round_id>/export.xlsx")
 @staff_required
 def export(round_id: int):
-    from ..live_export import workbook
+    from .export import workbook
 
     round_ = hosted_round(round_id)
     body = workbook(round_)

@@ -17,8 +17,11 @@ from urllib.parse import quote
 from flask import Blueprint, Response, redirect, request, send_file, url_for
 from sqlalchemy import select
 
-from .. import item_stats, league_tables, practice, qr, report_data, report_export, results_cache
-from ..charts import bar_chart
+from . import item_stats, data as report_data, export as report_export
+from ..league import tables as league_tables
+from ..training import practice
+from .. import qr, results_cache
+from .charts import bar_chart
 from ..errors import NotFound, QuizError
 from ..extensions import db
 from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Enterprise, Question, parse_id

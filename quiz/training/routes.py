@@ -6,12 +6,14 @@ import random
 from flask import Blueprint, redirect, request, session, url_for
 from sqlalchemy import select
 
-from .. import clock, limits, mistakes, participants, practice
+from .. import clock, limits
+from . import mistakes, practice
+from ..contests import participants
 from ..errors import QuizError
 from ..extensions import db
 from ..models import Category, Enterprise
-from ..participant.forms import CHOOSE_UNIT, SignupForm
-from ..participant.routes import PARTICIPANT_KEY, current_participant
+from ..contests.phone_forms import CHOOSE_UNIT, SignupForm
+from ..phone import PARTICIPANT_KEY, current_participant
 from ..web import db_int, render
 
 bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")

@@ -1,0 +1,1 @@
+"""The question bank: queries, versions, .xlsx in and out, and the bank pages."""

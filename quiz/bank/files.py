@@ -1,0 +1,199 @@
+"""Import (preview, then commit) and export of questions, for the web UI and the CLI.
+
+Parsing lives in ``question_bank.importers`` (pure, never raises); this module
+decides what a parsed row means for this bank: its category, duplicates of
+questions already in the bank, and the 依据.
+"""
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import select
+
+from question_bank.laws import basis_error, parse_basis
+from question_bank.loader import normalise_stem
+
+from ..contests.scoring import LETTERS
+from .queries import category_by_name
+from ..extensions import db
+from ..models import Category, Question
+
+if TYPE_CHECKING:
+    from question_bank.importers import ImportedQuestion
+
+TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}
+EXPORT_HEADERS = ["编号", "分类", "题型", "题干", *[f"选项{c}" for c in LETTERS], "答案", "解析", "难度", "标签", "依据"]
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    sheet: str | None
+    status: str  # "ok" | "duplicate" | "rejected"
+    messages: list[str]
+    question: ImportedQuestion | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet} 第 {self.line} 行" if self.sheet else f"第 {self.line} 行"
+
+
+@dataclass
+class Preview:
+    filename: str
+    format: str
+    rows: list[PreviewRow] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+    @property
+    def importable(self) -> list[PreviewRow]:
+        return [row for row in self.rows if row.status == "ok"]
+
+
+def _existing_stems() -> dict[str, str]:
+    return {
+        normalise_stem(stem): uid
+        for uid, stem in db.session.execute(select(Question.uid, Question.stem).where(Question.current.is_(True)))
+    }
+
+
+def _settle_basis(question: ImportedQuestion, messages: list[str]) -> None:
+    """Keep a 依据 that points into the statute library; fold any other into the 解析 (nothing lost)."""
+    if not question.basis:
+        return
+    parsed = parse_basis(question.basis)
+    if parsed and basis_error(question.basis) is None:
+        question.basis = f"{parsed[0]} {parsed[1]}"
+        return
+    messages.append(f"依据“{question.basis}”不在法规库中，已并入解析")
+    note = f"（依据：{question.basis}）"
+    question.explanation = f"{question.explanation}{note}" if question.explanation else note
+    question.basis = None
+
+
+def limits(max_bytes: int):
+    from question_bank.importers import Limits
+
+    return Limits(max_bytes=max_bytes)
+
+
+def preview(filename: str, data: bytes, default_category: str | None, limits) -> Preview:
+    from question_bank.importers import parse_file
+
+    parsed = parse_file(filename, data, limits)
+    result = Preview(filename=filename, format=parsed.format, file_errors=list(parsed.errors))
+    existing = _existing_stems()
+    for row in parsed.rows:
+        messages = list(row.errors)
+        question = row.question
+        status = "rejected" if question is None or row.errors else "ok"
+        if question is not None and status == "ok":
+            if not (question.category or default_category):
+                status = "rejected"
+                messages.append("缺少分类（请在文件中加“分类”列，或导入时指定分类）")
+            uid = existing.get(normalise_stem(question.stem))
+            if uid and status == "ok":
+                status = "duplicate"
+                messages.append(f"与题库中已有题目重复（编号 {uid}），将跳过")
+            if status == "ok":
+                _settle_basis(question, messages)
+        result.rows.append(PreviewRow(row.line, row.sheet, status, messages, question))
+    return result
+
+
+def commit(result: Preview, default_category: str | None, source: str) -> int:
+    """Add every importable row, in the caller's transaction (all or nothing)."""
+    added = 0
+    for row in result.importable:
+        q = row.question
+        category = category_by_name(q.category or default_category)
+        db.session.add(Question(
+            uid=f"imp-{secrets.token_hex(5)}", version=1, current=True, source=source[:60],
+            active=True, category_id=category.id, qtype=q.qtype, stem=q.stem, options=q.options,
+            answer=q.answer, explanation=q.explanation or "", basis=q.basis,
+            difficulty=q.difficulty or 1, tags=list(q.tags or []),
+        ))
+        added += 1
+    db.session.flush()
+    return added
+
+
+def text_cell(cell, value) -> None:
+    """Write text as text: a stem starting with "=" must never become a formula."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+def workbook(questions: list[Question]) -> bytes:
+    """Our own template; the importer reads it back to the same questions."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "题库"
+    sheet.append(EXPORT_HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for q in questions:
+        options = [] if q.qtype == "judge" else list(q.options)
+        values = [
+            q.uid, q.category.name, TYPE_NAMES[q.qtype], q.stem,
+            *(options + [""] * (len(LETTERS) - len(options))),
+            q.answer_label, q.explanation, q.difficulty, ",".join(q.tags or []), q.basis or "",
+        ]
+        row = sheet.max_row + 1
+        for column, value in enumerate(values, start=1):
+            text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
+    for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 16, 6, 50, *[18] * 8, 8, 40, 6, 16, 22)):
+        sheet.column_dimensions[column].width = width
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def template() -> bytes:
+    """A blank template with one example per type and the rules on a second sheet."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "题库"
+    sheet.append(EXPORT_HEADERS)
+    examples = [
+        ["", "安全生产法律法规", "单选", "生产经营单位的主要负责人是本单位安全生产的（　）。",
+         "直接责任人", "第一责任人", "间接责任人", "主要监督人", "", "", "", "", "B",
+         "《安全生产法》第五条：主要负责人是本单位安全生产第一责任人。", 1, "主要负责人", "安全生产法 第五条"],
+        ["", "消防安全", "多选", "发现火灾时，下列做法正确的有（　）。", "立即拨打119报警", "组织人员疏散",
+         "乘坐电梯逃生", "", "", "", "", "", "AB", "火灾时不能乘坐普通电梯逃生。", 1, "火灾报警", ""],
+        ["", "应急避险与自救互救", "判断", "发生地震时，楼上的人员应立即跳楼逃生。", "", "", "", "", "", "", "", "",
+         "错误", "地震时应就近躲避在坚固家具旁或内墙角，震后有序撤离，切勿跳楼。", 1, "地震", ""],
+    ]
+    for example in examples:
+        row = sheet.max_row + 1
+        for column, value in enumerate(example, start=1):
+            text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
+    notes = book.create_sheet("填写说明")
+    for line in (
+        "每行一道题；第一行是表头，请勿修改表头名称。",
+        "题型：单选、多选、判断。判断题不填选项，答案填“正确”或“错误”。",
+        "答案：选项字母，如 B；多选题如 ACD。",
+        "难度：1 简单、2 中等、3 困难。标签用逗号分隔。",
+        "依据：法规名 第N条，如“安全生产法 第五十四条”。",
+        "编号可留空，导入时自动生成；示例三行可删除。",
+    ):
+        notes.append([line])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.position)))

@@ -1,0 +1,244 @@
+"""The organiser's question bank: browse, search, filter, edit (by version), retire."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+
+from question_bank.laws import article_text
+from question_bank.loader import validate_question
+
+from . import queries as bank, files as bank_io
+from ..errors import NotFound
+from ..extensions import db
+from ..models import TYPE_LABELS, Category, Question
+from ..web import db_int, organiser_required, render
+from .forms import ImportForm, QuestionForm
+
+bp = Blueprint("questions", __name__, url_prefix="/admin/questions", template_folder="templates")
+
+TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}
+
+
+def _filter_from_args() -> bank.BankFilter:
+    args = request.args
+    qtype = args.get("type", "")
+    status = args.get("status", "active")
+    return bank.BankFilter(
+        text=args.get("q", "").strip()[:100],
+        category_id=args.get("category", type=db_int),
+        qtype=qtype if qtype in TYPE_LABELS else None,
+        difficulty=args.get("difficulty", type=db_int),
+        tag=args.get("tag", "").strip()[:40],
+        source=args.get("source", "").strip()[:60],
+        status=status if status in ("active", "retired", "all") else "active",
+    )
+
+
+@bp.get("/")
+@organiser_required
+def index():
+    filters = _filter_from_args()
+    page = db.paginate(bank.search(filters), page=request.args.get("page", 1, type=db_int),
+                       per_page=50, error_out=False)
+    return render(
+        "questions/index.html", "questions/_results.html",
+        page=page, filters=filters, figures=bank.figures([q.id for q in page.items]),
+        categories=db.session.scalars(select(Category).order_by(Category.position)).all(),
+        sources=bank.sources(), type_labels=TYPE_LABELS,
+    )
+
+
+def _question(question_id: int) -> Question:
+    question = db.session.get(Question, question_id)
+    if question is None:
+        raise NotFound("找不到这道题。")
+    return question
+
+
+@bp.get("/<int:question_id>")
+@organiser_required
+def detail(question_id: int):
+    question = _question(question_id)
+    found = article_text(question.basis) if question.basis else None
+    history = bank.versions(question.uid)
+    return render(
+        "questions/detail.html", "questions/detail.html",
+        question=question, basis_text=found[2] if found else None, history=history,
+        figures=bank.figures([q.id for q in history]),
+    )
+
+
+@bp.route("/<int:question_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit(question_id: int):
+    question = _question(question_id)
+    if not question.current:
+        current = bank.current_version(question.uid)
+        return redirect(url_for(".edit", question_id=current.id), 303)
+    form = QuestionForm(obj=None if request.method == "POST" else _form_data(question))
+    form.category.choices = [(c.id, c.name) for c in db.session.scalars(select(Category).order_by(Category.position))]
+    problems: list[str] = []
+    if form.validate_on_submit():
+        category = db.session.get(Category, form.category.data)
+        raw = {
+            "id": question.uid, "type": form.qtype.data, "stem": form.stem.data,
+            "answer": form.answer.data, "explanation": form.explanation.data,
+            "difficulty": form.difficulty.data,
+            "tags": [t.strip() for t in form.tags.data.replace("，", ",").split(",") if t.strip()],
+        }
+        if form.qtype.data != "判断":
+            raw["options"] = [line.strip() for line in form.options.data.splitlines() if line.strip()]
+        if form.basis.data:
+            raw["basis"] = form.basis.data
+        checked, problems = validate_question(raw, category.name if category else "")
+        problems = [p.split("：", 1)[-1] for p in problems]
+        if category is None:
+            problems.append("请选择分类。")
+        if not problems:
+            saved = bank.revise(question, dict(
+                category_id=category.id, qtype=checked.qtype, stem=checked.stem,
+                options=checked.options, answer=checked.answer, explanation=checked.explanation,
+                basis=checked.basis, difficulty=checked.difficulty, tags=checked.tags,
+            ))
+            db.session.commit()
+            if saved is not question:
+                flash(f"该题已有人作答，修改已保存为第 {saved.version} 版；已交卷的成绩仍按原题计算。", "info")
+            else:
+                flash("已保存。", "info")
+            return redirect(url_for(".detail", question_id=saved.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render("questions/edit.html", "questions/edit.html", status,
+                  form=form, question=question, problems=problems)
+
+
+class _FormData:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _form_data(question: Question) -> _FormData:
+    judge = question.qtype == "judge"
+    return _FormData(
+        category=question.category_id,
+        qtype=TYPE_NAMES[question.qtype],
+        stem=question.stem,
+        options="" if judge else "\n".join(question.options),
+        answer=question.answer_label,
+        explanation=question.explanation,
+        difficulty=question.difficulty,
+        tags=", ".join(question.tags or []),
+        basis=question.basis or "",
+    )
+
+
+@bp.post("/<int:question_id>/retire")
+@organiser_required
+def retire(question_id: int):
+    question = _question(question_id)
+    bank.set_active(question, False)
+    db.session.commit()
+    flash("已停用：这道题不会再被抽到或练习；已有成绩不受影响。", "info")
+    return redirect(url_for(".detail", question_id=question.id), 303)
+
+
+@bp.post("/<int:question_id>/restore")
+@organiser_required
+def restore(question_id: int):
+    question = _question(question_id)
+    if not question.current:
+        raise NotFound("只能恢复最新版本。")
+    bank.set_active(question, True)
+    db.session.commit()
+    flash("已恢复启用。", "info")
+    return redirect(url_for(".detail", question_id=question.id), 303)
+
+
+
+
+# ---- import and export --------------------------------------------------------
+
+def _limits():
+    return bank_io.limits(current_app.config["IMPORT_MAX_BYTES"])
+
+
+def _upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stored(token: str) -> tuple[Path, dict]:
+    """An uploaded file waiting for confirmation; only its uploader may confirm it."""
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        raise NotFound("导入任务不存在或已过期，请重新上传。")
+    meta_path = _upload_dir() / f"{token}.json"
+    data_path = _upload_dir() / f"{token}.bin"
+    if not meta_path.exists() or not data_path.exists():
+        raise NotFound("导入任务不存在或已过期，请重新上传。")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta["user_id"] != current_user.id:
+        raise NotFound("导入任务不存在或已过期，请重新上传。")
+    return data_path, meta
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@organiser_required
+def import_file():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render("questions/import.html", "questions/import.html", status, form=form,
+                      categories=bank_io.categories(), result=None, token=None)
+    upload = form.file.data
+    data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
+    filename = Path(upload.filename or "upload").name[:120]
+    result = bank_io.preview(filename, data, form.category.data or None, _limits())
+    token = None
+    if result.importable:
+        token = secrets.token_hex(16)
+        (_upload_dir() / f"{token}.bin").write_bytes(data)
+        (_upload_dir() / f"{token}.json").write_text(json.dumps(
+            {"user_id": current_user.id, "filename": filename, "category": form.category.data or None},
+            ensure_ascii=False), encoding="utf-8")
+    status = 200 if result.importable else 422
+    return render("questions/import.html", "questions/import.html", status, form=form,
+                  categories=bank_io.categories(), result=result, token=token)
+
+
+@bp.post("/import/<token>")
+@organiser_required
+def import_confirm(token: str):
+    data_path, meta = _stored(token)
+    result = bank_io.preview(meta["filename"], data_path.read_bytes(), meta["category"], _limits())
+    added = bank_io.commit(result, meta["category"], f"导入:{meta['filename']}")
+    db.session.commit()
+    data_path.unlink(missing_ok=True)
+    data_path.with_suffix(".json").unlink(missing_ok=True)
+    flash(f"已导入 {added} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
+    return redirect(url_for(".index", source=f"导入:{meta['filename']}"[:60]), 303)
+
+
+def _xlsx(body: bytes, name: str):
+    return send_file(io.BytesIO(body), as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/export.xlsx")
+@organiser_required
+def export():
+    questions = db.session.scalars(bank.search(_filter_from_args())).all()
+    return _xlsx(bank_io.workbook(questions), "题库导出.xlsx")
+
+
+@bp.get("/template.xlsx")
+@organiser_required
+def template():
+    return _xlsx(bank_io.template(), "题库导入模板.xlsx")

@@ -1,0 +1,1 @@
+"""First-start setup and the demo data generators."""

@@ -1,0 +1,82 @@
+"""A live round as .xlsx: players, questions, and one sheet per question with every answer."""
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import select
+
+from .. import clock
+from . import rules as live_rules
+from ..bank.files import text_cell
+from ..extensions import db
+from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound
+
+
+def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[int]):
+    sheet = book.create_sheet(title)
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for values in rows:
+        row = sheet.max_row + 1
+        for column, value in enumerate(values, start=1):
+            text_cell(sheet.cell(row=row, column=column), value)  # names are text, never formulas
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    return sheet
+
+
+ROSTER_MARK = {True: "名单内", False: "名单外"}
+
+
+def workbook(round_: LiveRound) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    standings = live_rules.player_standings(round_.id)
+    # A round with a roster identity mode says who was on the roster (名单优先: others 名单外).
+    by_roster = round_.identity_mode != "open"
+    _sheet(book, "选手", ["名次", "姓名", "单位", "部门", "得分", "答对题数", "总用时（秒）"] + ["名单"] * by_roster, (
+        (s.rank, s.name, s.enterprise, s.department, s.score, s.correct, round(s.time_ms / 1000, 1))
+        + (ROSTER_MARK[s.on_roster],) * by_roster
+        for s in standings), [6, 12, 24, 14, 8, 10, 12, 8])
+
+    items = db.session.scalars(select(LiveQuestion).where(LiveQuestion.round_id == round_.id)
+                               .order_by(LiveQuestion.position)).all()
+    players = max(len(standings), 1)
+    summary = []
+    for item in items:
+        dist = live_rules.distribution(round_.id, item.position, len(item.question.options))
+        summary.append((
+            item.position, item.question.uid, item.question.stem, item.question.type_label,
+            item.question.answer_label, "跳过" if item.skipped else ("已出题" if item.started_at else "未出题"),
+            dist.answered, dist.right, round(dist.right / players * 100, 1),
+        ))
+    _sheet(book, "题目", ["题号", "题目编号", "题目", "题型", "正确答案", "状态", "作答人数", "答对人数",
+                        "答对率（%）"], summary, [6, 12, 50, 8, 10, 8, 10, 10, 12])
+
+    answers = db.session.execute(
+        select(LiveAnswer.position, LivePlayer.name, Enterprise.name, LivePlayer.department,
+               LivePlayer.roster_person_id.is_not(None), LiveAnswer.chosen, LiveAnswer.is_correct, LiveAnswer.response_ms,
+               LiveAnswer.points + LiveAnswer.bonus, LiveAnswer.answered_at)
+        .join(LivePlayer, LivePlayer.id == LiveAnswer.player_id)
+        .join(Enterprise, Enterprise.id == LivePlayer.enterprise_id)
+        .where(LiveAnswer.round_id == round_.id)
+        .order_by(LiveAnswer.position, LiveAnswer.response_ms, LiveAnswer.id)
+    ).all()
+    by_position: dict[int, list] = {}
+    for position, *row in answers:
+        by_position.setdefault(position, []).append(row)
+    for item in items:
+        rows = (
+            (name, enterprise, department, chosen, "对" if ok else "错", round(ms / 1000, 2), points,
+             clock.to_local(at).strftime("%H:%M:%S")) + (ROSTER_MARK[on_roster],) * by_roster
+            for name, enterprise, department, on_roster, chosen, ok, ms, points, at
+            in by_position.get(item.position, [])
+        )
+        _sheet(book, f"第{item.position}题", ["姓名", "单位", "部门", "所选答案", "对错", "用时（秒）", "得分",
+                                             "提交时间"] + ["名单"] * by_roster, rows, [12, 24, 14, 10, 6, 10, 8, 10, 8])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,504 @@
+"""Rules of a live "我问你答" round: the state machine, answers, scoring, standings.
+
+Every change of state is one conditional UPDATE on ``live_round`` that also adds one
+to ``version`` and only matches the version it was decided on: two hosts (or two
+processes) pressing "next" at the same moment make exactly one step. Functions take
+session-bound objects and ``now`` (naive UTC), flush but never commit.
+
+Time in a round can run faster than the wall clock (``speed``, tests only): a question
+of T seconds lasts T / speed real seconds, and response times are scaled back up.
+"""
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..contests import participants, scoring
+from ..contests.draws import drawable
+from ..errors import Conflict, NotFound, QuizError, TooLate
+from ..extensions import db
+from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound, Question
+
+MIN_SECONDS, MAX_SECONDS = 10, 60
+MAX_QUESTIONS = 50
+STREAK_STEP, STREAK_CAP = 100, 500
+COUNT_POINTS = 100  # "count right answers" mode: 100 per right answer, time breaks ties
+
+
+# ------------------------------------------------------------------ scoring
+
+
+def speed_points(response_ms: int, question_ms: int) -> int:
+    """A right answer in speed mode: round(1000 × (1 − t/T ÷ 2)), from 1000 (t=0) to 500 (t=T).
+
+    Half-up rounding (not Python's banker's rounding), so 750.5 gives 751 everywhere.
+    """
+    t = min(max(response_ms, 0), question_ms)
+    # In integers: floats miss exact halves (871.5 came out as 871.4999… → 871).
+    return (2000 * question_ms - 1000 * t + question_ms) // (2 * question_ms)
+
+
+def streak_bonus(run: int) -> int:
+    """Bonus for the ``run``-th right answer in a row: +100 for the 2nd, +200 for the 3rd …,
+    at most +500. A wrong or missing answer ends the run."""
+    return min(STREAK_STEP * max(run - 1, 0), STREAK_CAP)
+
+
+def share_right(question: Question, chosen: str, partial: bool) -> float:
+    """1 for a right answer; for 多选 with partial credit the share of right options chosen,
+    0 as soon as a wrong one is chosen (the contests' rule)."""
+    if chosen == question.answer:
+        return 1.0
+    if question.qtype != "multi" or not partial:
+        return 0.0
+    chosen_set, right = set(chosen), set(question.answer)
+    if chosen_set - right:
+        return 0.0
+    return len(chosen_set) / len(right)
+
+
+def answer_points(round_: LiveRound, question: Question, chosen: str, response_ms: int) -> int:
+    share = share_right(question, chosen, round_.multi_partial)
+    if not share:
+        return 0
+    full = speed_points(response_ms, round_.question_seconds * 1000) if round_.scoring == "speed" else COUNT_POINTS
+    return math.floor(full * share + 0.5)
+
+
+# ------------------------------------------------------------------ creating
+
+
+def pick_questions(category_ids: list[int], count: int, rng: random.Random | None = None) -> list[Question]:
+    """``count`` drawable questions at random from the categories, no question twice."""
+    pool = list(db.session.scalars(select(Question).where(*drawable(), Question.category_id.in_(category_ids))))
+    if len(pool) < count:
+        raise QuizError(f"所选分类只有 {len(pool)} 道可用题目，不够抽取 {count} 道。")
+    return (rng or random.SystemRandom()).sample(pool, count)
+
+
+def questions_by_uid(uids: list[str]) -> list[Question]:
+    """The current versions of the listed questions, in the order given."""
+    found = {q.uid: q for q in db.session.scalars(select(Question).where(*drawable(), Question.uid.in_(uids)))}
+    missing = [uid for uid in uids if uid not in found]
+    if missing:
+        raise QuizError("以下题目编号不存在或已停用：" + "、".join(missing[:10]))
+    if len(set(uids)) != len(uids):
+        raise QuizError("同一道题不能出现两次。")
+    return [found[uid] for uid in uids]
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(6))
+
+
+def create_round(
+    host_id: int, title: str, questions: list[Question], now: datetime, *,
+    question_seconds: int = 20, scoring_mode: str = "speed", streak: bool = False,
+    multi_partial: bool = False, question_on_phone: bool = True, enterprise_id: int | None = None,
+    identity_mode: str = "open",
+) -> LiveRound:
+    if not questions:
+        raise QuizError("请至少选择一道题。")
+    if len(questions) > MAX_QUESTIONS:
+        raise QuizError(f"一轮最多 {MAX_QUESTIONS} 道题。")
+    if not MIN_SECONDS <= question_seconds <= MAX_SECONDS:
+        raise QuizError(f"每题时间应在 {MIN_SECONDS} 到 {MAX_SECONDS} 秒之间。")
+    for _ in range(20):  # a free 6-digit code; the unique constraint has the last word
+        code = new_join_code()
+        if db.session.scalar(select(LiveRound.id).where(LiveRound.code == code)) is None:
+            break
+    round_ = LiveRound(
+        code=code, title=title, host_id=host_id, enterprise_id=enterprise_id,
+        question_seconds=question_seconds, scoring=scoring_mode, streak_bonus=streak,
+        multi_partial=multi_partial, question_on_phone=question_on_phone, identity_mode=identity_mode,
+        state="lobby", position=0, version=1, created_at=now,
+    )
+    db.session.add(round_)
+    db.session.flush()
+    db.session.execute(insert(LiveQuestion), [
+        dict(round_id=round_.id, position=i + 1, question_id=q.id, skipped=False)
+        for i, q in enumerate(questions)
+    ])
+    return round_
+
+
+def question_count(round_: LiveRound) -> int:
+    return db.session.scalar(select(func.count()).where(LiveQuestion.round_id == round_.id)) or 0
+
+
+def live_question(round_: LiveRound, position: int | None = None) -> LiveQuestion | None:
+    return db.session.scalar(select(LiveQuestion).where(
+        LiveQuestion.round_id == round_.id, LiveQuestion.position == (position or round_.position)))
+
+
+# ------------------------------------------------------------------ the state machine
+
+
+def _step(round_: LiveRound, **values) -> None:
+    """Apply one change of state, if nobody else changed the round since it was read."""
+    changed = db.session.execute(
+        update(LiveRound)
+        .where(LiveRound.id == round_.id, LiveRound.version == round_.version)
+        .values(version=LiveRound.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(round_)
+    if not changed:
+        raise Conflict("现场状态刚刚已被更新，请看最新画面。")
+
+
+def real_seconds(round_: LiveRound, speed: float) -> float:
+    return round_.question_seconds / speed
+
+
+def _open_question(round_: LiveRound, position: int, now: datetime, speed: float) -> None:
+    _step(round_, state="question", position=position, question_started_at=now,
+          question_deadline=now + timedelta(seconds=real_seconds(round_, speed)), paused_remaining_ms=None)
+    db.session.execute(update(LiveQuestion).where(
+        LiveQuestion.round_id == round_.id, LiveQuestion.position == position).values(started_at=now))
+
+
+def _finish(round_: LiveRound, now: datetime) -> None:
+    _step(round_, state="final", question_deadline=None, paused_remaining_ms=None, ended_at=now)
+
+
+def start(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
+    if round_.state != "lobby":
+        raise Conflict("本轮已经开始。")
+    _open_question(round_, 1, now, speed)
+
+
+def close_question(round_: LiveRound, now: datetime) -> None:
+    """Time is up (or everyone answered, or the host pressed next): reveal the answer."""
+    if round_.state != "question":
+        raise Conflict("当前没有进行中的题目。")
+    position = round_.position
+    _step(round_, state="reveal", question_deadline=None, paused_remaining_ms=None)
+    db.session.execute(update(LiveQuestion).where(
+        LiveQuestion.round_id == round_.id, LiveQuestion.position == position).values(closed_at=now))
+    if round_.streak_bonus:
+        _give_streak_bonuses(round_, position)
+
+
+def _give_streak_bonuses(round_: LiveRound, position: int) -> None:
+    """The run of right answers ending at ``position``, per player who got it right."""
+    asked = [p for p, in db.session.execute(
+        select(LiveQuestion.position).where(
+            LiveQuestion.round_id == round_.id, LiveQuestion.position <= position,
+            LiveQuestion.skipped.is_(False))
+        .order_by(LiveQuestion.position.desc()))]
+    right = db.session.execute(
+        select(LiveAnswer.player_id, LiveAnswer.position).where(
+            LiveAnswer.round_id == round_.id, LiveAnswer.position <= position,
+            LiveAnswer.is_correct.is_(True))
+    ).all()
+    right_at: dict[int, set[int]] = {}
+    for player_id, at in right:
+        right_at.setdefault(player_id, set()).add(at)
+    bonuses = []
+    for player_id, positions in right_at.items():
+        if position not in positions:
+            continue
+        run = 0
+        for p in asked:  # newest first: count back until the first miss
+            if p not in positions:
+                break
+            run += 1
+        if streak_bonus(run):
+            bonuses.append({"p": player_id, "b": streak_bonus(run)})
+    if bonuses:
+
+        db.session.execute(
+            update(LiveAnswer.__table__)
+            .where(LiveAnswer.__table__.c.player_id == bindparam("p"),
+                   LiveAnswer.__table__.c.position == position)
+            .values(bonus=bindparam("b")),
+            bonuses,
+        )
+
+
+def next_step(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
+    """The host's "next": lobby → first question → reveal → leaderboard → next question … final."""
+    if round_.state == "lobby":
+        start(round_, now, speed)
+    elif round_.state == "question":
+        close_question(round_, now)
+    elif round_.state == "reveal":
+        _step(round_, state="leaderboard")
+    elif round_.state == "leaderboard":
+        if round_.position >= question_count(round_):
+            _finish(round_, now)
+        else:
+            _open_question(round_, round_.position + 1, now, speed)
+    else:
+        raise Conflict("本轮已经结束。")
+
+
+def pause(round_: LiveRound, now: datetime) -> None:
+    if round_.state != "question" or round_.paused:
+        raise Conflict("只有进行中的题目可以暂停。")
+    left = max(0, int((round_.question_deadline - now).total_seconds() * 1000))
+    _step(round_, paused_remaining_ms=left, question_deadline=None)
+
+
+def resume(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
+    """Continue with the time that was left; response times leave the pause out."""
+    if not round_.paused:
+        raise Conflict("本题没有暂停。")
+    deadline = now + timedelta(milliseconds=round_.paused_remaining_ms)
+    _step(round_, question_deadline=deadline, paused_remaining_ms=None,
+          question_started_at=deadline - timedelta(seconds=real_seconds(round_, speed)))
+
+
+def skip(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
+    """Drop the current question (its answers count for nothing) and go on."""
+    if round_.state not in ("question", "reveal", "leaderboard"):
+        raise Conflict("当前没有可以跳过的题目。")
+    position = round_.position
+    if position >= question_count(round_):
+        _finish(round_, now)
+    else:
+        _open_question(round_, position + 1, now, speed)
+    # Only after the step: a skip decided on a stale version must not mark anything.
+    db.session.execute(update(LiveQuestion).where(
+        LiveQuestion.round_id == round_.id, LiveQuestion.position == position
+    ).values(skipped=True, closed_at=now))
+
+
+def end(round_: LiveRound, now: datetime) -> None:
+    if round_.state == "final":
+        raise Conflict("本轮已经结束。")
+    _finish(round_, now)
+
+
+def is_due(round_: LiveRound, now: datetime, grace_seconds: float) -> bool:
+    """A question whose time (plus the network grace) is over."""
+    return (round_.state == "question" and not round_.paused
+            and now > round_.question_deadline + timedelta(seconds=grace_seconds))
+
+
+def advance_if_due(round_: LiveRound, now: datetime, grace_seconds: float) -> bool:
+    """Close the question when its time is up: called by whichever request or process sees it
+    first; the others find the version changed and do nothing."""
+    if not is_due(round_, now, grace_seconds):
+        return False
+    try:
+        with db.session.begin_nested():
+            close_question(round_, now)
+    except Conflict:
+        db.session.refresh(round_)
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ players and answers
+
+
+def active_players(round_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(
+        LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))) or 0
+
+
+JOINED_ELSEWHERE = "你已在另一部手机上加入本轮答题，请用那部手机继续作答；如有疑问请联系主持人。"
+
+
+def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, now: datetime,
+         identifier: str = "") -> LivePlayer:
+    """A new player. In a 名单 / 名单优先 round ``identifier`` (the 工号 or phone, normalised) is
+    matched against the enterprise's roster by ``participants.admit``; a matched player takes
+    the roster's name and 部门. One roster person joins a round once: a second phone with their
+    identity is refused (the first phone keeps its place through its cookie)."""
+    if round_.state == "final":
+        raise QuizError("本轮现场答题已经结束。", status=410)
+    if round_.enterprise_id is not None and enterprise.id != round_.enterprise_id:
+        raise QuizError("本轮是单位内部答题，您的单位不在参加范围内。", status=403)
+    person = None
+    if round_.identity_mode != "open":
+        person = participants.admit(enterprise, identifier, name, round_.identity_mode)
+    if person is not None:
+        identifier, name, department = participants.as_on_roster(person, department)
+    player = LivePlayer(round_id=round_.id, token=secrets.token_hex(16), name=name,
+                        enterprise_id=enterprise.id, department=department, joined_at=now,
+                        identifier=identifier if round_.identity_mode != "open" else "",
+                        roster_person_id=person.id if person else None)
+    try:
+        with db.session.begin_nested():  # the unique (round, roster person) settles a race
+            db.session.add(player)
+    except IntegrityError:
+        raise Conflict(JOINED_ELSEWHERE) from None
+    return player
+
+
+def remove_player(round_: LiveRound, player_id: int) -> LivePlayer:
+    player = db.session.get(LivePlayer, player_id)
+    if player is None or player.round_id != round_.id:
+        raise NotFound("找不到这位选手。")
+    player.removed = True
+    db.session.flush()
+    _step(round_)  # standings change: every screen must hear of it
+    return player
+
+
+def record_answer(
+    round_: LiveRound, player: LivePlayer, position: int, letters: list[str], now: datetime,
+    grace_seconds: float, speed: float = 1.0,
+) -> LiveAnswer:
+    """Store a player's one answer to the current question; a second one is refused."""
+    if player.removed:
+        raise QuizError("您已被主持人移出本轮。", status=403)
+    if round_.state != "question" or position != round_.position:
+        raise TooLate("本题已结束，答案未被接受。")
+    if round_.paused:
+        raise Conflict("主持人已暂停，请稍候再答。")
+    if now > round_.question_deadline + timedelta(seconds=grace_seconds):
+        raise TooLate("时间已到，答案未被接受。")
+    item = live_question(round_, position)
+    question = item.question
+    chosen = scoring.check_choice(question.qtype, letters, len(question.options))
+    response_ms = int((now - round_.question_started_at).total_seconds() * 1000 * speed)
+    response_ms = min(max(response_ms, 0), round_.question_seconds * 1000)
+    answer = LiveAnswer(
+        round_id=round_.id, player_id=player.id, position=position, chosen=chosen,
+        is_correct=chosen == question.answer, response_ms=response_ms,
+        points=answer_points(round_, question, chosen, response_ms), bonus=0, answered_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(answer)
+    except IntegrityError:
+        raise Conflict("本题您已作答，答案以第一次提交为准。") from None
+    return answer
+
+
+def everyone_answered(round_: LiveRound) -> bool:
+    """Asked after every answer: one EXISTS that stops at the first player still thinking,
+    rather than counting every answer of the question each time."""
+    active = and_(LivePlayer.round_id == round_.id, LivePlayer.removed.is_(False))
+    answered = exists().where(LiveAnswer.player_id == LivePlayer.id, LiveAnswer.position == round_.position)
+    waiting, anyone = db.session.execute(select(
+        exists().where(active, ~answered), exists().where(active))).one()
+    return anyone and not waiting
+
+
+def player_answer(player_id: int, position: int) -> LiveAnswer | None:
+    return db.session.scalar(select(LiveAnswer).where(
+        LiveAnswer.player_id == player_id, LiveAnswer.position == position))
+
+
+# ------------------------------------------------------------------ standings
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int
+    player_id: int
+    name: str
+    enterprise: str
+    department: str
+    score: int
+    correct: int
+    time_ms: int
+    on_roster: bool  # matched to the enterprise's roster (meaningful in 名单 / 名单优先 rounds)
+
+
+def player_standings(round_id: int, limit: int | None = None) -> list[Standing]:
+    """One aggregate. Order: score, then total response time (less first), then joining
+    time; players equal on score and time share a rank. Removed players and skipped
+    questions do not count."""
+    counted = and_(LiveAnswer.player_id == LivePlayer.id, LiveQuestion.id.is_not(None))
+    score = func.coalesce(func.sum(case((counted, LiveAnswer.points + LiveAnswer.bonus), else_=0)), 0)
+    correct = func.coalesce(func.sum(case((and_(counted, LiveAnswer.is_correct.is_(True)), 1), else_=0)), 0)
+    time_ms = func.coalesce(func.sum(case((counted, LiveAnswer.response_ms), else_=0)), 0)
+    totals = (
+        select(
+            LivePlayer.id.label("player_id"), LivePlayer.name, Enterprise.name.label("enterprise"),
+            LivePlayer.department, LivePlayer.joined_at, LivePlayer.roster_person_id,
+            cast(score, Integer).label("score"), cast(correct, Integer).label("correct"),
+            cast(time_ms, Integer).label("time_ms"),
+        )
+        .join(Enterprise, Enterprise.id == LivePlayer.enterprise_id)
+        .outerjoin(LiveAnswer, LiveAnswer.player_id == LivePlayer.id)
+        .outerjoin(LiveQuestion, and_(
+            LiveQuestion.round_id == LiveAnswer.round_id, LiveQuestion.position == LiveAnswer.position,
+            LiveQuestion.skipped.is_(False)))
+        .where(LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))
+        .group_by(LivePlayer.id, LivePlayer.name, Enterprise.name, LivePlayer.department, LivePlayer.joined_at,
+                  LivePlayer.roster_person_id)
+        .subquery()
+    )
+    ranked = select(
+        func.rank().over(order_by=(totals.c.score.desc(), totals.c.time_ms)).label("rank"),
+        totals.c.player_id, totals.c.name, totals.c.enterprise, totals.c.department,
+        totals.c.score, totals.c.correct, totals.c.time_ms, totals.c.roster_person_id.is_not(None),
+    ).order_by(totals.c.score.desc(), totals.c.time_ms, totals.c.joined_at, totals.c.player_id)
+    if limit:
+        ranked = ranked.limit(limit)
+    return [Standing(*row) for row in db.session.execute(ranked)]
+
+
+@dataclass(frozen=True)
+class TeamStanding:
+    rank: int
+    enterprise: str
+    players: int
+    average: float
+
+
+def enterprise_standings(round_id: int) -> list[TeamStanding]:
+    """Team mode: an enterprise's score is the average of its players' scores, so a small
+    enterprise competes with a big one on equal terms. Ties: more players, then name."""
+    per_player = (
+        select(LivePlayer.enterprise_id, func.coalesce(func.sum(LiveAnswer.points + LiveAnswer.bonus), 0).label("score"))
+        .outerjoin(LiveQuestion, and_(LiveQuestion.round_id == LivePlayer.round_id, LiveQuestion.skipped.is_(False)))
+        .outerjoin(LiveAnswer, and_(LiveAnswer.player_id == LivePlayer.id,
+                                    LiveAnswer.position == LiveQuestion.position))
+        .where(LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))
+        .group_by(LivePlayer.id, LivePlayer.enterprise_id)
+        .subquery()
+    )
+    average = func.avg(per_player.c.score)
+    rows = db.session.execute(
+        select(
+            func.rank().over(order_by=average.desc()).label("rank"),
+            Enterprise.name, func.count().label("players"), average.label("average"),
+        )
+        .join(per_player, per_player.c.enterprise_id == Enterprise.id)
+        .group_by(Enterprise.id, Enterprise.name)
+        .order_by(average.desc(), func.count().desc(), Enterprise.name)
+    ).all()
+    return [TeamStanding(rank, name, players, round(float(avg or 0), 1)) for rank, name, players, avg in rows]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    counts: dict[str, int]  # letter → players who chose it
+    answered: int
+    right: int
+
+
+def distribution(round_id: int, position: int, option_count: int) -> Distribution:
+    rows = db.session.execute(
+        select(LiveAnswer.chosen, LiveAnswer.is_correct, func.count())
+        .join(LivePlayer, LivePlayer.id == LiveAnswer.player_id)
+        .where(LiveAnswer.round_id == round_id, LiveAnswer.position == position, LivePlayer.removed.is_(False))
+        .group_by(LiveAnswer.chosen, LiveAnswer.is_correct)
+    ).all()
+    counts = {scoring.LETTERS[i]: 0 for i in range(option_count)}
+    answered = right = 0
+    for chosen, correct, n in rows:
+        answered += n
+        right += n if correct else 0
+        for letter in chosen:
+            counts[letter] = counts.get(letter, 0) + n
+    return Distribution(counts, answered, right)
+
+
+def answered_count(round_id: int, position: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(LiveAnswer).where(
+        LiveAnswer.round_id == round_id, LiveAnswer.position == position)) or 0
