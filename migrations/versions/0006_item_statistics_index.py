@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-22 13:30:00
 
-The knowledge report (quiz/item_stats.py) reads every answer of the counted attempts:
+The knowledge report (quiz/reports/item_stats.py) reads every answer of the counted attempts:
 attempt_id, question_id, is_correct and points. With this index it reads them from the
 index alone, in attempt order, instead of visiting 2 million table rows.
 """
