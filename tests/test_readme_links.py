@@ -76,3 +76,27 @@ def test_the_link_finder_sees_every_kind_of_link(tmp_path):
                     "## 1.3 文本试卷（.txt）\n", encoding="utf-8")
     assert links(page) == ["x.md", "img/y.png", "https://example.com", "#top-of-it", "z.png", "w.md"]
     assert anchors(page) == {"top-of-it", "13-文本试卷txt"}
+
+
+def test_the_readme_lists_every_setting():
+    """Every environment variable quiz/config.py reads has its row in the configuration table."""
+    names = set(re.findall(r"""environ\.get\(\s*["']([A-Z0-9_]+)["']""",
+                           (ROOT / "quiz" / "config.py").read_text(encoding="utf-8")))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(names) > 20
+    assert sorted(name for name in names if f"| `{name}` |" not in readme) == []
+
+
+def test_the_readme_lists_every_command(app):
+    """Every flask command the app adds (and its subcommands) is on the command line list."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    own = {"user", "bank", "demo", "setup", "sweep"}
+    missing = []
+    for name, command in app.cli.commands.items():
+        if name not in own:
+            continue
+        for sub in getattr(command, "commands", {None: None}):
+            line = f"flask --app app {name}" + (f" {sub}" if sub else "")
+            if line not in readme:
+                missing.append(line)
+    assert missing == []
