@@ -14,7 +14,8 @@ import openpyxl
 import pytest
 
 from question_bank.importers import parse_file
-from quiz import rosters, units
+from quiz.units import rosters
+from quiz.units import rules as units
 from quiz.extensions import db
 from quiz.models import Department
 
