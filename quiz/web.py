@@ -146,16 +146,21 @@ def every(app: Flask, seconds: float, chore) -> None:
     app.extensions.setdefault("safequiz.chores", []).append([timedelta(seconds=seconds), None, chore])
 
 
+def managed(model, row_id: int, missing: str, others: str):
+    """The row (a contest, a live round) if this user may manage it: 404 with ``missing``
+    when there is none, 403 with ``others`` when it is another enterprise's."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        raise NotFound(missing)
+    if not may_manage(row):
+        raise QuizError(others, status=403)
+    return row
+
+
 def managed_contest(contest_id: int):
-    """The contest, if this user may manage it (403 for another enterprise's contest)."""
     from .models import Contest
 
-    contest = db.session.get(Contest, contest_id)
-    if contest is None:
-        raise NotFound("找不到这个竞赛。")
-    if not may_manage(contest):
-        raise QuizError("这是其他单位的竞赛，您没有权限管理。", status=403)
-    return contest
+    return managed(Contest, contest_id, "找不到这个竞赛。", "这是其他单位的竞赛，您没有权限管理。")
 
 
 def init_app(app: Flask) -> None:

@@ -30,7 +30,7 @@ from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
 from .push import Snapshot, hub, take_snapshot
 from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveRound
-from ..web import db_int, htmx_redirect, may_manage, public_url, render, staff_required
+from ..web import db_int, htmx_redirect, managed, public_url, render, staff_required
 from ..contests.phone_forms import CHOOSE_UNIT
 from .forms import JoinForm, RoundForm
 
@@ -262,12 +262,7 @@ def answer(code: str):
 
 def hosted_round(round_id: int) -> LiveRound:
     """The round, if this user may host it (403 for another enterprise's round)."""
-    round_ = db.session.get(LiveRound, round_id)
-    if round_ is None:
-        raise NotFound("找不到这一轮现场答题。")
-    if not may_manage(round_):
-        raise QuizError("这是其他单位的现场答题，您没有权限主持。", status=403)
-    return round_
+    return managed(LiveRound, round_id, "找不到这一轮现场答题。", "这是其他单位的现场答题，您没有权限主持。")
 
 
 def _fill_choices(form: RoundForm) -> None:
