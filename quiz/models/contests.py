@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import LargeBinary, JSON, Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,6 +46,10 @@ class Campaign(db.Model):
     weight_score: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
     # Who may practise (练习) while this is the current campaign: one of IDENTITY_MODES.
     practice_identity_mode: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
+    # Certificates: the issuing body (主办单位) printed on them, and its seal (a PNG, kept in the
+    # database so that a backup of the database is a backup of everything).
+    certificate_issuer: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    certificate_seal: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     __table_args__ = (
         CheckConstraint("weight_participation >= 0 AND weight_score >= 0 "
@@ -101,6 +105,10 @@ class Contest(ContestPoints, db.Model):
     title: Mapped[str] = mapped_column(String(120))
     opens_at: Mapped[datetime] = mapped_column(DateTime)
     closes_at: Mapped[datetime] = mapped_column(DateTime)
+    # Paused since (phones see 竞赛已暂停; on resuming, open attempts get the paused time back),
+    # and archived (a started contest is archived instead of deleted).
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     question_count: Mapped[int] = mapped_column(Integer)
     time_limit_seconds: Mapped[int] = mapped_column(Integer)
     per_question_seconds: Mapped[int | None] = mapped_column(Integer)
