@@ -226,6 +226,21 @@ def _finish(d: _Draft) -> RowResult:
     return RowResult(d.line, d.sheet, question, [])
 
 
+def check_typed(qtype: str | None, stem: str, options: list[str], answer: str, explanation: str = "",
+                difficulty: str = "", basis: str = "", tags: list[str] | None = None) -> RowResult:
+    """A question typed in the bank's form, read by the same rules as an imported row: one
+    option per entry (a leading "A." of its own letter is dropped), the answer in any of the
+    import's notations (B, A、C, 对/错…), the same checks and messages. More than 8 options
+    cannot be lettered and are refused here."""
+    if len(options) > len(LETTERS):
+        return RowResult(1, None, None, [f"选项最多 {len(LETTERS)} 个"])
+    draft = _Draft(
+        line=1, stem=stem, qtype=qtype, options=[_strip_letter(o, i) for i, o in enumerate(options)],
+        answer=answer, explanation=explanation, difficulty=difficulty, basis=basis, tags=list(tags or []),
+    )
+    return _finish(draft)
+
+
 def _infer_type(options: list[str], d: _Draft) -> str:
     if _is_judge_pair(options):
         return "judge"

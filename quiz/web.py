@@ -111,6 +111,29 @@ def may_manage(thing) -> bool:
     return thing.enterprise_id is not None and thing.enterprise_id == current_user.enterprise_id
 
 
+def may_view(contest) -> bool:
+    """Who may look at a contest: whoever may manage it, and — read only — an enterprise
+    admin at a campaign (district) contest that admits its enterprise (open to every unit, or
+    listing it). A reader sees its own staff, its own poster and its own 未参与名单 there, and
+    never edits, voids or sees other enterprises' people."""
+    if may_manage(contest):
+        return True
+    own = current_user.enterprise_id
+    if own is None or contest.enterprise_id is not None:
+        return False
+    return bool(contest.open_to_all) or any(e.id == own for e in contest.enterprises)
+
+
+def read_only(contest) -> bool:
+    """The user may view the contest but not manage it (an admin at a district contest)."""
+    return not may_manage(contest)
+
+
+CONTEST_MISSING = "找不到这个竞赛。"
+CONTEST_OF_OTHERS = "这是其他单位的竞赛，您没有权限查看。"
+CONTEST_READ_ONLY = "该竞赛由组织者发布和管理，本单位只能查看本单位的参赛情况，不能修改。"
+
+
 def campaign_or_404(campaign_id: int):
     """The campaign, or a 404 page (the route's <int:> already refuses ids beyond ID_MAX)."""
     from .models import Campaign
@@ -158,9 +181,30 @@ def managed(model, row_id: int, missing: str, others: str):
 
 
 def managed_contest(contest_id: int):
+    """A contest this user may manage (edit, void, its whole board): 404 when there is none;
+    403 saying it is read only for an admin who may view it, else that it is another unit's."""
     from .models import Contest
 
-    return managed(Contest, contest_id, "找不到这个竞赛。", "这是其他单位的竞赛，您没有权限管理。")
+    contest = db.session.get(Contest, contest_id)
+    if contest is None:
+        raise NotFound(CONTEST_MISSING)
+    if not may_manage(contest):
+        raise QuizError(CONTEST_READ_ONLY if may_view(contest) else "这是其他单位的竞赛，您没有权限管理。",
+                        status=403)
+    return contest
+
+
+def viewed_contest(contest_id: int):
+    """A contest this user may look at (:func:`may_view`): 404 when there is none, 403 when
+    it is another unit's. The caller limits a reader (:func:`read_only`) to its own staff."""
+    from .models import Contest
+
+    contest = db.session.get(Contest, contest_id)
+    if contest is None:
+        raise NotFound(CONTEST_MISSING)
+    if not may_view(contest):
+        raise QuizError(CONTEST_OF_OTHERS, status=403)
+    return contest
 
 
 def init_app(app: Flask) -> None:
@@ -290,6 +334,6 @@ def init_app(app: Flask) -> None:
     @app.get("/")
     def index():
         if current_user.is_authenticated:
-            return redirect(url_for("contests.index"))
+            return redirect(url_for("dashboard.index"))
         return render_template("index.html")
 

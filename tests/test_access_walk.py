@@ -29,7 +29,7 @@ MARKERS = ("甲方机密单位", "甲方内部竞赛", "王甲秘", "甲方机�
 
 # Blueprints an enterprise admin works in (with its own things only); everything else under
 # /admin is the organiser's alone.
-ADMIN_BLUEPRINTS = ("contests.", "live.", "league.", "reports.", "roster.")
+ADMIN_BLUEPRINTS = ("contests.", "live.", "league.", "reports.", "roster.", "dashboard.")
 ADMIN_ENDPOINTS = {"auth.logout", "auth.login"}
 PUBLIC_ADMIN = {"auth.login"}
 

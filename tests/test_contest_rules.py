@@ -438,7 +438,7 @@ def test_enterprise_admin_runs_an_internal_contest(app, enterprises, new_phone):
     db.session.commit()
     mine = admin_client(app, enterprises[0], "hg-admin")
     other = admin_client(app, enterprises[1], "wl-admin")
-    organised = make_contest(code="CAMPGN")  # a campaign contest: not the admins' to manage
+    organised = make_contest(code="CAMPGN")  # a campaign contest: the admins may view it, not manage it
     form = contest_form(mine, title="示范化工内部竞赛", open_to_all="all")
     response = mine.post("/admin/contests/new", data=form)
     assert response.status_code == 303, response.get_data(as_text=True)
@@ -450,14 +450,16 @@ def test_enterprise_admin_runs_an_internal_contest(app, enterprises, new_phone):
     assert enterprises[0].name in html and enterprises[1].name not in html
     assert phone.sign_up(internal.code, enterprise=enterprises[1].id).status_code == 422
     assert phone.get(f"/j/{internal.code}/{enterprises[1].code}").status_code == 404
-    # Each admin sees and manages only its own enterprise's contests.
+    # Each admin manages only its own enterprise's contests; it sees the campaign's, read only.
     listing = mine.get("/admin/contests/").get_data(as_text=True)
-    assert "示范化工内部竞赛" in listing and organised.title not in listing
+    assert "示范化工内部竞赛" in listing and "CAMPGN" in listing and "组织者发布（只读）" in listing
+    assert "示范化工内部竞赛" not in other.get("/admin/contests/").get_data(as_text=True)
     for path in (f"/admin/contests/{internal.id}", f"/admin/contests/{internal.id}/qr.png",
                  f"/admin/contests/{internal.id}/poster", f"/admin/contests/{internal.id}/board"):
         assert mine.get(path).status_code == 200, path
         assert other.get(path).status_code == 403, path
-    assert mine.get(f"/admin/contests/{organised.id}").status_code == 403
+    assert mine.get(f"/admin/contests/{organised.id}").status_code == 200
+    assert mine.get(f"/admin/contests/{organised.id}/board").status_code == 403
     for path in ("/admin/questions/", "/admin/enterprises", "/admin/questions/export.xlsx"):
         assert mine.get(path).status_code == 403, path
 

@@ -60,7 +60,7 @@ def test_login_never_redirects_off_site(app, client):
     response = client.post("/admin/login?next=//evil.example/x", data={
         "username": "organiser", "password": "correct horse 1",
         "csrf_token": csrf_token(client, "/admin/login")})
-    assert response.headers["Location"] == "/admin/contests/"
+    assert response.headers["Location"] == "/admin/"  # the dashboard
 
 
 def test_create_contest_then_participants_can_join(app, enterprises, organiser_client, new_phone, clock):

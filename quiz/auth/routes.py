@@ -18,7 +18,7 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: a login link must not bounce people to another host.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("contests.index")
+    return url_for("dashboard.index")  # the dashboard (工作台)
 
 
 @bp.route("/login", methods=["GET", "POST"])

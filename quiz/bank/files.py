@@ -79,6 +79,54 @@ def _settle_basis(question: ImportedQuestion, messages: list[str]) -> None:
     question.basis = None
 
 
+# ---- a question typed in the bank's form ---------------------------------------------
+
+TYPED_SOURCE = "手工录入"
+
+
+def check_typed(category: Category | None, qtype: str, stem: str, options_text: str, answer: str,
+                explanation: str, difficulty: int, basis: str, tags_text: str,
+                ) -> tuple[ImportedQuestion | None, list[str]]:
+    """A question typed in the bank's form, checked as an imported one is: the importer's
+    rules (``question_bank.importers.check_typed``), a stem already in the bank is a
+    duplicate, and the 依据 must point into the statute library (an import folds a bad one
+    into the 解析; here the organiser is asked to correct it, nothing is lost)."""
+    from question_bank.importers import check_typed as importer_check
+
+    options = [line.strip() for line in (options_text or "").splitlines() if line.strip()]
+    tags = [t.strip()[:40] for t in (tags_text or "").replace("，", ",").replace("、", ",").split(",") if t.strip()]
+    result = importer_check(qtype, stem, options, answer, explanation, str(difficulty or ""), basis, tags)
+    problems = list(result.errors)
+    if category is None:
+        problems.insert(0, "请选择分类")
+    question = result.question
+    if question is not None:
+        uid = _existing_stems().get(normalise_stem(question.stem))
+        if uid:
+            problems.append(f"与题库中已有题目重复（编号 {uid}）")
+        if question.basis:
+            error = basis_error(question.basis)
+            if error:
+                problems.append(error)
+            else:
+                law, article = parse_basis(question.basis)
+                question.basis = f"{law} {article}"
+    return (None if problems else question), problems
+
+
+def add_typed(question: ImportedQuestion, category: Category) -> Question:
+    """A typed question: version 1 of a new uid, in the caller's transaction."""
+    row = Question(
+        uid=f"web-{secrets.token_hex(5)}", version=1, current=True, source=TYPED_SOURCE, active=True,
+        category_id=category.id, qtype=question.qtype, stem=question.stem, options=question.options,
+        answer=question.answer, explanation=question.explanation or "", basis=question.basis,
+        difficulty=question.difficulty or 1, tags=list(question.tags or []),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def limits(max_bytes: int):
     from question_bank.importers import Limits
 

@@ -56,6 +56,66 @@ def index():
     )
 
 
+# ---- writing a question ---------------------------------------------------------
+
+TYPE_CODES = {"单选": "single", "多选": "multi", "判断": "judge"}
+
+
+def _new_form() -> QuestionForm:
+    form = QuestionForm()
+    form.category.choices = [(0, "请选择分类")] + [
+        (c.id, c.name) for c in db.session.scalars(select(Category).order_by(Category.position))]
+    return form
+
+
+def _typed(form: QuestionForm):
+    """(question, category, problems) of the form; the question None while there are problems."""
+    if not form.validate_on_submit():
+        return None, None, []  # the form's own messages stand beside its fields
+    category = db.session.get(Category, form.category.data) if form.category.data else None
+    question, problems = bank_io.check_typed(
+        category, TYPE_CODES.get(form.qtype.data), form.stem.data, form.options.data, form.answer.data,
+        form.explanation.data, form.difficulty.data, form.basis.data, form.tags.data)
+    return question, category, problems
+
+
+def _preview_context(question) -> dict:
+    found = article_text(question.basis) if question is not None and question.basis else None
+    return dict(preview=question, basis_text=found[2] if found else None, type_labels=TYPE_LABELS,
+                letters="ABCDEFGH")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@organiser_required
+def new():
+    """Write a question: checked as an import is; stored as version 1 of a new uid."""
+    form = _new_form()
+    problems: list[str] = []
+    if request.method == "POST":
+        question, category, problems = _typed(form)
+        if question is not None:
+            saved = bank_io.add_typed(question, category)
+            db.session.commit()
+            flash(f"已添加题目 {saved.uid}。", "info")
+            return redirect(url_for(".detail", question_id=saved.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render("questions/new.html", "questions/new.html", status, form=form, problems=problems,
+                  **_preview_context(None))
+
+
+@bp.post("/new/preview")
+@organiser_required
+def preview():
+    """The question as a phone will show it, from the form as typed; nothing is stored."""
+    form = _new_form()
+    question, _, problems = _typed(form)
+    if question is None and not problems:
+        problems = [e for field in form for e in field.errors]
+    status = 200 if question is not None else 422
+    return render("questions/new.html", "questions/_preview.html", status, form=form, problems=problems,
+                  **_preview_context(question))
+
+
 def _question(question_id: int) -> Question:
     question = db.session.get(Question, question_id)
     if question is None:

@@ -16,8 +16,9 @@ from ..models import (
     CAMPAIGNS_NEWEST_FIRST, IDENTITY_LABELS, REVIEW_LABELS, Attempt, Campaign, Category, Contest, Enterprise,
     Participant,
 )
-from ..web import managed_contest, organiser_required, own_enterprise_id, render, staff_required
-from . import draws, participant_list, voiding
+from ..web import (CONTEST_OF_OTHERS, may_view, organiser_required, own_enterprise_id, read_only, render,
+                   staff_required, viewed_contest)
+from . import draws, participant_list, progress, voiding
 from .forms import ContestForm
 from .participants import allowed_enterprises
 from .rules import ContestDraft, create_contest, default_identity_mode, draft_problems, join_url
@@ -29,21 +30,17 @@ bp = Blueprint("contests", __name__, url_prefix="/admin/contests", template_fold
 @bp.get("/")
 @staff_required
 def index():
-    submitted = (
-        select(Attempt.contest_id, func.count(Attempt.id).label("submitted"))
-        .where(Attempt.submitted_at.is_not(None))
-        .group_by(Attempt.contest_id)
-        .subquery()
-    )
-    query = (
-        select(Contest, func.coalesce(submitted.c.submitted, 0))
-        .outerjoin(submitted, submitted.c.contest_id == Contest.id)
-        .order_by(Contest.opens_at.desc())
-    )
-    if not current_user.is_organiser:  # an enterprise admin: its own internal contests only
-        query = query.where(Contest.enterprise_id == current_user.enterprise_id)
-    rows = db.session.execute(query).all()
-    return render_template("contests/index.html", rows=rows, now=clock.now())
+    """Every contest for an organiser; an enterprise admin's own internal contests and the
+    campaign contests that admit its enterprise (those read only), counted over its own people."""
+    own = own_enterprise_id()
+    now = clock.now()
+    query = select(Contest).order_by(Contest.opens_at.desc())
+    if own is not None:
+        query = query.where(progress.admits(own))
+    contests = list(db.session.scalars(query))
+    counts = progress.by_contest([c.id for c in contests], own, now)
+    rows = [(c, counts.get(c.id, progress.Counts()).submitted) for c in contests]
+    return render_template("contests/index.html", rows=rows, now=now, own=own)
 
 
 def _fill_choices(form: ContestForm) -> None:
@@ -145,7 +142,14 @@ def new():
 
 
 def _poster_enterprise(contest: Contest) -> Enterprise | None:
+    """The unit of ``?e=<code>`` (None: the general poster). An enterprise admin reading a
+    campaign contest gets its own unit's poster, and only that one."""
     code = request.args.get("e")
+    if read_only(contest):
+        own = db.session.get(Enterprise, current_user.enterprise_id)
+        if code and code.upper() != own.code:
+            raise QuizError("您只能打印本单位的海报和二维码。", status=403)
+        return own
     if not code:
         return None
     enterprise = next((e for e in allowed_enterprises(contest) if e.code == code.upper()), None)
@@ -157,11 +161,18 @@ def _poster_enterprise(contest: Contest) -> Enterprise | None:
 @bp.get("/<int:contest_id>")
 @staff_required
 def detail(contest_id: int):
-    contest = managed_contest(contest_id)
-    enterprises = allowed_enterprises(contest)
+    contest = viewed_contest(contest_id)
+    reader = read_only(contest)
+    own = own_enterprise_id()
+    # A reader (an admin at a campaign contest) sees its own unit's poster only.
+    enterprises = [_poster_enterprise(contest)] if reader else allowed_enterprises(contest)
+    mine = progress.by_contest([contest.id], own, clock.now()).get(contest.id, progress.Counts()) \
+        if own is not None else None
     return render_template(
         "contests/detail.html",
         contest=contest,
+        reader=reader,
+        mine=mine,
         general_url=join_url(contest),
         posters=[(e, join_url(contest, e)) for e in enterprises],
         identity_labels=IDENTITY_LABELS,
@@ -172,7 +183,7 @@ def detail(contest_id: int):
 @bp.get("/<int:contest_id>/qr.<any(png, svg):fmt>")
 @staff_required
 def qr_code(contest_id: int, fmt: str):
-    contest = managed_contest(contest_id)
+    contest = viewed_contest(contest_id)
     enterprise = _poster_enterprise(contest)
     url = join_url(contest, enterprise)
     name = f"{contest.code}-{enterprise.code}" if enterprise else contest.code
@@ -191,7 +202,7 @@ def qr_code(contest_id: int, fmt: str):
 @bp.get("/<int:contest_id>/poster")
 @staff_required
 def poster(contest_id: int):
-    contest = managed_contest(contest_id)
+    contest = viewed_contest(contest_id)
     enterprise = _poster_enterprise(contest)
     return render_template(
         "contests/poster.html",
@@ -218,8 +229,8 @@ def _contest_in_view(contest_id: int) -> tuple[Contest, int | None]:
     if contest is None:
         raise NotFound("找不到这个竞赛。")
     own = own_enterprise_id()
-    if own is not None and contest.enterprise_id not in (None, own):
-        raise QuizError("这是其他单位的竞赛，您没有权限查看。", status=403)
+    if own is not None and not may_view(contest):  # its own contests, and the campaign's that admit it
+        raise QuizError(CONTEST_OF_OTHERS, status=403)
     return contest, own
 
 

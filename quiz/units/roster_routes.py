@@ -19,7 +19,7 @@ from ..errors import NotFound, QuizError
 from ..extensions import db
 from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Contest, Enterprise, RosterPerson, contest_enterprise
 from ..contests.participants import department_names
-from ..web import db_int, may_manage, own_enterprise_id, render, staff_required
+from ..web import db_int, may_view, own_enterprise_id, render, staff_required
 from .roster_forms import PersonForm, RosterImportForm
 
 bp = Blueprint("roster", __name__, url_prefix="/admin", template_folder="templates")
@@ -279,8 +279,9 @@ def absentees():
         scope = rosters.Scope(contest_id=contest.id if contest else None, campaign_id=campaign.id)
         context["tallies"] = rosters.tallies(enterprise.id, scope)
         context["rows"] = rosters.absentees(enterprise.id, scope, department or None, ABSENTEE_LIMIT + 1)
-        # The enterprise's own poster, to print it again for those who have not taken part.
-        context["posters"] = [c for c in ([contest] if contest else choices["contests"]) if may_manage(c)]
+        # The enterprise's own poster, to print it again for those who have not taken part:
+        # of its internal contests and of the campaign's contests that admit it.
+        context["posters"] = [c for c in ([contest] if contest else choices["contests"]) if may_view(c)]
     return render("roster/absentees.html", "roster/_absentees.html", **context)
 
 
