@@ -42,6 +42,22 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+# Zones as people in China name them; any other zone is named by its offset from UTC.
+ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Harbin": "北京时间",
+              "PRC": "北京时间", "Asia/Hong_Kong": "香港时间", "Asia/Macau": "澳门时间", "Asia/Taipei": "台北时间"}
+
+
+def zone_label() -> str:
+    """The configured zone in words for the screen: 北京时间, or e.g. 当地时间（UTC+09:00）."""
+    name = current_app.config["TIMEZONE"]
+    if name in ZONE_NAMES:
+        return ZONE_NAMES[name]
+    offset = datetime.now(timezone.utc).astimezone(zone()).utcoffset() or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    return f"当地时间（UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}）"
+
+
 def to_local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None

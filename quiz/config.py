@@ -49,6 +49,10 @@ class Config:
         "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
     }
     TIMEZONE = os.environ.get("SAFEQUIZ_TIMEZONE", "Asia/Shanghai")
+    # The name in every page's header and title, e.g. the organiser's "XX区安全生产委员会办公室".
+    # Unset: the campaign's name (on a contest's pages that contest's campaign, elsewhere the
+    # newest one), and without any campaign "安全知识竞赛" (quiz.web.site_title).
+    SITE_TITLE = os.environ.get("SITE_TITLE", "").strip()
     # Base of the URLs printed on QR posters, e.g. https://quiz.example.gov.cn
     # (a poster is read by phones, so it must not say 127.0.0.1). Unset: the request's host.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")

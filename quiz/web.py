@@ -9,11 +9,13 @@ from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 
-from flask import Flask, abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask.templating import Environment as FlaskEnvironment
 from flask_login import current_user
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -21,7 +23,7 @@ from . import clock
 from .errors import NotFound, QuizError
 from .limits import TOO_MANY, OverLimit, retry_phrase
 from .extensions import db, htmx, limiter, login_manager, refresh_planner_statistics
-from .models import ID_MAX, User, parse_id
+from .models import CAMPAIGNS_NEWEST_FIRST, ID_MAX, Campaign, Contest, User, parse_id
 
 ERROR_MESSAGES = {
     400: "请求有误，请返回重试。",
@@ -157,6 +159,35 @@ def own_enterprise_id() -> int | None:
 def public_url(path: str) -> str:
     """An absolute URL that phones open (QR codes, certificates): PUBLIC_BASE_URL, else this host."""
     return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + path
+
+
+DEFAULT_SITE_TITLE = "安全知识竞赛"
+
+
+def site_title(contest=None) -> str:
+    """The name a page's header and title show (config SITE_TITLE): the organiser's own title
+    when set, else the campaign's name — ``contest``'s campaign (a Contest, or anything with
+    the contest's ``id`` and ``title``), else the newest campaign — else 安全知识竞赛.
+    Looked up once per request."""
+    configured = current_app.config.get("SITE_TITLE")
+    if configured:
+        return configured
+    campaign_id = getattr(contest, "campaign_id", None)
+    contest_id = getattr(contest, "id", None) if campaign_id is None and hasattr(contest, "title") else None
+    key = (campaign_id, contest_id)
+    known = g.setdefault("site_titles", {})
+    if key not in known:
+        if campaign_id is not None:
+            query = select(Campaign.name).where(Campaign.id == campaign_id)
+        elif isinstance(contest_id, int):
+            query = select(Campaign.name).join(Contest, Contest.campaign_id == Campaign.id).where(Contest.id == contest_id)
+        else:
+            query = select(Campaign.name).order_by(*CAMPAIGNS_NEWEST_FIRST).limit(1)
+        try:
+            known[key] = db.session.scalar(query) or DEFAULT_SITE_TITLE
+        except SQLAlchemyError:  # an error page for a database that fails still shows
+            return DEFAULT_SITE_TITLE
+    return known[key]
 
 
 def _error_page(message: str, status: int):
@@ -302,6 +333,9 @@ def init_app(app: Flask) -> None:
         return url_for("static", filename=filename, v=version)
 
     _static_versions: dict[str, str] = {}
+
+    app.add_template_global(site_title)
+    app.add_template_global(clock.zone_label)
 
     @app.template_filter("local")
     def local_time(moment, fmt: str = "%Y-%m-%d %H:%M"):

@@ -23,7 +23,8 @@ Whole campaign:
   丁 0,        0%,  0,          —, —
   小计 开发区: 8, 2, 25%, 2, 65, 50%;  小计 滨海街道: 4, 3, 75%, 4, (100+55+70)/3 = 75, 2/3
   合计: 12, 5, 5/12, 6, (100+55+70+90+40)/5 = 71, 3/5
-Daily: 6/16 3 people and 4 attempts; 6/17 1 and 1; 6/20 1 and 1; other days 0.
+Daily: 6/16 3 people and 4 attempts; 6/17 1 and 1; 6/20 1 and 1; 6/18 and 6/19 0 (the days
+run from the first day with attempts to the last, not over the contest's ten days).
 Score bands of the counted attempts: 100 and 90 → 90–100; 70; 55; 40.
 """
 from __future__ import annotations
@@ -158,10 +159,11 @@ def test_the_statistics_table_as_xlsx(data, organiser):
     assert rows[0][0].startswith("2026年“安全生产月”活动进展情况统计表")
     assert rows[1] == ("序号", "单位名称", "所属镇（街）", "行业", "应参与人数", "参与人数", "参与率", "参与人次",
                        "平均分", "合格率", "人数来源", "名单外人数")
-    assert rows[2] == (1, "丁机械", "开发区", "危险化学品", 3, 0, 0, 0, "—", "—", "填报", 0)
+    # A missing figure leaves a number's cell empty: the column stays numeric.
+    assert rows[2] == (1, "丁机械", "开发区", "危险化学品", 3, 0, 0, 0, None, None, "填报", 0)
     assert rows[3] == (2, "乙物流", "开发区", "仓储物流", 5, 2, 0.4, 2, 65, 0.5, "填报", 0)
     assert rows[4] == (None, "小计", "开发区", None, 8, 2, 0.25, 2, 65, 0.5, "填报", 0)
-    assert rows[5] == (3, "丙建设", "滨海街道", "城市建设", 0, 1, "—", 1, 70, 1, "填报", 0)
+    assert rows[5] == (3, "丙建设", "滨海街道", "城市建设", 0, 1, None, 1, 70, 1, "填报", 0)
     assert rows[6] == (4, "甲化工", "滨海街道", "危险化学品", 4, 2, 0.5, 3, 77.5, 0.5, "填报", 0)
     assert rows[7][:9] == (None, "小计", "滨海街道", None, 4, 3, 0.75, 4, 75)
     assert rows[7][9] == pytest.approx(2 / 3)
@@ -174,7 +176,7 @@ def test_the_statistics_table_as_xlsx(data, organiser):
     daily = sheet_rows(response.data, "每日参与")
     assert daily[0] == ("日期", "参与人数", "参与人次")
     assert daily[1] == ("2026-06-16", 3, 4) and daily[2] == ("2026-06-17", 1, 1)
-    assert daily[5] == ("2026-06-20", 1, 1) and daily[3] == ("2026-06-18", 0, 0)
+    assert daily[5] == ("2026-06-20", 1, 1) and daily[3] == ("2026-06-18", 0, 0) and len(daily) == 6
     scores = sheet_rows(response.data, "成绩分布")
     assert scores[0] == ("分数段", "人数")
     assert dict(scores[1:]) == {"0–9": 0, "10–19": 0, "20–29": 0, "30–39": 0, "40–49": 1, "50–59": 1,
@@ -237,7 +239,7 @@ def test_the_daily_chart_counts_people_and_attempts_per_beijing_day(data, organi
     assert bars["6/16"] == ["3", "4"]  # the 23:30 attempt is on the 16th ...
     assert bars["6/17"] == ["1", "1"]  # ... not on the 17th
     assert bars["6/20"] == ["1", "1"] and bars["6/18"] == ["0", "0"]
-    assert list(bars)[0] == "6/16" and list(bars)[-1] == "6/26"
+    assert list(bars) == ["6/16", "6/17", "6/18", "6/19", "6/20"]  # the days with data, not to 6/26
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
@@ -272,7 +274,7 @@ def test_an_enterprise_admin_sees_only_its_own_row_and_figures(app, data):
     book = sheet_rows(admin.get(f"/admin/reports/{data.campaign.id}/statistics.xlsx").data, "统计表")
     assert [r[1] for r in book[2:] if r[1]] == ["甲化工"]
     bars = svg_bars(admin.get(f"/admin/reports/{data.campaign.id}/charts/daily.svg").get_data(as_text=True))
-    assert bars["6/16"] == ["2", "3"] and bars["6/17"] == ["0", "0"]
+    assert bars == {"6/16": ["2", "3"]}  # its own people took part on one day
     # Another enterprise by query string: refused.
     for path in ("/knowledge", "/knowledge.xlsx"):
         assert admin.get(f"/admin/reports/{data.campaign.id}{path}?enterprise={data.yi.id}").status_code == 403
@@ -355,9 +357,10 @@ def test_the_knowledge_page_lists_the_most_missed_questions_with_explanations(ap
     # The same tables as .xlsx.
     response = organiser.get(f"/admin/reports/{campaign.id}/knowledge.xlsx")
     top_rows = sheet_rows(response.data, "高频错题")
-    assert top_rows[0][:6] == ("序号", "题目编号", "分类", "题干", "正确答案", "答错次数")
+    assert top_rows[0] == ("序号", "题目编号", "分类", "题型", "题干", "选项", "正确答案", "正确答案内容",
+                           "答错次数", "作答次数", "答对率", "解析", "依据")
     assert [r[1] for r in top_rows[1:]] == [q.uid for q in reversed(questions[2:12])]
-    assert top_rows[1][5] == 12 and top_rows[1][7] == questions[11].explanation
+    assert top_rows[1][8] == 12 and top_rows[1][11] == questions[11].explanation
     assert {r[0] for r in sheet_rows(response.data, "题目")[1:]} == {q.uid for q in questions}
 
 
@@ -371,8 +374,8 @@ def test_one_enterprise_next_to_everyone(app, organiser):
     rows = sheet_rows(organiser.get(f"/admin/reports/{campaign.id}/knowledge.xlsx?enterprise={unit.id}").data, "题目")
     assert rows[0][5:9] == ("本单位作答次数", "本单位答错次数", "本单位答对率", "本单位区分度")
     by_uid = {r[0]: r for r in rows[1:]}
-    q12 = by_uid[questions[11].uid]  # everybody wrong: no variance, no discrimination
-    assert q12[5:9] == (6, 6, 0, "—") and q12[13] == 0
+    q12 = by_uid[questions[11].uid]  # 6 answers: too few for a discrimination index
+    assert q12[5:9] == (6, 6, 0, "样本不足") and q12[13] == 0
     q8 = by_uid[questions[7].uid]  # 甲: 6 of 6 wrong; everyone: 8 of 12
     assert q8[7] == 0 and q8[11] == pytest.approx(4 / 12) and q8[13] == pytest.approx(-4 / 12)
 

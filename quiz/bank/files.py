@@ -189,6 +189,7 @@ def workbook(questions: list[Question]) -> bytes:
     sheet.append(EXPORT_HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
     for q in questions:
         options = [] if q.qtype == "judge" else list(q.options)
         values = [
@@ -215,6 +216,9 @@ def template() -> bytes:
     sheet = book.active
     sheet.title = "题库"
     sheet.append(EXPORT_HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
     examples = [
         ["", "安全生产法律法规", "单选", "生产经营单位的主要负责人是本单位安全生产的（　）。",
          "直接责任人", "第一责任人", "间接责任人", "主要监督人", "", "", "", "", "B",

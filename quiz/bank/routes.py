@@ -1,13 +1,12 @@
 """The organiser's question bank: browse, search, filter, edit (by version), retire."""
 from __future__ import annotations
 
-import io
 import json
 import re
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from question_bank.laws import article_text
 from question_bank.loader import validate_question
 
 from . import queries as bank, files as bank_io
+from .. import downloads
 from ..errors import NotFound
 from ..extensions import db
 from ..models import TYPE_LABELS, Category, Question
@@ -286,19 +286,18 @@ def import_confirm(token: str):
     return redirect(url_for(".index", source=f"导入:{meta['filename']}"[:60]), 303)
 
 
-def _xlsx(body: bytes, name: str):
-    return send_file(io.BytesIO(body), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def _xlsx(body: bytes, name: str, fallback: str):
+    return downloads.attachment(body, name, fallback)
 
 
 @bp.get("/export.xlsx")
 @organiser_required
 def export():
     questions = db.session.scalars(bank.search(_filter_from_args())).all()
-    return _xlsx(bank_io.workbook(questions), "题库导出.xlsx")
+    return _xlsx(bank_io.workbook(questions), "题库导出.xlsx", "question-bank.xlsx")
 
 
 @bp.get("/template.xlsx")
 @organiser_required
 def template():
-    return _xlsx(bank_io.template(), "题库导入模板.xlsx")
+    return _xlsx(bank_io.template(), "题库导入模板.xlsx", "question-bank-template.xlsx")

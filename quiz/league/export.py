@@ -183,6 +183,7 @@ def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], to
     """
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_sheet_name(sheet_name))
+    sheet.freeze_panes = "A4"  # title, scope and header rows stay in view
     formats = {}
     for code in {c.number_format for c in cols if c.number_format}:
         for bold in (False, True):

@@ -8,17 +8,16 @@ enterprises and other enterprises' internal contests: 403). The scoping is done 
 server, from the logged-in user, whatever the query string says."""
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from datetime import datetime
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from ..contests import attempts, standings
-from .. import clock, results_cache
+from .. import clock, downloads, results_cache
 from . import export as league_export, tables as league_tables
 from ..reports import data as report_data
 from ..errors import NotFound, QuizError
@@ -262,9 +261,7 @@ def export(campaign_id: int, table: str):
               f["enterprise"].id if f["enterprise"] else None, f["since"], f["until"],
               request.args.get("sort", ""), request.args.get("dir", ""), league_tables.weights(campaign.id))
     body = results_cache.cached("league.export", params, build)
-    name = f"{label}-{campaign.year}.xlsx"
-    return send_file(io.BytesIO(body), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return downloads.attachment(body, f"{label}-{campaign.year}.xlsx", f"league-{table}-{campaign.year}.xlsx")
 
 
 @bp.route("/admin/league/<int:campaign_id>/settings", methods=["GET", "POST"])

@@ -14,15 +14,22 @@ from ..extensions import db
 from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound
 
 
-def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[int]):
+def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[int],
+           formats: dict[int, str] | None = None):
+    """One sheet: a bold header row kept in view (frozen panes below it), then the rows;
+    ``formats``: number formats by column (1-based)."""
     sheet = book.create_sheet(title)
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
     for values in rows:
         row = sheet.max_row + 1
         for column, value in enumerate(values, start=1):
-            text_cell(sheet.cell(row=row, column=column), value)  # names are text, never formulas
+            cell = sheet.cell(row=row, column=column)
+            text_cell(cell, value)  # names are text, never formulas
+            if formats and column in formats and not isinstance(value, str):
+                cell.number_format = formats[column]
     for index, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + index)].width = width
     return sheet
@@ -51,10 +58,10 @@ def workbook(round_: LiveRound) -> bytes:
         summary.append((
             item.position, item.question.uid, item.question.stem, item.question.type_label,
             item.question.answer_label, "跳过" if item.skipped else ("已出题" if item.started_at else "未出题"),
-            dist.answered, dist.right, round(dist.right / players * 100, 1),
+            dist.answered, dist.right, dist.right / players,
         ))
     _sheet(book, "题目", ["题号", "题目编号", "题目", "题型", "正确答案", "状态", "作答人数", "答对人数",
-                        "答对率（%）"], summary, [6, 12, 50, 8, 10, 8, 10, 10, 12])
+                        "答对率"], summary, [6, 12, 50, 8, 10, 8, 10, 10, 12], formats={9: "0.0%"})
 
     answers = db.session.execute(
         select(LiveAnswer.position, LivePlayer.name, Enterprise.name, LivePlayer.department,

@@ -6,8 +6,6 @@ and to the event stream, the stage fragment the page includes.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import (
     Blueprint,
     Response,
@@ -24,7 +22,7 @@ from sqlalchemy import select
 
 from question_bank.laws import article_text
 
-from .. import clock, limits, qr
+from .. import clock, downloads, limits, qr
 from . import rules as live_rules
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
@@ -407,6 +405,5 @@ def export(round_id: int):
 
     round_ = hosted_round(round_id)
     body = workbook(round_)
-    filename = f"live-{round_.code}-{datetime.now():%Y%m%d}.xlsx"
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    day = f"{clock.to_local(clock.now()):%Y%m%d}"
+    return downloads.attachment(body, f"现场答题-{round_.title}-{day}.xlsx", f"live-{round_.code}-{day}.xlsx")

@@ -13,8 +13,10 @@ Daily participation
     attempt submitted at 23:30 Beijing time on 6月16日 (15:30 UTC) belongs to 6月16日. The
     day is computed in SQL from the zone's UTC offsets over the period (one offset for
     Beijing; zones with daylight saving get a CASE over their transitions), so a person
-    counts once per day however many attempts they make. Days without attempts inside the
-    period are listed with zeros.
+    counts once per day however many attempts they make. The days listed run from the first
+    day with an attempt to the last one (days between them without attempts as zeros): a
+    campaign whose contests stay open for two months but were taken on three days is a chart
+    of three days, not of sixty bars mostly empty. No attempt: no days.
 Score distribution
     Counted attempts (one per participant and contest, chosen among the attempts in the
     period as the league tables choose them: :func:`quiz.reports.item_stats.counted_attempts`) by
@@ -41,7 +43,7 @@ from ..models import Attempt, Contest, Participant
 
 BAND_LABELS = ["0–9", "10–19", "20–29", "30–39", "40–49", "50–59", "60–69", "70–79", "80–89",
                "90–100"]
-MAX_DAYS = 400  # a longer period lists only the days that have attempts
+MAX_DAYS = 400  # a longer span lists only the days that have attempts
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -224,11 +226,10 @@ def daily_participation(campaign_id: int, *, enterprise_id: int | None = None,
             .group_by(inner.c.day)
         ).all()
         found = {_as_date(d): (int(people), int(attempts)) for d, people, attempts in rows}
-        first = clock.to_local(start).date()
-        last = clock.to_local(end - timedelta(microseconds=1)).date()
-        if found:
-            first, last = min(first, min(found)), max(last, max(found))
-        if (last - first).days + 1 > MAX_DAYS or last < first:
+        if not found:
+            return []
+        first, last = min(found), max(found)
+        if (last - first).days + 1 > MAX_DAYS:
             days = sorted(found)
         else:
             days = [first + timedelta(days=n) for n in range((last - first).days + 1)]

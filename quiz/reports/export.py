@@ -1,8 +1,12 @@
 """The organiser's reports as .xlsx: the statistics table (活动进展情况统计表) with its daily
 participation and score distribution sheets, and the knowledge analysis.
 
-Numbers are written as numbers (rates as fractions formatted ``0.0%``, averages ``0.0``), a
-missing figure (a rate without headcount, an average without attempts) as "—". Every user
+Numbers are written as numbers (rates as fractions formatted ``0.0%``, averages ``0.0``); a
+missing figure (a rate without headcount, an average without attempts) leaves its cell empty,
+so a numeric column holds numbers only and sums, sorts and filters as one ("—" only in text
+columns). A 区分度 from fewer answers than :data:`item_stats.MIN_DISCRIMINATION_ANSWERS` says
+样本不足 instead of its value, as the page does. Every sheet keeps its header row in view
+(frozen panes below it). Every user
 string (unit, region, industry, question text) goes through :func:`bank_io.text_cell`, so a
 name such as "=cmd" stays text and never becomes a formula. The charts in the workbook are
 native Excel bar charts (openpyxl ``BarChart``) over the sheet's own data.
@@ -19,7 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..bank.files import text_cell
-from .item_stats import Compared, ItemStats, QuestionFigures
+from .item_stats import TOO_FEW, Compared, ItemStats, QuestionFigures
 from ..league.tables import HEADCOUNT_NOTE, Figures
 from ..models import TYPE_LABELS, Question
 from .data import BAND_LABELS, DayCount
@@ -46,10 +50,12 @@ class Section:
 
 
 def _put(sheet, row: int, column: int, value, number_format: str | None = None):
+    """A value; a missing one is an empty cell in a numeric column (``number_format``), "—" in
+    a text one."""
     cell = sheet.cell(row=row, column=column)
     if value is None:
-        text_cell(cell, MISSING)
-        cell.alignment = Alignment(horizontal="right")
+        if number_format is None:
+            text_cell(cell, MISSING)
         return cell
     text_cell(cell, value)
     if number_format and not isinstance(value, str):
@@ -135,6 +141,7 @@ def statistics_workbook(title: str, range_label: str, sections: list[Section], t
 
     daily = book.create_sheet("每日参与")
     _headers(daily, 1, ["日期", "参与人数", "参与人次"])
+    daily.freeze_panes = "A2"
     for index, day in enumerate(days, start=2):
         text_cell(daily.cell(row=index, column=1), day.day.isoformat())
         daily.cell(row=index, column=2, value=day.people)
@@ -145,6 +152,7 @@ def statistics_workbook(title: str, range_label: str, sections: list[Section], t
 
     scores = book.create_sheet("成绩分布")
     _headers(scores, 1, ["分数段", "人数"])
+    scores.freeze_panes = "A2"
     for index, (label, count) in enumerate(zip(BAND_LABELS, bands), start=2):
         text_cell(scores.cell(row=index, column=1), label)
         scores.cell(row=index, column=2, value=count)
@@ -160,19 +168,35 @@ def statistics_workbook(title: str, range_label: str, sections: list[Section], t
 
 
 def _figures_cells(sheet, row: int, column: int, figures) -> int:
-    """answers, wrong, facility, discrimination of item/category figures (or blanks)."""
+    """answers, wrong, facility, discrimination of item/category figures (or empty cells)."""
     if figures is None:
-        for offset in range(4):
-            _put(sheet, row, column + offset, None)
         return column + 4
     _put(sheet, row, column, figures.answers, "0")
     _put(sheet, row, column + 1, figures.wrong, "0")
     _put(sheet, row, column + 2, figures.facility, PERCENT)
-    _put(sheet, row, column + 3, figures.discrimination, DECIMAL2)
+    if figures.too_few_answers:
+        text_cell(sheet.cell(row=row, column=column + 3), TOO_FEW)
+        sheet.cell(row=row, column=column + 3).alignment = Alignment(horizontal="right")
+    else:
+        _put(sheet, row, column + 3, figures.discrimination, DECIMAL2)
     return column + 4
 
 
 FIGURE_HEADERS = ["作答次数", "答错次数", "答对率", "区分度"]
+
+
+def _answer_columns(question: Question | None) -> tuple[str, str, str]:
+    """选项 (one per line, "A. …"), 正确答案 ("C", "AB", 正确/错误) and its text: a training
+    list read on paper needs the answer's words, not only its letter."""
+    if question is None:
+        return "", "", ""
+    if question.qtype == "judge":
+        return "", question.answer_label, question.answer_label
+    letters = "ABCDEFGH"
+    options = "\n".join(f"{letters[i]}. {text}" for i, text in enumerate(question.options))
+    answer_text = "\n".join(f"{letter}. {question.options[letters.index(letter)]}"
+                            for letter in question.answer if letters.index(letter) < len(question.options))
+    return options, question.answer, answer_text
 
 
 def knowledge_workbook(title: str, overall: ItemStats, enterprise_name: str | None,
@@ -201,6 +225,7 @@ def knowledge_workbook(title: str, overall: ItemStats, enterprise_name: str | No
         if compare:
             _put(sheet, index, column, item.difference, PERCENT)
     _widths(sheet, [22, 8] + [11] * (len(headers) - 2))
+    sheet.freeze_panes = "B3"
 
     sheet = book.create_sheet("题目")
     headers = ["题目编号", "版本", "分类", "题型", "题干", *mine_headers, *overall_headers, *diff_header]
@@ -218,21 +243,29 @@ def knowledge_workbook(title: str, overall: ItemStats, enterprise_name: str | No
         if compare:
             _put(sheet, index, column, item.difference, PERCENT)
     _widths(sheet, [12, 6, 18, 8, 60] + [11] * (len(headers) - 5))
+    sheet.freeze_panes = "A2"
 
     sheet = book.create_sheet("高频错题")
-    headers = ["序号", "题目编号", "分类", "题干", "正确答案", "答错次数", "答对率", "解析", "依据"]
+    headers = ["序号", "题目编号", "分类", "题型", "题干", "选项", "正确答案", "正确答案内容", "答错次数",
+               "作答次数", "答对率", "解析", "依据"]
     _headers(sheet, 1, headers)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for index, q in enumerate(top, start=2):
         question = top_questions.get(q.question_id)
         sheet.cell(row=index, column=1, value=index - 1)
-        for column, value in ((2, q.uid), (3, q.category), (4, q.stem)):
+        options, answer, answer_text = _answer_columns(question)
+        texts = (q.uid, q.category, TYPE_LABELS.get(q.qtype, q.qtype), q.stem, options, answer, answer_text)
+        for column, value in enumerate(texts, start=2):
             text_cell(sheet.cell(row=index, column=column), value)
-        text_cell(sheet.cell(row=index, column=5), question.answer_label if question else "")
-        _put(sheet, index, 6, q.wrong, "0")
-        _put(sheet, index, 7, q.facility, PERCENT)
-        text_cell(sheet.cell(row=index, column=8), question.explanation if question else "")
-        text_cell(sheet.cell(row=index, column=9), question.basis_label if question else "")
-    _widths(sheet, [6, 12, 18, 60, 10, 10, 9, 60, 24])
+        _put(sheet, index, 9, q.wrong, "0")
+        _put(sheet, index, 10, q.answers, "0")
+        _put(sheet, index, 11, q.facility, PERCENT)
+        text_cell(sheet.cell(row=index, column=12), question.explanation if question else "")
+        text_cell(sheet.cell(row=index, column=13), question.basis_label if question else "")
+        for column in (5, 6, 8, 12):
+            sheet.cell(row=index, column=column).alignment = wrap
+    _widths(sheet, [6, 12, 18, 8, 50, 40, 10, 30, 10, 10, 9, 50, 24])
+    sheet.freeze_panes = "A2"
 
     out = io.BytesIO()
     book.save(out)

@@ -23,6 +23,8 @@ Discrimination index (区分度)
     As Moodle's quiz statistics compute it: the corrected item–total correlation, i.e. the
     Pearson correlation of x with the rest of the attempt, y = T − x, over the attempts
     that had the item. None when fewer than 2 attempts had it or when x or y does not vary.
+    Below :data:`MIN_DISCRIMINATION_ANSWERS` answers the value is computed but not shown (page
+    and export say 样本不足): from a handful of answers it swings anywhere between −1 and 1.
     Computed from sums: ONE SQL aggregate per scope returns per question n, Σx, Σx², ΣT,
     ΣT², ΣxT and the number right; Σy, Σy² and Σxy follow from them, and the formula is
     finished here (:func:`pearson`).
@@ -64,6 +66,10 @@ from ..models import Attempt, AttemptQuestion, Category, Contest, Question
 
 TOP_WRONG = 10
 HIGHLIGHT = 0.10  # an enterprise's facility this far from the overall one is highlighted
+# A discrimination index from fewer answers than this is shown as 样本不足, not as a number:
+# its standard error is about 1/√n, so below 30 answers a good item can read as −0.3.
+MIN_DISCRIMINATION_ANSWERS = 30
+TOO_FEW = "样本不足"
 
 @dataclass(frozen=True)
 class Sums:
@@ -132,6 +138,11 @@ class _FromSums:
     @property
     def discrimination(self) -> float | None:
         return self.sums.discrimination
+
+    @property
+    def too_few_answers(self) -> bool:
+        """Too few answers for the discrimination index to mean anything (样本不足)."""
+        return self.sums.n < MIN_DISCRIMINATION_ANSWERS
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,15 @@ another enterprise is refused (403); anonymous visitors are sent to the login pa
 from __future__ import annotations
 
 import base64
-import io
 from functools import lru_cache
-from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, request, send_file, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 from sqlalchemy import select
 
 from . import item_stats, data as report_data, export as report_export
 from ..league import tables as league_tables
 from ..training import practice
-from .. import qr, results_cache
+from .. import downloads, qr, results_cache
 from .charts import bar_chart
 from ..errors import NotFound, QuizError
 from ..extensions import db
@@ -29,7 +27,6 @@ from ..web import campaign_or_404, own_enterprise_id, public_url, render, staff_
 
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports", template_folder="templates")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHARTS = ("daily", "scores")
 QUESTION_ROWS = 100  # questions listed on the knowledge page; the .xlsx has all of them
 EMPTY_REGION = league_tables.EMPTY_KEY
@@ -166,10 +163,11 @@ def statistics_xlsx(campaign_id: int):
 
     # The workbook is made from cached figures; it is kept too (writing it takes ~80 ms).
     data = results_cache.cached("reports.statistics_xlsx", (campaign.id, campaign.name, own, period), build)
-    name = f"活动进展情况统计表-{campaign.name}"
+    name, fallback = f"活动进展情况统计表-{campaign.name}", f"statistics-{campaign.year}"
     if not period.is_whole:
         name += "-" + "至".join(d.isoformat() if d else "" for d in (period.first, period.last))
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name + ".xlsx")
+        fallback += "-" + "-to-".join(d.strftime("%Y%m%d") if d else "" for d in (period.first, period.last))
+    return downloads.attachment(data, name + ".xlsx", fallback + ".xlsx")
 
 
 @bp.get("/<int:campaign_id>/charts/<name>.svg")
@@ -187,9 +185,7 @@ def chart_svg(campaign_id: int, name: str):
         svg = _scores_svg(report_data.score_distribution(campaign.id, **scope))
     response = Response(str(svg), mimetype="image/svg+xml")
     filename = {"daily": "每日参与情况", "scores": "成绩分布"}[name] + ".svg"
-    response.headers["Content-Disposition"] = (
-        f"inline; filename={name}.svg; filename*=UTF-8''{quote(filename)}"
-    )
+    response.headers["Content-Disposition"] = downloads.disposition("inline", filename, f"{name}.svg")
     # Opened on its own, the image may do nothing but draw itself.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -238,7 +234,8 @@ def knowledge(campaign_id: int):
     return render(
         "reports/knowledge.html", "reports/_knowledge.html", tab="knowledge",
         campaign=campaign, campaigns=_campaigns(), own=own, enterprise=enterprise, choices=choices,
-        highlight=item_stats.HIGHLIGHT, **_knowledge(campaign, enterprise),
+        highlight=item_stats.HIGHLIGHT, min_answers=item_stats.MIN_DISCRIMINATION_ANSWERS,
+        **_knowledge(campaign, enterprise),
     )
 
 
@@ -259,4 +256,5 @@ def knowledge_xlsx(campaign_id: int):
     data = results_cache.cached("reports.knowledge_xlsx",
                                 (campaign.id, campaign.name, enterprise.id if enterprise else None), build)
     name = f"知识掌握分析-{campaign.name}" + (f"-{enterprise.name}" if enterprise else "")
-    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name + ".xlsx")
+    fallback = f"knowledge-{campaign.year}" + (f"-{enterprise.code}" if enterprise else "")
+    return downloads.attachment(data, name + ".xlsx", fallback + ".xlsx")

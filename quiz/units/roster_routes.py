@@ -6,14 +6,13 @@ enterprise's → 403).
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from .. import clock
+from .. import clock, downloads
 from . import rosters, table_import, rules as units
 from ..errors import NotFound, QuizError
 from ..extensions import db
@@ -24,14 +23,13 @@ from .roster_forms import PersonForm, RosterImportForm
 
 bp = Blueprint("roster", __name__, url_prefix="/admin", template_folder="templates")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 bp.add_app_template_filter(rosters.mask_phone, "mask_phone")
 
 
-def _xlsx(body: bytes, name: str):
-    return send_file(io.BytesIO(body), as_attachment=True, download_name=name, mimetype=XLSX)
+def _xlsx(body: bytes, name: str, fallback: str):
+    return downloads.attachment(body, name, fallback)
 
 
 def _enterprise(enterprise_id: int) -> Enterprise:
@@ -161,13 +159,14 @@ def set_active(enterprise_id: int, person_id: int, action: str):
 def export(enterprise_id: int):
     enterprise = _enterprise(enterprise_id)
     filters = rosters.PeopleFilter.from_args({**request.args, "status": request.args.get("status", "all")})
-    return _xlsx(rosters.export_workbook(enterprise.id, filters), f"花名册-{enterprise.code}.xlsx")
+    return _xlsx(rosters.export_workbook(enterprise.id, filters), f"花名册-{enterprise.code}.xlsx",
+                 f"roster-{enterprise.code}.xlsx")
 
 
 @bp.get("/roster/template.xlsx")
 @staff_required
 def template():
-    return _xlsx(rosters.template_workbook(), "花名册导入模板.xlsx")
+    return _xlsx(rosters.template_workbook(), "花名册导入模板.xlsx", "roster-template.xlsx")
 
 
 # ---- import ----------------------------------------------------------------------
@@ -299,4 +298,5 @@ def absentees_export():
     title = contest.title if contest else f"{campaign.name}（全部竞赛）"
     body = rosters.absentee_workbook(enterprise.name, title, rosters.absentees(enterprise.id, scope, department or None),
                                      rosters.tallies(enterprise.id, scope))
-    return _xlsx(body, f"未参与名单-{enterprise.code}-{contest.code if contest else campaign.year}.xlsx")
+    scope_code = contest.code if contest else campaign.year
+    return _xlsx(body, f"未参与名单-{enterprise.code}-{scope_code}.xlsx", f"absentees-{enterprise.code}-{scope_code}.xlsx")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -573,6 +574,9 @@ def absentee_workbook(enterprise_name: str, scope_title: str, rows: list, counts
     summary = book.create_sheet("按部门统计")
     table_import.write_row(summary, [f"{enterprise_name} · {scope_title}"])
     table_import.write_row(summary, ["部门", "应参与", "已参与", "未参与"])
+    for cell in summary[2]:
+        cell.font = Font(bold=True)
+    summary.freeze_panes = "A3"
     for tally in counts:
         table_import.write_row(summary, [tally.department or "（未分部门）", tally.expected, tally.took_part, tally.absent])
     table_import.write_row(summary, ["合计", sum(t.expected for t in counts), sum(t.took_part for t in counts),

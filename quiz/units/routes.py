@@ -5,13 +5,12 @@ Organisers may do everything here; an enterprise admin only its own unit's depar
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_user
 
-from .. import clock
+from .. import clock, downloads
 from . import table_import, rules as units
 from ..errors import NotFound, QuizError
 from ..extensions import db, htmx
@@ -40,9 +39,8 @@ def _list_context(filters: units.ListFilter) -> dict:
     return {"rows": rows, "filters": filters, "regions": units.regions(), "industries": units.INDUSTRIES}
 
 
-def _xlsx(body: bytes, name: str):
-    return send_file(io.BytesIO(body), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+def _xlsx(body: bytes, name: str, fallback: str):
+    return downloads.attachment(body, name, fallback)
 
 
 # ---- units ---------------------------------------------------------------------
@@ -112,13 +110,13 @@ def set_enterprise_active(enterprise_id: int, action: str):
 @bp.get("/enterprises/export.xlsx")
 @organiser_required
 def export_enterprises():
-    return _xlsx(units.export_workbook(units.ListFilter.from_args(request.args)), "参赛单位.xlsx")
+    return _xlsx(units.export_workbook(units.ListFilter.from_args(request.args)), "参赛单位.xlsx", "units.xlsx")
 
 
 @bp.get("/enterprises/template.xlsx")
 @organiser_required
 def enterprises_template():
-    return _xlsx(units.template_workbook(), "参赛单位导入模板.xlsx")
+    return _xlsx(units.template_workbook(), "参赛单位导入模板.xlsx", "units-template.xlsx")
 
 
 # ---- departments -----------------------------------------------------------------

@@ -249,8 +249,9 @@ def write_row(sheet, values: list) -> None:
 
 
 def format_sheet(sheet, widths: tuple[int, ...]) -> None:
-    """Bold header row and column widths."""
+    """Bold header row (kept in view: frozen panes below it) and column widths."""
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
     for column, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + column)].width = width
