@@ -20,10 +20,16 @@ from ..web import managed_contest, organiser_required, own_enterprise_id, render
 from . import draws, participant_list, voiding
 from .forms import ContestForm
 from .participants import allowed_enterprises
-from .rules import ContestDraft, create_contest, default_identity_mode, draft_problems, join_url
+from .rules import ContestDraft, create_contest, default_identity_mode, draft_problems, join_url, summary
 from .slogans import slogan_for
 
 bp = Blueprint("contests", __name__, url_prefix="/admin/contests", template_folder="templates")
+
+
+@bp.app_template_global("contest_summary")
+def contest_summary(contest: Contest):
+    """contests/_summary.html's data (the poster, the sign-up and the detail page include it)."""
+    return summary(contest)
 
 
 @bp.get("/")
