@@ -43,6 +43,7 @@ class ContestDraft:
     enterprise_id: int | None = None  # an enterprise's own internal contest
     identity_mode: str = "open"  # models.IDENTITY_MODES
     review_mode: str = "after_close"  # models.REVIEW_MODES
+    description: str = ""
 
     @property
     def paper_size(self) -> int:
@@ -104,6 +105,7 @@ def create_contest(draft: ContestDraft, now: datetime) -> Contest:
             campaign_id=draft.campaign_id,
             code=new_code(),
             title=draft.title,
+            description=draft.description,
             opens_at=draft.opens_at,
             closes_at=draft.closes_at,
             question_count=draft.paper_size,
