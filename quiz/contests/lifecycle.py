@@ -58,7 +58,7 @@ def edit_everything(contest: Contest, draft: ContestDraft) -> None:
         raise QuizError(next(iter(problems.values())), status=422)
 
     contest.campaign_id = draft.campaign_id
-    contest.title = draft.title
+    contest.title, contest.description = draft.title, draft.description
     contest.opens_at, contest.closes_at = draft.opens_at, draft.closes_at
     contest.question_count = draft.paper_size
     contest.time_limit_seconds = draft.time_limit_seconds
