@@ -5,7 +5,12 @@
   function start() {
     var el = document.getElementById("countdown");
     clearInterval(timer);
+    clearTimeout(timer);
     if (!el) return;
+    if (el.dataset.paused) {  // 竞赛已暂停: the time stands still; look again for the resume
+      timer = setTimeout(function () { window.location.href = el.dataset.expiredUrl; }, 15000);
+      return;
+    }
     var end = Date.now() + parseInt(el.dataset.secondsLeft, 10) * 1000;
     function tick() {
       var s = Math.max(0, Math.round((end - Date.now()) / 1000));

@@ -136,7 +136,7 @@ def test_printable_poster(contest, enterprises, organiser_client):
     assert "测试竞赛" in html and "人人讲安全、个个会应急" in html
     assert f"http://quiz.test/j/{contest.code}/{enterprises[0].code}" in html
     assert "示范化工有限公司 专用" in html
-    assert html.count("<li>") == 3  # three steps to join
+    assert html.count("<li><b>") == 3  # three steps to join
     assert "size:A4" in organiser_client.get("/static/poster.css").get_data(as_text=True)
 
 

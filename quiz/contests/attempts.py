@@ -49,12 +49,31 @@ def contest_state(contest: Contest, now: datetime) -> str:
     return "open"
 
 
+# An organiser paused the contest (quiz/contests/lifecycle.py): answers, submissions and
+# sign-ups are refused, and every open attempt's clock stands still at ``paused_at`` — on
+# resuming, deadlines move later by the paused time.
+PAUSED = "竞赛已暂停，计时已停止。请稍候，恢复后可继续作答。"
+
+
 def require_open(contest: Contest, now: datetime) -> None:
     state = contest_state(contest, now)
     if state == "upcoming":
         raise Closed("本次竞赛尚未开始，请在开始时间之后再来。", status=403)
     if state == "closed":
         raise Closed("本次竞赛已经结束，不能再答题。")
+    require_running(contest)
+
+
+def require_running(contest: Contest | ContestRules) -> None:
+    """Refuse (409, 竞赛已暂停) while the contest is paused."""
+    if contest.paused_at is not None:
+        raise QuizError(PAUSED, status=409)
+
+
+def attempt_now(attempt: AttemptLike, now: datetime) -> datetime:
+    """The time an attempt's clock reads: ``now``, or the moment its contest was paused."""
+    paused = attempt.contest.paused_at
+    return min(now, paused) if paused is not None else now
 
 
 def shuffled_order(question, rng: random.Random) -> list[int]:
@@ -238,6 +257,7 @@ class ContestRules(ContestPoints):
     points_judge: int
     multi_partial: bool
     pass_score: float | None
+    paused_at: datetime | None
 
 
 @dataclass
@@ -534,6 +554,7 @@ def save_answer(
     """
     if attempt.is_submitted:
         raise Conflict("试卷已提交，答案不能再修改。")
+    require_running(attempt.contest)
     if is_expired(attempt, now, grace_seconds):
         submit(attempt, now)
         raise TooLate("答题时间已到，本题答案未被接受，试卷已自动提交。")
@@ -617,8 +638,8 @@ def certificate_number() -> str:
 
 def record_leave(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
     """Count one leaving of the page; True when that exceeds the contest's limit and submits."""
-    if attempt.is_submitted:
-        return False
+    if attempt.is_submitted or attempt.contest.paused_at is not None:
+        return False  # the phone put away while the contest is paused is not a leave
     db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
         .values(leave_count=Attempt.leave_count + 1)
@@ -633,7 +654,7 @@ def record_leave(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
 
 
 def close_if_expired(attempt: AttemptLike, now: datetime, grace_seconds: float) -> bool:
-    if not attempt.is_submitted and is_expired(attempt, now, grace_seconds):
+    if not attempt.is_submitted and is_expired(attempt, attempt_now(attempt, now), grace_seconds):
         submit(attempt, now)
         return True
     return False
@@ -641,9 +662,10 @@ def close_if_expired(attempt: AttemptLike, now: datetime, grace_seconds: float) 
 
 def close_expired(contest_id: int | None, now: datetime, grace_seconds: float) -> int:
     """Submit every attempt (of one contest, or all) whose time ran out, so results never hang open."""
-    query = select(Attempt).where(
+    query = select(Attempt).join(Contest, Contest.id == Attempt.contest_id).where(
         Attempt.submitted_at.is_(None),
         Attempt.deadline < now - timedelta(seconds=grace_seconds),
+        Contest.paused_at.is_(None),  # a paused contest's clocks stand still
     )
     if contest_id is not None:
         query = query.where(Attempt.contest_id == contest_id)

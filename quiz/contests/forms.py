@@ -48,6 +48,10 @@ class ContestForm(Form):
         filters=[strip],
         validators=[DataRequired("请填写竞赛名称。"), Length(max=120, message="名称不能超过 120 个字。")],
     )
+    description = TextAreaField(
+        "竞赛说明（可选，显示在报名页和海报上）", filters=[strip],
+        validators=[Length(max=500, message="说明不能超过 500 个字。")],
+    )
     campaign = SelectField("所属活动", coerce=int)
     opens_at = DateTimeLocalField(
         "开始时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写开始时间。")]
@@ -95,3 +99,18 @@ class ContestForm(Form):
     identity_mode = RadioField("参赛身份", default="open", choices=[
         (mode, f"{label}：{IDENTITY_HELP[mode]}") for mode, label in IDENTITY_LABELS.items()])
     review_mode = RadioField("正确答案、解析和依据", default="after_close", choices=list(REVIEW_LABELS.items()))
+
+
+class StartedContestForm(Form):
+    """What may change once someone has started (quiz/contests/lifecycle.py)."""
+
+    title = ContestForm.title
+    description = ContestForm.description
+    closes_at = ContestForm.closes_at
+    pass_score = ContestForm.pass_score
+
+
+class CloseTimeForm(Form):
+    """延长: a new close time."""
+
+    closes_at = ContestForm.closes_at

@@ -241,7 +241,10 @@ def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None 
                paper: attempts.Paper | None = None):
     """The question at ``position`` (None: the first unanswered; 0: the 交卷 screen), from
     ``paper`` when the caller has read it."""
-    now = clock.now()
+    now = attempts.attempt_now(sheet, clock.now())  # a paused contest's clocks stand still
+    paused = sheet.contest.paused_at is not None
+    if paused and message is None:
+        message = attempts.PAUSED
     timed_each = attempts.per_question(sheet)
     if timed_each:
         # One way through the paper: the server decides which question is shown.
@@ -271,6 +274,7 @@ def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None 
         unanswered=[p.position for p in progress if not p.answered],
         seconds_left=attempts.seconds_left(sheet, now, item),
         message=message,
+        paused=paused,
     )
     response = make_response(render("participant/quiz.html", "participant/_quiz.html", status, **context))
     if htmx:
@@ -342,6 +346,8 @@ def answer(attempt_id: int):
 @bp.post("/a/<int:attempt_id>/submit")
 def submit(attempt_id: int):
     sheet = owned_sheet(attempt_id)
+    if sheet.contest.paused_at is not None and not sheet.is_submitted:
+        return _quiz_view(sheet, 0, status=409)  # 竞赛已暂停: the 交卷 screen says so
     attempts.submit(sheet, clock.now())
     db.session.commit()
     return htmx_redirect(url_for(".result", attempt_id=sheet.id))

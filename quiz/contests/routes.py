@@ -16,31 +16,44 @@ from ..models import (
     CAMPAIGNS_NEWEST_FIRST, IDENTITY_LABELS, REVIEW_LABELS, Attempt, Campaign, Category, Contest, Enterprise,
     Participant,
 )
-from ..web import (CONTEST_OF_OTHERS, may_view, organiser_required, own_enterprise_id, read_only, render,
-                   staff_required, viewed_contest)
-from . import draws, participant_list, progress, voiding
-from .forms import ContestForm
+from ..web import (CONTEST_OF_OTHERS, managed_contest, may_view, organiser_required, own_enterprise_id, read_only,
+                   render, staff_required, viewed_contest)
+from . import draws, lifecycle, participant_list, progress, voiding
+from .forms import CloseTimeForm, ContestForm, StartedContestForm
 from .participants import allowed_enterprises
-from .rules import ContestDraft, create_contest, default_identity_mode, draft_problems, join_url
+from .rules import ContestDraft, create_contest, default_identity_mode, draft_problems, join_url, summary
 from .slogans import slogan_for
 
 bp = Blueprint("contests", __name__, url_prefix="/admin/contests", template_folder="templates")
+
+
+@bp.app_template_global("contest_summary")
+def contest_summary(contest: Contest):
+    """contests/_summary.html's data (the poster, the sign-up and the detail page include it)."""
+    return summary(contest)
 
 
 @bp.get("/")
 @staff_required
 def index():
     """Every contest for an organiser; an enterprise admin's own internal contests and the
-    campaign contests that admit its enterprise (those read only), counted over its own people."""
+    campaign contests that admit its enterprise (those read only), counted over its own people.
+    Archived contests leave the list (their results stay); ?archived=1 lists them."""
     own = own_enterprise_id()
     now = clock.now()
+    archived = request.args.get("archived") == "1"
     query = select(Contest).order_by(Contest.opens_at.desc())
+    hidden = select(func.count(Contest.id)).where(Contest.archived_at.is_not(None))
     if own is not None:
         query = query.where(progress.admits(own))
+        hidden = hidden.where(progress.admits(own))
+    query = query.where(Contest.archived_at.is_not(None) if archived else Contest.archived_at.is_(None))
     contests = list(db.session.scalars(query))
     counts = progress.by_contest([c.id for c in contests], own, now)
     rows = [(c, counts.get(c.id, progress.Counts()).submitted) for c in contests]
-    return render_template("contests/index.html", rows=rows, now=now, own=own)
+    archived_count = 0 if archived else db.session.scalar(hidden)
+    return render_template("contests/index.html", rows=rows, now=now, own=own, archived=archived,
+                           archived_count=archived_count, status_of=lambda c: lifecycle.status(c, now))
 
 
 def _fill_choices(form: ContestForm) -> None:
@@ -85,6 +98,66 @@ def _uids(text: str) -> list[str]:
     return [token for token in re.split(r"[\s,，、;；]+", text or "") if token][:200]
 
 
+def _draft(form: ContestForm, rules: list[draws.Rule], enterprise_id: int | None) -> ContestDraft:
+    return ContestDraft(
+        campaign_id=form.campaign.data,
+        title=form.title.data,
+        description=form.description.data or "",
+        opens_at=clock.from_local(form.opens_at.data),
+        closes_at=clock.from_local(form.closes_at.data),
+        question_count=form.question_count.data,
+        time_limit_seconds=form.time_limit_minutes.data * 60,
+        category_ids=form.categories.data or [],
+        open_to_all=form.open_to_all.data == "all",
+        enterprise_ids=form.enterprises.data or [],
+        rules=rules,
+        fixed_uids=_uids(form.fixed_paper.data),
+        per_question_seconds=form.per_question_seconds.data,
+        points_single=form.points_single.data,
+        points_multi=form.points_multi.data,
+        points_judge=form.points_judge.data,
+        multi_partial=form.multi_partial.data == "partial",
+        max_attempts=form.max_attempts.data,
+        attempts_per_day=form.attempts_per_day.data == "day",
+        pass_score=float(form.pass_score.data) if form.pass_score.data is not None else None,
+        ranking=form.ranking.data,
+        leave_limit=form.leave_limit.data,
+        identity_mode=form.identity_mode.data,
+        review_mode=form.review_mode.data,
+        enterprise_id=enterprise_id,
+    )
+
+
+PAST_CLOSE = "结束时间已经过去：保存后参赛者将无法登记和答题。请修改结束时间，或勾选“仍然保存”。"
+
+
+def _past_close_warning(form) -> str | None:
+    """The in-page confirmation a close time in the past needs (None: nothing to confirm)."""
+    closes = form.closes_at.data
+    if closes is None or clock.from_local(closes) > clock.now() or request.form.get("confirm_past") == "1":
+        return None
+    return PAST_CLOSE
+
+
+def _form_problems(form, draft: ContestDraft, rule_errors: list[str]) -> bool:
+    """Put the draft's problems on the form; True when there were any."""
+    problems = draft_problems(draft)
+    for field, message in problems.items():
+        if field in ("rules", "fixed_paper"):
+            rule_errors.append(message)
+        else:
+            getattr(form, field).errors = [*getattr(form, field).errors, message]
+    return bool(problems)
+
+
+def _contest_form_page(form, rule_errors, status, contest=None, warning=None):
+    return render_template(
+        "contests/new.html", form=form, status=status, rule_errors=rule_errors,
+        grid=bank_io.categories(), counts=bank.drawable_counts(by_type=True), values=request.form,
+        contest=contest, past_warning=warning,
+    ), status
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @staff_required
 def new():
@@ -96,49 +169,208 @@ def new():
         form.identity_mode.data = default_identity_mode(
             None if current_user.is_organiser else [current_user.enterprise_id])
     rules, rule_errors = _rules_from_form(request.form)
+    warning = None
     if form.validate_on_submit() and not rule_errors:
-        draft = ContestDraft(
-            campaign_id=form.campaign.data,
-            title=form.title.data,
-            opens_at=clock.from_local(form.opens_at.data),
-            closes_at=clock.from_local(form.closes_at.data),
-            question_count=form.question_count.data,
-            time_limit_seconds=form.time_limit_minutes.data * 60,
-            category_ids=form.categories.data or [],
-            open_to_all=form.open_to_all.data == "all",
-            enterprise_ids=form.enterprises.data or [],
-            rules=rules,
-            fixed_uids=_uids(form.fixed_paper.data),
-            per_question_seconds=form.per_question_seconds.data,
-            points_single=form.points_single.data,
-            points_multi=form.points_multi.data,
-            points_judge=form.points_judge.data,
-            multi_partial=form.multi_partial.data == "partial",
-            max_attempts=form.max_attempts.data,
-            attempts_per_day=form.attempts_per_day.data == "day",
-            pass_score=float(form.pass_score.data) if form.pass_score.data is not None else None,
-            ranking=form.ranking.data,
-            leave_limit=form.leave_limit.data,
-            identity_mode=form.identity_mode.data,
-            review_mode=form.review_mode.data,
-            # An enterprise admin's contest is always its own enterprise's internal contest.
-            enterprise_id=None if current_user.is_organiser else current_user.enterprise_id,
-        )
-        problems = draft_problems(draft)
-        for field, message in problems.items():
-            if field in ("rules", "fixed_paper"):
-                rule_errors.append(message)
-            else:
-                getattr(form, field).errors = [*getattr(form, field).errors, message]
-        if not problems:
+        # An enterprise admin's contest is always its own enterprise's internal contest.
+        draft = _draft(form, rules, None if current_user.is_organiser else current_user.enterprise_id)
+        warning = _past_close_warning(form)
+        if not _form_problems(form, draft, rule_errors) and warning is None:
             contest = create_contest(draft, clock.now())
             db.session.commit()
             return redirect(url_for(".detail", contest_id=contest.id), 303)
+    return _contest_form_page(form, rule_errors, 422 if request.method == "POST" else 200, warning=warning)
+
+
+def _local(moment):
+    """A stored time as a form's naive local value."""
+    return clock.to_local(moment).replace(tzinfo=None)
+
+
+def _fill_from(form: ContestForm, contest: Contest) -> None:
+    """The edit form as the contest stands."""
+    form.title.data, form.description.data = contest.title, contest.description
+    form.campaign.data = contest.campaign_id
+    form.opens_at.data = _local(contest.opens_at)
+    form.closes_at.data = _local(contest.closes_at)
+    form.question_count.data = contest.question_count
+    form.time_limit_minutes.data = max(1, contest.time_limit_seconds // 60)
+    form.per_question_seconds.data = contest.per_question_seconds
+    for name in ("points_single", "points_multi", "points_judge", "max_attempts", "pass_score", "leave_limit",
+                 "identity_mode", "review_mode", "ranking"):
+        getattr(form, name).data = getattr(contest, name)
+    form.multi_partial.data = "partial" if contest.multi_partial else "all"
+    form.attempts_per_day.data = "day" if contest.attempts_per_day else "total"
+    form.fixed_paper.data = "\n".join(contest.fixed_question_uids or [])
+    form.categories.data = [c.id for c in contest.categories]
+    form.open_to_all.data = "all" if contest.open_to_all else "listed"
+    form.enterprises.data = [e.id for e in contest.enterprises]
+
+
+def _rule_values(contest: Contest) -> dict[str, str]:
+    """The draw-rule grid's inputs as the contest's rules fill them."""
+    values = {}
+    for raw in contest.draw_rules or []:
+        rule = draws.Rule.from_json(raw)
+        values[f"rule-{rule.category_id}-{rule.qtype}"] = str(rule.count)
+        if rule.difficulty:
+            values[f"rule-{rule.category_id}-difficulty"] = str(rule.difficulty)
+    return values
+
+
+@bp.route("/<int:contest_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(contest_id: int):
+    """Before anyone has started: the whole form. After: title, description, close time and
+    pass mark (quiz/contests/lifecycle.py says why)."""
+    contest = managed_contest(contest_id)
+    if lifecycle.has_started(contest):
+        return _edit_started(contest)
+    form = ContestForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        _fill_from(form, contest)
+        return render_template(
+            "contests/new.html", form=form, rule_errors=[], grid=bank_io.categories(),
+            counts=bank.drawable_counts(by_type=True), values=_rule_values(contest), contest=contest,
+            past_warning=PAST_CLOSE if contest.closes_at <= clock.now() else None,
+        ), 200
+    rules, rule_errors = _rules_from_form(request.form)
+    warning = None
+    if form.validate_on_submit() and not rule_errors:
+        draft = _draft(form, rules, contest.enterprise_id)
+        warning = _past_close_warning(form)
+        if not _form_problems(form, draft, rule_errors) and warning is None:
+            try:
+                lifecycle.edit_everything(contest, draft)
+            except QuizError as refused:
+                db.session.rollback()
+                flash(refused.message, "error")
+                return redirect(url_for(".edit", contest_id=contest_id), 303)
+            db.session.commit()
+            flash("已保存竞赛设置。", "info")
+            return redirect(url_for(".detail", contest_id=contest.id), 303)
+    return _contest_form_page(form, rule_errors, 422, contest=contest, warning=warning)
+
+
+def _edit_started(contest: Contest):
+    form = StartedContestForm()
+    if request.method == "GET":
+        form.title.data, form.description.data = contest.title, contest.description
+        form.closes_at.data = _local(contest.closes_at)
+        form.pass_score.data = contest.pass_score
+    elif form.validate_on_submit():
+        try:
+            lifecycle.edit_started(
+                contest, form.title.data, form.description.data or "", clock.from_local(form.closes_at.data),
+                float(form.pass_score.data) if form.pass_score.data is not None else None, clock.now())
+        except QuizError as refused:
+            db.session.rollback()
+            field = form.pass_score if "及格分" in refused.message else form.closes_at
+            field.errors = [*field.errors, refused.message]
+        else:
+            db.session.commit()
+            flash("已保存竞赛设置。", "info")
+            return redirect(url_for(".detail", contest_id=contest.id), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template(
-        "contests/new.html", form=form, status=status, rule_errors=rule_errors,
-        grid=bank_io.categories(), counts=bank.drawable_counts(by_type=True), values=request.form,
-    ), status
+    return render_template("contests/edit_started.html", form=form, contest=contest,
+                           max_score=lifecycle.max_score(contest)), status
+
+
+# --- Correcting a running contest: every action a POST (CSRF), confirmed in the page.
+
+
+def _act(contest_id: int, action, done: str):
+    contest = managed_contest(contest_id)
+    try:
+        result = action(contest, clock.now())
+        db.session.commit()
+        flash(done, "info")
+        return result
+    except QuizError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return None
+
+
+def _to_detail(contest_id: int):
+    return redirect(url_for(".detail", contest_id=contest_id), 303)
+
+
+@bp.post("/<int:contest_id>/pause")
+@staff_required
+def pause(contest_id: int):
+    _act(contest_id, lifecycle.pause, "竞赛已暂停：参赛者不能登记和答题，计时已停止。")
+    return _to_detail(contest_id)
+
+
+@bp.post("/<int:contest_id>/resume")
+@staff_required
+def resume(contest_id: int):
+    _act(contest_id, lifecycle.resume, "竞赛已恢复：答题中的参赛者的剩余时间已补回暂停的时长。")
+    return _to_detail(contest_id)
+
+
+@bp.post("/<int:contest_id>/end")
+@staff_required
+def end_now(contest_id: int):
+    _act(contest_id, lifecycle.end_now, "竞赛已结束：不再接受登记，答题中的试卷将自动交卷。")
+    return _to_detail(contest_id)
+
+
+@bp.post("/<int:contest_id>/close-time")
+@staff_required
+def close_time(contest_id: int):
+    """延长 (or move) the close time from the detail page."""
+    form = CloseTimeForm()
+    if not form.validate_on_submit():
+        managed_contest(contest_id)
+        flash(" ".join(form.closes_at.errors) or "请填写新的结束时间。", "error")
+        return _to_detail(contest_id)
+
+    def move(contest: Contest, now):
+        lifecycle.set_close_time(contest, clock.from_local(form.closes_at.data), now)
+
+    _act(contest_id, move, "已修改结束时间。")
+    return _to_detail(contest_id)
+
+
+@bp.post("/<int:contest_id>/copy")
+@staff_required
+def copy(contest_id: int):
+    duplicate = _act(contest_id, lifecycle.copy_contest, "已复制竞赛（含全部规则）。请修改名称和时间后发布海报。")
+    if duplicate is None:
+        return _to_detail(contest_id)
+    return redirect(url_for(".edit", contest_id=duplicate.id), 303)
+
+
+@bp.post("/<int:contest_id>/delete")
+@staff_required
+def delete(contest_id: int):
+    contest = managed_contest(contest_id)
+    title = contest.title
+    try:
+        lifecycle.delete_contest(contest)
+    except QuizError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return _to_detail(contest_id)
+    db.session.commit()
+    flash(f"已删除竞赛“{title}”。", "info")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/<int:contest_id>/archive")
+@staff_required
+def archive(contest_id: int):
+    _act(contest_id, lifecycle.archive, "竞赛已归档：不再出现在竞赛列表中，成绩和排行榜保留。")
+    return _to_detail(contest_id)
+
+
+@bp.post("/<int:contest_id>/unarchive")
+@staff_required
+def unarchive(contest_id: int):
+    _act(contest_id, lambda contest, now: lifecycle.unarchive(contest), "已取消归档。")
+    return _to_detail(contest_id)
 
 
 def _poster_enterprise(contest: Contest) -> Enterprise | None:
@@ -164,15 +396,20 @@ def detail(contest_id: int):
     contest = viewed_contest(contest_id)
     reader = read_only(contest)
     own = own_enterprise_id()
+    now = clock.now()
     # A reader (an admin at a campaign contest) sees its own unit's poster only.
     enterprises = [_poster_enterprise(contest)] if reader else allowed_enterprises(contest)
-    mine = progress.by_contest([contest.id], own, clock.now()).get(contest.id, progress.Counts()) \
+    mine = progress.by_contest([contest.id], own, now).get(contest.id, progress.Counts()) \
         if own is not None else None
     return render_template(
         "contests/detail.html",
         contest=contest,
         reader=reader,
         mine=mine,
+        status=lifecycle.status(contest, now),
+        started=lifecycle.has_started(contest),
+        now=now,
+        close_form=CloseTimeForm(closes_at=_local(contest.closes_at)),
         general_url=join_url(contest),
         posters=[(e, join_url(contest, e)) for e in enterprises],
         identity_labels=IDENTITY_LABELS,

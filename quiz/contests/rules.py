@@ -12,7 +12,8 @@ from . import draws
 from ..codes import new_code
 from ..errors import NotFound, QuizError
 from ..extensions import db
-from ..models import Campaign, Category, Contest, Enterprise, RosterPerson
+from ..models import Campaign, Category, Contest, Enterprise, Question, RosterPerson
+from ..models.bank import TYPE_LABELS
 from ..web import public_url
 
 
@@ -42,6 +43,7 @@ class ContestDraft:
     enterprise_id: int | None = None  # an enterprise's own internal contest
     identity_mode: str = "open"  # models.IDENTITY_MODES
     review_mode: str = "after_close"  # models.REVIEW_MODES
+    description: str = ""
 
     @property
     def paper_size(self) -> int:
@@ -103,6 +105,7 @@ def create_contest(draft: ContestDraft, now: datetime) -> Contest:
             campaign_id=draft.campaign_id,
             code=new_code(),
             title=draft.title,
+            description=draft.description,
             opens_at=draft.opens_at,
             closes_at=draft.closes_at,
             question_count=draft.paper_size,
@@ -163,3 +166,116 @@ def get_contest(code: str) -> Contest:
     if contest is None:
         raise NotFound("找不到这个竞赛，请检查二维码或链接是否正确。")
     return contest
+
+
+# ---- One summary of a contest's rules: the poster, the sign-up and the detail page show it.
+
+
+@dataclass(frozen=True)
+class ContestSummary:
+    """What a participant is told about a contest, as plain sentences (the partial
+    contests/_summary.html renders them; nothing else words these rules)."""
+
+    description: str
+    questions: str  # 共 10 题：单选题 4 题、判断题 6 题
+    categories: list[str]  # the categories the paper is drawn from
+    points: str  # 每题 10 分，满分 100 分 / 单选题每题 10 分、…
+    timing: str  # 限时 10 分钟 / 每题限时 10 秒（共 30 题，答完一题进入下一题，不能返回）
+    pass_mark: str | None  # 60 分及格
+    attempts: str  # 每人可答 1 次 / 每天可答 2 次，排名计最好一次成绩
+    leave_rule: str  # 离开答题页面超过 3 次将自动交卷
+    multi_rule: str | None  # 多选题全部选对才得分 (only when 多选题 may be drawn)
+    window: tuple  # (opens_at, closes_at), naive UTC: the template formats them
+
+    @property
+    def sentences(self) -> list[str]:
+        return [s for s in (self.questions, self.points, self.timing, self.pass_mark, self.attempts,
+                            self.leave_rule, self.multi_rule) if s]
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _minutes(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if not rest:
+        return f"{minutes} 分钟"
+    return f"{minutes} 分 {rest} 秒" if minutes else f"{rest} 秒"
+
+
+def summary(contest: Contest) -> ContestSummary:
+    """The contest's rules as participants read them, from its own columns (and, for draw
+    rules and fixed papers, the categories and question types they name)."""
+    count = contest.question_count
+    by_type: dict[str, int] = {}
+    category_ids: list[int] = []
+    if contest.fixed_question_uids:
+        rows = db.session.execute(
+            select(Question.qtype, Question.category_id).where(
+                Question.uid.in_(contest.fixed_question_uids), Question.current.is_(True))
+        ).all()
+        for qtype, category_id in rows:
+            by_type[qtype] = by_type.get(qtype, 0) + 1
+            category_ids.append(category_id)
+    elif contest.draw_rules:
+        for raw in contest.draw_rules:
+            rule = draws.Rule.from_json(raw)
+            by_type[rule.qtype] = by_type.get(rule.qtype, 0) + rule.count
+            category_ids.append(rule.category_id)
+    if category_ids:
+        categories = list(db.session.scalars(
+            select(Category.name).where(Category.id.in_(set(category_ids))).order_by(Category.position)))
+    else:  # a random paper: from the contest's categories
+        categories = [c.name for c in sorted(contest.categories, key=lambda c: c.position)]
+
+    if by_type:
+        questions = f"共 {count} 题：" + "、".join(
+            f"{TYPE_LABELS[t]} {by_type[t]} 题" for t in ("single", "multi", "judge") if by_type.get(t))
+    else:
+        questions = f"共 {count} 题，从所选分类中随机抽取"
+    types = [t for t in ("single", "multi", "judge") if by_type.get(t)] or ["single", "multi", "judge"]
+    if len({contest.points_for(t) for t in types}) == 1:
+        each = contest.points_for(types[0])
+        points = f"每题 {each} 分，满分 {count * each} 分"
+    else:
+        points = "；".join(f"{TYPE_LABELS[t]}每题 {contest.points_for(t)} 分" for t in types)
+        if by_type:
+            points += f"，满分 {sum(by_type[t] * contest.points_for(t) for t in types)} 分"
+
+    if contest.per_question_seconds:
+        timing = (f"每题限时 {contest.per_question_seconds} 秒，按顺序作答，"
+                  f"答完或超时进入下一题，不能返回修改")
+    else:
+        timing = f"限时 {_minutes(contest.time_limit_seconds)}，交卷前可返回修改答案"
+    pass_mark = f"{_number(contest.pass_score)} 分及格" if contest.pass_score is not None else None
+    if contest.attempts_per_day:
+        attempts = f"每人每天可答 {contest.max_attempts} 次"
+    else:
+        attempts = f"每人可答 {contest.max_attempts} 次"
+    if contest.max_attempts > 1:
+        attempts += "，排名计" + ("最好一次成绩" if contest.ranking == "best" else "最近一次成绩")
+    if contest.leave_limit is None:
+        leave_rule = "离开答题页面的次数会被记录"
+    elif contest.leave_limit == 0:
+        leave_rule = "离开答题页面将自动交卷"
+    else:
+        leave_rule = f"离开答题页面超过 {contest.leave_limit} 次将自动交卷"
+    multi_rule = None
+    if by_type.get("multi") if by_type else _may_draw_multi(contest):
+        multi_rule = ("多选题少选按比例得分，错选不得分" if contest.multi_partial
+                      else "多选题全部选对才得分")
+    return ContestSummary(
+        description=contest.description or "", questions=questions, categories=categories,
+        points=points, timing=timing, pass_mark=pass_mark, attempts=attempts, leave_rule=leave_rule,
+        multi_rule=multi_rule, window=(contest.opens_at, contest.closes_at),
+    )
+
+
+def _may_draw_multi(contest: Contest) -> bool:
+    """A random paper: whether its categories hold any 多选题 at all."""
+    ids = [c.id for c in contest.categories]
+    return bool(ids) and db.session.scalar(
+        select(func.count(Question.id)).where(
+            Question.category_id.in_(ids), Question.qtype == "multi", *draws.drawable())
+    ) > 0

@@ -48,7 +48,7 @@ def board(code: str):
     contest = get_contest(code)
     context = _tables(contest)
     return render("league/board.html", "league/_tables.html", mine=session.get(PARTICIPANT_KEY),
-                  **context)
+                  staff_view=False, **context)
 
 
 @bp.get("/admin/contests/<int:contest_id>/board")

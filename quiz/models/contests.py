@@ -103,6 +103,8 @@ class Contest(ContestPoints, db.Model):
     # Short public code in the join URL: /j/<code>
     code: Mapped[str] = mapped_column(String(16), unique=True)
     title: Mapped[str] = mapped_column(String(120))
+    # 竞赛说明 shown to participants (sign-up, poster), editable after the contest has started.
+    description: Mapped[str] = mapped_column(String(500), default="", server_default="")
     opens_at: Mapped[datetime] = mapped_column(DateTime)
     closes_at: Mapped[datetime] = mapped_column(DateTime)
     # Paused since (phones see 竞赛已暂停; on resuming, open attempts get the paused time back),
