@@ -63,9 +63,11 @@ def test_the_mistake_book_has_a_heading_a_count_and_a_list(enterprises, server, 
     # Signed out: the sign-up form, not a red dead end.
     page.goto(f"{server}/practice/mistakes")
     assert page.locator(".message.error").count() == 0
+    assert "登记后即可查看错题本" in page.inner_text("#signup")
     page.get_by_label("姓名").fill("赵六")
     page.get_by_label("手机号或工号").fill("13700137000")
     page.get_by_label("单位").select_option(label=enterprises[0].name)
+    page.get_by_label("部门").fill("仓储部")
     page.get_by_role("button", name="开始练习").click()
     # Signed up: straight back to the (empty) 错题本.
     page.get_by_role("heading", name="错题本").wait_for()
