@@ -323,3 +323,93 @@ def test_a_font_given_by_path_without_a_bold_sibling_is_used(tmp_path):
     assert image.size == PAGE
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [DATA.verify_url]
     assert render_pdf(data, font_path=str(link)).startswith(b"%PDF-")
+
+
+# --------------------------------------------------------------------------- issue 17: text, seal
+
+
+@needs_cjk
+def test_whole_number_scores_print_without_a_decimal_point():
+    """Scores are stored as floats: 80.0 prints as 80, 92.5 stays 92.5."""
+    body = lambda data: "".join(b.text for b in certificate_layout(data).boxes("body"))  # noqa: E731
+    text = body(dataclasses.replace(DATA, score=80.0, max_score=100.0))
+    assert "成绩 80 分（满分 100 分）" in text and ".0" not in text
+    assert "成绩 92.5 分（满分 100 分）" in body(dataclasses.replace(DATA, score=92.5, max_score=100.0))
+
+
+FORBIDDEN_AT_LINE_START = "，。、；：？！"
+
+
+@needs_cjk
+def test_no_line_starts_with_closing_punctuation():
+    """Whatever the lengths of the names, the breaking never leaves ，。、；：？！ (nor a
+    closing bracket) at the start of a line of the body, the theme or the issuer."""
+    filler = "安全生产管理有限公司"
+    starts = []
+    for length in range(0, 48):
+        enterprise = (filler * 7)[:length]
+        for contest in (("全员安全知识竞赛", "安全生产月知识竞赛：危险化学品专场（第二期）")[length % 2],):
+            data = dataclasses.replace(
+                DATA, enterprise=enterprise, contest=contest, score=80.0,
+                theme="人人讲安全、个个会应急——查找身边安全隐患，" + "安" * (length % 9),
+                issuer="某某市应急管理局、某某市总工会；" + "主办" * (length % 7))
+            layout = certificate_layout(data)
+            for line in layout.lines:
+                if line.role in ("body", "theme", "issuer"):
+                    starts.append((line.text[:1], line.role, length, line.text))
+    bad = [s for s in starts if s[0] in FORBIDDEN_AT_LINE_START + "）》」』】〕〉”’"]
+    assert not bad, bad[:5]
+
+
+def _seal_png(size=(400, 400), mode="RGBA") -> bytes:
+    from PIL import ImageDraw
+
+    seal = Image.new(mode, size, (255, 255, 255, 0) if mode == "RGBA" else (255, 255, 255))
+    draw = ImageDraw.Draw(seal)
+    draw.ellipse((8, 8, size[0] - 8, size[1] - 8), outline=(200, 20, 20), width=18)
+    draw.regular_polygon((size[0] // 2, size[1] // 2, size[0] // 6), 5, fill=(200, 20, 20))
+    out = io.BytesIO()
+    seal.save(out, "PNG")
+    return out.getvalue()
+
+
+@needs_cjk
+def test_the_seal_is_placed_over_the_issuer_and_date_inside_the_page():
+    data = dataclasses.replace(DATA, seal=_seal_png())
+    layout = _check_inside_page(data)
+    seal = layout.seal
+    assert seal is not None and _inside(seal, layout.content)
+    (date,) = layout.boxes("date")
+    assert _overlap(seal, date.box)  # a seal stamps the date, as on paper
+    assert not _overlap(seal, layout.qr)
+    for line in layout.boxes("body"):
+        assert not _overlap(seal, line.box)
+    width_mm = (seal[2] - seal[0]) * 25.4 / 300
+    assert 30 <= width_mm <= 45
+    # Drawn in red over the text (multiplied, so the date still shows through).
+    image = render_image(data)
+    centre = image.getpixel(((seal[0] + seal[2]) // 2, (seal[1] + seal[3]) // 2))
+    assert centre[0] > 150 and centre[1] < 80 and centre[2] < 80
+    plain = render_image(DATA)
+    assert ImageChops.difference(plain.crop(date.box), image.crop(date.box)).getbbox() is not None
+    assert certificate_layout(DATA).seal is None
+
+
+def test_a_seal_image_is_checked_and_made_a_png():
+    good = certificates.prepare_seal(_seal_png())
+    assert good.startswith(b"\x89PNG\r\n\x1a\n")
+    jpeg = io.BytesIO()
+    Image.new("RGB", (300, 300), (255, 255, 255)).save(jpeg, "JPEG")
+    converted = certificates.prepare_seal(jpeg.getvalue())
+    assert converted.startswith(b"\x89PNG") and Image.open(io.BytesIO(converted)).size == (300, 300)
+    large = certificates.prepare_seal(_seal_png((1600, 1600)))
+    assert max(Image.open(io.BytesIO(large)).size) <= certificates.SEAL_MAX_PIXELS
+    gif = io.BytesIO()
+    Image.new("RGB", (200, 200)).save(gif, "GIF")
+    for raw, words in ((b"", "请选择"), (b"GIF89a not an image", "PNG 或 JPG"), (gif.getvalue(), "PNG 或 JPG"),
+                       (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "无法读取"),
+                       (b"x" * (certificates.SEAL_MAX_BYTES + 1), "300 KB"),
+                       (_seal_png((20, 20)), "太小")):
+        with pytest.raises(certificates.SealRefused) as refused:
+            certificates.prepare_seal(raw)
+        assert words in str(refused.value), (words, str(refused.value))

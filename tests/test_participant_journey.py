@@ -179,7 +179,7 @@ def test_expired_attempts_are_ranked_when_anyone_reads_the_board(contest, enterp
     answer_all(phone, attempt_id)
     clock.advance(hours=1)
     board = new_phone().get(f"/j/{contest.code}/board").get_data(as_text=True)
-    assert "张三" in board and "<td>50</td>" in board
+    assert "张三" in board and '<td class="num score">50</td>' in board
 
 
 def test_second_submit_is_refused_and_changes_nothing(contest, enterprises, phone, clock):

@@ -43,7 +43,8 @@ def wrong_letters(question: Question) -> list[str]:
 def test_practice_needs_sign_up_then_lists_categories(app, enterprises, phone):
     html = phone.get("/practice/").get_data(as_text=True)
     assert "开始练习" in html and "手机号或工号" in html
-    assert phone.get("/practice/mistakes").status_code == 403
+    response = phone.get("/practice/mistakes")  # not signed up: the sign-up form, then back
+    assert response.status_code == 302 and response.headers["Location"].endswith("/practice/")
     practice_phone(phone, enterprises)
     html = phone.get("/practice/").get_data(as_text=True)
     assert "错题本（0 题）" in html and "安全生产法律法规" in html
@@ -100,8 +101,10 @@ def test_wrong_answers_enter_the_book_until_right_twice_in_a_row(contest, enterp
     phone.post(f"/a/{attempt_id}/submit")
     assert db.session.scalar(select(func.count(Mistake.id))) == 5
     assert "错题本（5 题）" in phone.get("/practice/").get_data(as_text=True)
+    book = phone.get("/practice/mistakes").get_data(as_text=True)
+    assert "<h1>错题本</h1>" in book and "共 5 题" in book and book.count('<li class="mistake">') == 5
 
-    page = phone.get("/practice/mistakes").get_data(as_text=True)
+    page = phone.get("/practice/mistakes/practice").get_data(as_text=True)
     question = db.session.get(Question, shown_question_id(page))
     post = lambda letters: phone.post("/practice/answer", {  # noqa: E731
         "question_id": question.id, "choice": letters, "mode": "mistakes"}).get_data(as_text=True)
@@ -111,7 +114,7 @@ def test_wrong_answers_enter_the_book_until_right_twice_in_a_row(contest, enterp
     assert "移出错题本" in post(list(question.answer))
     assert "错题本（4 题）" in phone.get("/practice/").get_data(as_text=True)
     # The book offers another question now, never the cleared one.
-    assert shown_question_id(phone.get("/practice/mistakes").get_data(as_text=True)) != question.id
+    assert shown_question_id(phone.get("/practice/mistakes/practice").get_data(as_text=True)) != question.id
 
 
 def test_practice_wrong_answer_enters_the_book(app, enterprises, phone):
@@ -121,7 +124,7 @@ def test_practice_wrong_answer_enters_the_book(app, enterprises, phone):
     phone.post("/practice/answer", {"question_id": question.id, "choice": wrong_letters(question)})
     mistake = db.session.scalars(select(Mistake)).one()
     assert mistake.question_uid == question.uid and mistake.wrong_count == 1
-    html = phone.get("/practice/mistakes").get_data(as_text=True)
+    html = phone.get("/practice/mistakes/practice").get_data(as_text=True)
     assert shown_question_id(html) == question.id
 
 
@@ -166,3 +169,22 @@ def test_a_contest_counts_known_mistakes_again_and_reopens_them(app, enterprises
     done = START + timedelta(seconds=10)
     assert [(book[q.uid].wrong_count, book[q.uid].right_streak, book[q.uid].cleared_at, book[q.uid].last_wrong_at)
             for q in (first, second)] == [(4, 0, None, done), (2, 0, None, done)]
+
+
+def test_a_visitor_not_signed_up_is_asked_to_sign_up_then_taken_where_they_were_going(app, enterprises, new_phone):
+    law = db.session.scalars(select(Category).order_by(Category.position)).first()
+    for number, wanted in enumerate(("/practice/mistakes", f"/practice/c/{law.id}")):
+        visitor = new_phone()
+        response = visitor.get(wanted)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/practice/")
+        form = visitor.get("/practice/").get_data(as_text=True)
+        assert "开始练习" in form and ("登记后即可查看错题本" in form) == (wanted == "/practice/mistakes")
+        response = visitor.post("/practice/", {"name": "赵六", "identifier": f"1370013700{number}",
+                                               "enterprise": enterprises[0].id, "department": "仓储部"},
+                                htmx=False)
+        assert response.status_code == 303 and response.headers["Location"].endswith(wanted)
+    book = visitor.get("/practice/mistakes").get_data(as_text=True)
+    assert "<h1>错题本</h1>" in book and "共 0 题" in book
+    # An htmx request (the 下一题 button) leaves the swap for the sign-up page.
+    response = new_phone().get("/practice/mistakes/practice", htmx=True)
+    assert response.status_code == 204 and response.headers["HX-Redirect"].endswith("/practice/")

@@ -73,7 +73,7 @@ def test_served_questions_are_graded_in_every_mode(contest, enterprises, phone):
                                                "mode": str(law.id)})
     assert response.status_code == 200 and "回答错误" in response.get_data(as_text=True)
     # The 错题本 serves it again: answered from there.
-    page = phone.get("/practice/mistakes").get_data(as_text=True)
+    page = phone.get("/practice/mistakes/practice").get_data(as_text=True)
     assert shown_question_id(page) == question.id
     response = phone.post("/practice/answer", {"question_id": question.id, "choice": list(question.answer),
                                                "mode": "mistakes"})
@@ -151,7 +151,8 @@ def test_roster_practice_asks_a_phone_signed_up_off_roster_again(contest, enterp
     db.session.commit()
     page = phone.get("/practice/").get_data(as_text=True)
     assert "开始练习" in page and "错题本（" not in page
-    assert phone.get("/practice/mistakes").status_code == 403
+    response = phone.get("/practice/mistakes")  # asked to sign up again, from the roster
+    assert response.status_code == 302 and response.headers["Location"].endswith("/practice/")
 
 
 def test_roster_first_practice_admits_others_but_refuses_a_borrowed_identifier(app, enterprises, phone, new_phone):

@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 from qrcode.constants import ERROR_CORRECT_M
 
 DPI = 300
@@ -62,12 +62,13 @@ class CertificateData:
     name: str  # participant name (any user text)
     enterprise: str
     contest: str  # contest title
-    score: int
-    max_score: int
+    score: float  # printed as "80", not "80.0" (see ``points``)
+    max_score: float
     date: datetime.date
     verify_url: str  # absolute URL of the public verification page (QR code)
     theme: str = ""  # campaign theme slogan, e.g. 人人讲安全、个个会应急
-    issuer: str = ""  # organiser name
+    issuer: str = ""  # the issuing body (主办单位)
+    seal: bytes | None = None  # the issuer's seal, a PNG made by ``prepare_seal``
 
 
 # --------------------------------------------------------------------------- fonts
@@ -360,6 +361,28 @@ def _strip(line: list[_Token]) -> list[_Token]:
     return line
 
 
+def _carry_for(line: list[_Token]) -> list[_Token]:
+    """The tokens to take from the end of ``line`` so that a following punctuation mark that
+    may not begin a line (，。、；：？！ and closing brackets, 行首禁则) goes down with the
+    character before it: back past any run of such marks (“分），”), spaces dropped. Takes
+    nothing when that would empty the line."""
+    index = len(line)
+    while index > 0:
+        index -= 1
+        if line[index].space:
+            continue
+        if line[index].text[0] not in _NO_START:
+            break
+    else:
+        return []
+    if not any(not t.space for t in line[:index]):
+        return []
+    carry = [t for t in line[index:] if not t.space]
+    del line[index:]
+    _strip(line)
+    return carry
+
+
 def _break(tokens: list[_Token], width: float, indent: float = 0.0) -> list[list[_Token]]:
     """Greedy line breaking with the usual Chinese rules for punctuation at line ends."""
     lines: list[list[_Token]] = []
@@ -368,6 +391,9 @@ def _break(tokens: list[_Token], width: float, indent: float = 0.0) -> list[list
     for token in tokens:
         if token.space and not line:
             continue
+        if not line and lines and token.text[0] in _NO_START:
+            line = _carry_for(lines[-1])  # the line just ended at a space: take its last word
+            used = sum(t.width for t in line)
         if used + token.width <= width or not any(not t.space for t in line):
             line.append(token)
             used += token.width
@@ -377,8 +403,8 @@ def _break(tokens: list[_Token], width: float, indent: float = 0.0) -> list[list
             line, used = [], 0.0
             continue
         carry: list[_Token] = []
-        if token.text[0] in _NO_START and len(line) >= 2 and not line[-1].space:
-            carry.insert(0, line.pop())
+        if token.text[0] in _NO_START:
+            carry = _carry_for(line)
         while len(line) >= 2 and line[-1].text[-1] in _NO_END:
             carry.insert(0, line.pop())
         lines.append(_strip(line))
@@ -429,6 +455,8 @@ class Layout:
     qr: Box  # the QR code, quiet zone included
     body_px: int  # size the body text came out at after fitting
     font_path: str
+    seal: Box | None = None  # the seal, when there is one: over the issuer and the date
+    _seal_image: Image.Image | None = field(default=None, repr=False, compare=False)
     _draws: tuple[_Draw, ...] = field(default=(), repr=False, compare=False)
     _rules: tuple[tuple[Box, tuple[int, int, int]], ...] = field(default=(), repr=False, compare=False)
     _qr_image: Image.Image | None = field(default=None, repr=False, compare=False)
@@ -590,7 +618,73 @@ def _sizes(largest_pt: float, smallest_pt: float, step_pt: float = 0.5) -> list[
 
 
 def chinese_date(date: datetime.date) -> str:
+    """The date as the certificate prints it; the verification page shows the same string."""
     return f"{date.year}年{date.month}月{date.day}日"
+
+
+def points(value: float) -> str:
+    """A score as people write it: 80 (not 80.0), 92.5; the same as the pages' ``score`` filter."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.1f}"
+
+
+# --------------------------------------------------------------------------- seal
+
+SEAL_MAX_BYTES = 300 * 1024  # an upload larger than this is refused
+SEAL_MAX_PIXELS = 1000  # longest side kept (38 mm at 300 dpi needs ~450)
+SEAL_MIN_PIXELS = 60
+SEAL_MM = 38.0  # printed size (a 公章 is 38–42 mm across)
+_SEAL_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+class SealRefused(Exception):
+    """An uploaded seal image that cannot be used; the message (in Chinese) says why."""
+
+
+def prepare_seal(raw: bytes) -> bytes:
+    """An uploaded seal image (PNG or JPEG, checked by its content, not its name), as a PNG
+    of at most ``SEAL_MAX_PIXELS`` on its longest side, transparency kept."""
+    if not raw:
+        raise SealRefused("请选择印章图片（PNG 或 JPG 格式）。")
+    if len(raw) > SEAL_MAX_BYTES:
+        raise SealRefused(f"印章图片不能超过 {SEAL_MAX_BYTES // 1024} KB（所选文件约 "
+                          f"{-(-len(raw) // 1024)} KB），请缩小或压缩后再上传。")
+    if not raw.startswith(_SEAL_SIGNATURES):
+        raise SealRefused("印章图片只能是 PNG 或 JPG 格式（请勿只改文件的扩展名）。")
+    unreadable = "无法读取这张图片：文件可能已损坏，请重新导出为 PNG 或 JPG 后上传。"
+    try:
+        image = Image.open(io.BytesIO(raw), formats=("PNG", "JPEG"))
+        if image.width * image.height > 16_000_000:
+            raise SealRefused("印章图片的尺寸过大，请缩小到 1000×1000 像素左右再上传。")
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except SealRefused:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise SealRefused(unreadable) from None
+    if min(image.size) < SEAL_MIN_PIXELS:
+        raise SealRefused(f"印章图片太小（{image.width}×{image.height} 像素），打印会模糊；"
+                          f"请上传至少 {SEAL_MIN_PIXELS}×{SEAL_MIN_PIXELS} 像素的图片。")
+    image = image.convert("RGBA")
+    image.thumbnail((SEAL_MAX_PIXELS, SEAL_MAX_PIXELS), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _seal_image(png: bytes | None, size: int) -> Image.Image | None:
+    """The stored seal fitted in a ``size`` square; None without one (or if unreadable)."""
+    if not png:
+        return None
+    try:
+        image = Image.open(io.BytesIO(png), formats=("PNG", "JPEG"))
+        image.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    image = image.convert("RGBA")
+    scale = size / max(image.size)
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                        Image.Resampling.LANCZOS)
 
 
 # --------------------------------------------------------------------------- QR
@@ -653,8 +747,10 @@ def certificate_layout(data: CertificateData, font_path: str | None = None) -> L
     date_top = bottom - date_h - _mm(4)
     page.place(_lines([(chinese_date(data.date), date_style)], column), "date",
                right - column, column, date_top, align="right")
+    date_box = page.lines[-1].box
     issuer = _clean(data.issuer, 160)
     footer_top = min(qr_box[1], date_top)
+    seal_middle = (date_box[1] + date_box[3]) / 2
     if issuer:
         size, lines = _fit(lambda s: [(issuer, style(s))], _sizes(18, 13), column,
                            _pt(18) * 1.45 * 3, leading=1.0, max_lines=3)
@@ -662,6 +758,18 @@ def certificate_layout(data: CertificateData, font_path: str | None = None) -> L
         issuer_top = date_top - _mm(1.5) - issuer_h
         page.place(lines, "issuer", right - column, column, issuer_top, align="right")
         footer_top = min(footer_top, issuer_top)
+        seal_middle = (page.lines[-1].box[3] + date_box[1]) / 2  # between issuer and date
+
+    # The seal stamps the issuer's last line and the date, as on paper, inside the margins.
+    seal = _seal_image(data.seal, _mm(SEAL_MM))
+    seal_box = None
+    if seal is not None:
+        x0 = round((date_box[0] + date_box[2]) / 2 - seal.width / 2)
+        y0 = round(seal_middle - seal.height / 2)
+        x0 = max(right - column, min(x0, content[2] - seal.width))
+        y0 = min(y0, content[3] - seal.height)
+        seal_box = (x0, y0, x0 + seal.width, y0 + seal.height)
+        footer_top = min(footer_top, y0)
 
     number_left = qr_box[2] + _mm(5)
     number_width = (right - column - _mm(8)) - number_left
@@ -686,8 +794,8 @@ def certificate_layout(data: CertificateData, font_path: str | None = None) -> L
         if enterprise:
             runs.append((f"（{enterprise}）", text))
         runs.append((f"在《{contest}》中" if contest else "在本次安全知识竞赛中", text))
-        runs += [("成绩 ", text), (str(data.score), style(size * 1.1, RED, bold=True)),
-                 (f" 分（满分 {data.max_score} 分），成绩合格，特发此证。", text)]
+        runs += [("成绩 ", text), (points(data.score), style(size * 1.1, RED, bold=True)),
+                 (f" 分（满分 {points(data.max_score)} 分），成绩合格，特发此证。", text)]
         return runs
 
     leading = 1.3
@@ -706,6 +814,8 @@ def certificate_layout(data: CertificateData, font_path: str | None = None) -> L
         qr=qr_box,
         body_px=round(size),
         font_path=faces.regular[0],
+        seal=seal_box,
+        _seal_image=seal,
         _draws=tuple(page.draws),
         _rules=tuple(page.rules),
         _qr_image=qr,
@@ -744,6 +854,11 @@ def render_image(data: CertificateData, font_path: str | None = None) -> Image.I
         draw.text((item.x, item.baseline), item.text, font=item.style.font, fill=item.style.fill,
                   anchor="ls", stroke_width=item.style.stroke, stroke_fill=item.style.fill)
     image.paste(layout._qr_image, layout.qr[:2])
+    if layout._seal_image is not None:
+        # Red ink over the text: multiplied, so the date and the issuer still show through.
+        ink = Image.new("RGB", layout._seal_image.size, (255, 255, 255))
+        ink.paste(layout._seal_image, mask=layout._seal_image.getchannel("A"))
+        image.paste(ImageChops.multiply(image.crop(layout.seal), ink), layout.seal[:2])
     image.info["dpi"] = (DPI, DPI)
     return image
 

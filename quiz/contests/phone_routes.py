@@ -404,6 +404,16 @@ def result(attempt_id: int):
     )
 
 
+def _certificate_issuer(contest) -> str:
+    """The issuing body printed on the certificate: the campaign's 主办单位, else its name."""
+    return (contest.campaign.certificate_issuer or "").strip() or contest.campaign.name
+
+
+def _certificate_date(attempt: Attempt):
+    """The local day of the certificate (its submission): printed on it and on the verification page."""
+    return clock.to_local(attempt.submitted_at).date()
+
+
 def _certificate_data(attempt: Attempt):
     from .certificates import CertificateData
 
@@ -415,10 +425,11 @@ def _certificate_data(attempt: Attempt):
         contest=contest.title,
         score=attempt.score,
         max_score=attempt.max_score,
-        date=clock.to_local(attempt.submitted_at).date(),
-        verify_url=public_url(url_for(".verify", number=attempt.certificate_no)),
+        date=_certificate_date(attempt),
+        verify_url=public_url(url_for("participant.verify", number=attempt.certificate_no)),
         theme=contest.campaign.theme,
-        issuer=contest.campaign.name,
+        issuer=_certificate_issuer(contest),
+        seal=contest.campaign.certificate_seal,
     )
 
 
@@ -451,6 +462,9 @@ def verify(number: str):
     attempt = db.session.scalar(select(Attempt).where(Attempt.certificate_no == number.strip().upper()[:20]))
     if attempt is None:
         raise NotFound("查无此证书，请核对证书编号。")
+    from .certificates import chinese_date
+
     voided = voiding.is_voided(attempt)
     return render("participant/verify.html", "participant/verify.html", 410 if voided else 200,
-                  attempt=attempt, voided=voided, date=clock.to_local(attempt.submitted_at))
+                  attempt=attempt, voided=voided, date=chinese_date(_certificate_date(attempt)),
+                  issuer=_certificate_issuer(attempt.contest))

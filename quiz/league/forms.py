@@ -1,9 +1,12 @@
-"""The campaign's settings: the composite index weights (综合指数权重) and who may practise."""
+"""The campaign's settings: the composite index weights (综合指数权重), who may practise, and
+what its certificates print (the issuing body and its seal)."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from flask_wtf.file import FileField
 from wtforms import RadioField, StringField
+from wtforms.validators import Length
 
 from ..forms import Form, strip
 from ..models import IDENTITY_LABELS
@@ -54,3 +57,12 @@ class WeightsForm(Form):
             ok = False
         self.values = values
         return ok
+
+
+ISSUER_MAX = 80  # Campaign.certificate_issuer is a String(80)
+
+
+class CertificateForm(Form):
+    issuer = StringField("主办单位（印在证书落款处）", filters=[strip],
+                         validators=[Length(max=ISSUER_MAX, message=f"主办单位最多 {ISSUER_MAX} 个字。")])
+    seal = FileField("印章图片（PNG 或 JPG，不超过 300 KB）")

@@ -8,10 +8,12 @@ enterprises and other enterprises' internal contests: 403). The scoping is done 
 server, from the logged-in user, whatever the query string says."""
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import replace
 from datetime import datetime
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
                    session, url_for)
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -25,8 +27,9 @@ from ..extensions import db
 from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Contest, Enterprise, parse_id
 from ..contests.rules import get_contest
 from ..phone import PARTICIPANT_KEY
-from ..web import campaign_or_404, managed_contest, organiser_required, own_enterprise_id, render, staff_required
-from .forms import WeightsForm
+from ..web import (campaign_or_404, managed_contest, organiser_required, own_enterprise_id, public_url, render,
+                   staff_required)
+from .forms import CertificateForm, WeightsForm
 
 bp = Blueprint("league", __name__, template_folder="templates")
 
@@ -264,16 +267,33 @@ def export(campaign_id: int, table: str):
     return downloads.attachment(body, f"{label}-{campaign.year}.xlsx", f"league-{table}-{campaign.year}.xlsx")
 
 
+def _weights_form(campaign: Campaign) -> WeightsForm:
+    form = WeightsForm(formdata=None)
+    form.weight_participation.data = f"{campaign.weight_participation:g}"
+    form.weight_score.data = f"{campaign.weight_score:g}"
+    form.practice_identity_mode.data = campaign.practice_identity_mode
+    return form
+
+
+def _settings_page(campaign: Campaign, form: WeightsForm | None = None,
+                   certificate_form: CertificateForm | None = None, status: int = 200):
+    if certificate_form is None:
+        certificate_form = CertificateForm(formdata=None)
+        certificate_form.issuer.data = campaign.certificate_issuer
+    seal_version = (hashlib.sha256(campaign.certificate_seal).hexdigest()[:10]
+                    if campaign.certificate_seal else None)
+    return render_template("league/settings.html", campaign=campaign, form=form or _weights_form(campaign),
+                           certificate_form=certificate_form, seal_version=seal_version), status
+
+
 @bp.route("/admin/league/<int:campaign_id>/settings", methods=["GET", "POST"])
 @organiser_required
 def settings(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
-    form = WeightsForm()
     if request.method == "GET":
-        form.weight_participation.data = f"{campaign.weight_participation:g}"
-        form.weight_score.data = f"{campaign.weight_score:g}"
-        form.practice_identity_mode.data = campaign.practice_identity_mode
-    elif form.validate_on_submit():
+        return _settings_page(campaign)
+    form = WeightsForm()
+    if form.validate_on_submit():
         # The weights are part of every table's cache key: the next read computes new figures.
         campaign.weight_participation = form.values["weight_participation"]
         campaign.weight_score = form.values["weight_score"]
@@ -281,5 +301,75 @@ def settings(campaign_id: int):
         db.session.commit()
         flash("活动设置已保存。", "info")
         return redirect(url_for(".table", campaign_id=campaign.id, table="enterprises"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("league/settings.html", campaign=campaign, form=form), status
+    return _settings_page(campaign, form=form, status=422)
+
+
+# ---- certificates: the issuing body (主办单位) and its seal ------------------------------------
+
+@bp.post("/admin/league/<int:campaign_id>/certificate")
+@organiser_required
+def certificate_settings(campaign_id: int):
+    from ..contests import certificates
+
+    campaign = campaign_or_404(campaign_id)
+    form = CertificateForm()
+    if form.validate_on_submit():
+        upload = form.seal.data
+        seal = None
+        if upload is not None and upload.filename:
+            try:
+                seal = certificates.prepare_seal(upload.read())
+            except certificates.SealRefused as refused:
+                form.seal.errors = [*form.seal.errors, str(refused)]
+        if not form.seal.errors:
+            campaign.certificate_issuer = form.issuer.data or ""
+            if seal is not None:
+                campaign.certificate_seal = seal
+            db.session.commit()
+            flash("证书设置已保存。" + ("印章已更新。" if seal is not None else ""), "info")
+            return redirect(url_for(".settings", campaign_id=campaign.id) + "#certificate", 303)
+    return _settings_page(campaign, certificate_form=form, status=422)
+
+
+@bp.post("/admin/league/<int:campaign_id>/certificate/seal/delete")
+@organiser_required
+def delete_seal(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    campaign.certificate_seal = None
+    db.session.commit()
+    flash("印章已删除，证书上不再加盖印章。", "info")
+    return redirect(url_for(".settings", campaign_id=campaign.id) + "#certificate", 303)
+
+
+@bp.get("/admin/league/<int:campaign_id>/certificate/seal.png")
+@organiser_required
+def seal_image(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    if not campaign.certificate_seal:
+        raise NotFound("还没有上传印章。")
+    response = send_file(io.BytesIO(campaign.certificate_seal), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"  # the URL changes with the seal
+    return response
+
+
+@bp.get("/admin/league/<int:campaign_id>/certificate/sample.png")
+@organiser_required
+def certificate_sample(campaign_id: int):
+    """A sample certificate with this campaign's issuer, seal and theme: what participants get."""
+    from ..contests import certificates
+
+    campaign = campaign_or_404(campaign_id)
+    data = certificates.CertificateData(
+        number="SQ0000000000", name="张三", enterprise="示例单位", contest=f"{campaign.name}安全知识竞赛",
+        score=90, max_score=100, date=clock.to_local(clock.now()).date(),
+        verify_url=public_url(url_for("participant.verify", number="SQ0000000000")),
+        theme=campaign.theme, issuer=(campaign.certificate_issuer or "").strip() or campaign.name,
+        seal=campaign.certificate_seal,
+    )
+    try:
+        body = certificates.render_png(data)
+    except certificates.FontMissing as missing:
+        raise QuizError(str(missing), status=503) from missing
+    response = send_file(io.BytesIO(body), mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response

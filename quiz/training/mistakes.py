@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, and_, bindparam, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import clock
 from ..extensions import db, upsert
@@ -100,3 +101,25 @@ def open_uids(participant_id: int, now: datetime | None = None) -> list[str]:
 
 def open_count(participant_id: int, now: datetime | None = None) -> int:
     return db.session.scalar(select(func.count(Mistake.id)).where(*_open(participant_id, now))) or 0
+
+
+LIST_LIMIT = 300  # entries shown on the 错题本's page (practising goes through all of them)
+
+
+def open_entries(participant_id: int, now: datetime | None = None,
+                 limit: int = LIST_LIMIT) -> tuple[int, list[tuple[Mistake, Question]]]:
+    """The 错题本's page: how many questions it holds that can be practised (the current
+    version of each, still in use), and the latest-missed first of them with that version."""
+    from ..contests.draws import drawable
+
+    query = (
+        select(Mistake, Question)
+        .join(Question, Question.uid == Mistake.question_uid)
+        .where(*_open(participant_id, now), *drawable())
+    )
+    shown = query.options(joinedload(Question.category))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        shown.order_by(Mistake.last_wrong_at.desc(), Mistake.id.desc()).limit(limit)
+    ).all()
+    return total, [(mistake, question) for mistake, question in rows]

@@ -10,11 +10,11 @@ from .. import clock, limits
 from . import mistakes, practice
 from ..contests import participants
 from ..errors import QuizError
-from ..extensions import db
+from ..extensions import db, htmx
 from ..models import Category, Enterprise
 from ..contests.phone_forms import CHOOSE_UNIT, SignupForm
 from ..phone import PARTICIPANT_KEY, current_participant
-from ..web import db_int, render
+from ..web import db_int, htmx_redirect, render
 
 bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")
 SET_NEXT_KEY = "practice_set_next"
@@ -57,18 +57,31 @@ def home():
                 db.session.commit()
                 session.permanent = True
                 session[PARTICIPANT_KEY] = participant.id
-                # Opened a practice set before signing up: back to it.
+                # Opened a practice set, the 错题本 or a category before signing up: back to it.
                 wanted = session.pop(SET_NEXT_KEY, None)
-                if isinstance(wanted, str) and wanted.startswith("/practice/set/"):
+                if isinstance(wanted, str) and _comes_back(wanted):
                     return redirect(wanted, 303)
                 return redirect(url_for(".home"), 303)
-        return render("training/signup.html", "training/signup.html", status, form=form, mode=mode)
+        wanted = session.get(SET_NEXT_KEY)
+        return render("training/signup.html", "training/signup.html", status, form=form, mode=mode,
+                      for_mistakes=wanted == url_for(".mistake_book"))
     return render(
         "training/home.html", "training/home.html",
         participant=participant,
         categories=practice.categories_with_counts(),
         open_mistakes=mistakes.open_count(participant.id),
     )
+
+
+def _comes_back(path: str) -> bool:
+    """Pages a phone is sent back to after signing up (its own, never another site's)."""
+    return path.startswith(("/practice/set/", "/practice/c/")) or path == "/practice/mistakes"
+
+
+def _signup_first(wanted: str):
+    """Not signed up for practice: the sign-up form, then back to ``wanted``."""
+    session[SET_NEXT_KEY] = wanted
+    return htmx_redirect(url_for(".home")) if htmx else redirect(url_for(".home"))
 
 
 def _require_participant():
@@ -101,8 +114,7 @@ def practice_set(token: str):
     uids = _set_of(token)
     participant = _practising()
     if participant is None:
-        session[SET_NEXT_KEY] = url_for(".practice_set", token=token)
-        return redirect(url_for(".home"))
+        return _signup_first(url_for(".practice_set", token=token))
     index = request.args.get("i", 0, type=db_int)
     index = max(0, index)
     while index < len(uids):
@@ -116,7 +128,9 @@ def practice_set(token: str):
 
 @bp.get("/c/<int:category_id>")
 def category(category_id: int):
-    participant = _require_participant()
+    participant = _practising()
+    if participant is None:
+        return _signup_first(url_for(".category", category_id=category_id))
     found = db.session.get(Category, category_id)
     if found is None:
         raise QuizError("没有这个分类。", status=404)
@@ -127,7 +141,21 @@ def category(category_id: int):
 
 @bp.get("/mistakes")
 def mistake_book():
-    participant = _require_participant()
+    """The 错题本: how many questions it holds and which, latest missed first."""
+    participant = _practising()
+    if participant is None:
+        return _signup_first(url_for(".mistake_book"))
+    total, entries = mistakes.open_entries(participant.id)
+    return render("training/mistakes.html", "training/_mistakes.html", participant=participant,
+                  total=total, entries=entries, clear_after=mistakes.CLEAR_AFTER)
+
+
+@bp.get("/mistakes/practice")
+def mistake_practice():
+    """The 错题本's questions one at a time, the oldest first."""
+    participant = _practising()
+    if participant is None:
+        return _signup_first(url_for(".mistake_book"))
     question = practice.next_mistake(participant.id, after=request.args.get("after", type=db_int))
     return _question_page(participant, question, "mistakes", "错题本")
 
@@ -157,7 +185,7 @@ def answer():
         if following >= set_context["set_total"]:
             next_label = "完成本组练习"
     elif mode == "mistakes":
-        next_url = url_for(".mistake_book", after=feedback.question.id)
+        next_url = url_for(".mistake_practice", after=feedback.question.id)
     else:
         next_url = url_for(".category", category_id=feedback.question.category_id,
                            after=feedback.question.id)
