@@ -237,3 +237,25 @@ def test_submitting_with_questions_left_asks_in_the_page(app, enterprises, serve
     db.session.refresh(attempt)
     assert attempt.submitted_at is not None and attempt.end_reason is None
     assert no_horizontal_scroll(page)
+
+
+def test_starting_on_a_slow_network_shows_at_once(app, enterprises, server, phone_page):  # noqa: F811
+    page = phone_page
+    contest = three_questions(enterprises, leave_limit=1)
+    page.goto(f"{server}/j/{contest.code}/{enterprises[0].code}")
+    # The page-leave rule is said before the start (the contest's summary may say it too).
+    expect(page.locator("#leave-rule")).to_contain_text("超过 1 次将自动交卷")
+    page.get_by_label("姓名").fill("李四")
+    page.get_by_label("手机号或工号").fill("13900139000")
+    page.get_by_label("部门").fill("运输车队")
+    held = []
+    page.route(f"**/j/{contest.code}/{enterprises[0].code}",
+               lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
+    start = page.get_by_role("button", name="开始答题")
+    start.click()
+    expect(start).to_have_class(re.compile(r"\bpressed\b"))
+    expect(start).to_be_disabled()  # a second tap does not sign up twice
+    page.wait_for_function("document.body.classList.contains('busy')")
+    assert len(held) == 1
+    held[0].continue_()
+    page.get_by_text("第 1/3 题").wait_for()
