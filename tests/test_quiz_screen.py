@@ -206,3 +206,22 @@ def test_the_sweep_marks_abandoned_attempts_as_timed_out(app, enterprises, phone
     assert attempts.close_expired(None, clock.now(), 2) == 1
     db.session.commit()
     assert db.session.get(Attempt, attempt_id).end_reason == "time"
+
+
+def test_taps_count_against_the_answer_limit(app, enterprises, phone, limit_clock):
+    from quiz.config import Config
+
+    app.config["RATELIMIT_ANSWER_PER_ATTEMPT"] = Config.RATELIMIT_ANSWER_PER_ATTEMPT
+    attempt_id = start(phone, enterprises)
+    multi = question_of(attempt_id, 2)
+    # A 多选 ticked box by box and moved on from: well within the limit.
+    for count in range(1, len(multi.option_order) + 1):
+        assert phone.post(f"/a/{attempt_id}/save", {"position": 2, "choice": list("ABCD"[:count])}).status_code == 204
+    assert phone.post(f"/a/{attempt_id}/answer", {"position": 2, "choice": ["A", "B"], "go": 3}).status_code == 200
+    for _ in range(10 - len(multi.option_order) - 1):
+        assert phone.post(f"/a/{attempt_id}/save", {"position": 1, "choice": ["A"]}).status_code == 204
+    # A script is not a person: the page waits as told and sends the same state again.
+    refused = phone.post(f"/a/{attempt_id}/save", {"position": 3, "choice": ["A"]})
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    limit_clock.advance(1.01)
+    assert phone.post(f"/a/{attempt_id}/save", {"position": 3, "choice": ["A"]}).status_code == 204
