@@ -258,6 +258,7 @@ class ContestRules(ContestPoints):
     multi_partial: bool
     pass_score: float | None
     paused_at: datetime | None
+    leave_limit: int | None
 
 
 @dataclass
@@ -271,6 +272,7 @@ class Sheet:
     submitted_at: datetime | None
     device: str | None  # the phone (session token) the attempt belongs to
     resume_code: str | None  # 续答码, shown on that phone
+    leave_count: int  # times the page was left (the warning shows what remains)
     contest: ContestRules
 
     @property
@@ -318,7 +320,7 @@ class AttemptLike(Protocol):
 
 _a, _c, _q, _aq = Attempt.__table__, Contest.__table__, Question.__table__, AttemptQuestion.__table__
 _SHEET_COLUMNS = (_a.c.id, _a.c.participant_id, _a.c.started_at, _a.c.deadline, _a.c.submitted_at, _a.c.device,
-                  _a.c.resume_code)
+                  _a.c.resume_code, _a.c.leave_count)
 _RULES_END = len(_SHEET_COLUMNS) + len(fields(ContestRules))
 _SHEET = Prepared(
     select(*_SHEET_COLUMNS, *(_c.c[f.name] for f in fields(ContestRules)))
@@ -389,6 +391,20 @@ def _screen_statement():
 
 
 _SCREEN = Prepared(_screen_statement)
+# A tap saved: the attempt with its contest's rules and the item at one position, in one
+# statement and one row (no paper: nothing is shown in return).
+_TAPPED_ITEM = _aq.alias("tapped_item")
+_TAPPED_QUESTION = _q.alias("tapped_question")
+_SHEET_AND_ITEM = Prepared(
+    select(*_SHEET_COLUMNS, *(_c.c[f.name] for f in fields(ContestRules)),
+           *(_TAPPED_ITEM.c[column.name] for column in _ITEM_COLUMNS),
+           *(_TAPPED_QUESTION.c[c] for c in _QUESTION_COLUMNS))
+    .join_from(_a, _c, _c.c.id == _a.c.contest_id)
+    .outerjoin(_TAPPED_ITEM, and_(_TAPPED_ITEM.c.attempt_id == _a.c.id,
+                                  _TAPPED_ITEM.c.position == bindparam("position")))
+    .outerjoin(_TAPPED_QUESTION, _TAPPED_QUESTION.c.id == _TAPPED_ITEM.c.question_id)
+    .where(_a.c.id == bindparam("attempt_id"))
+)
 _SAVE_ANSWER = Prepared(
     update(_aq)
     .where(
@@ -448,6 +464,16 @@ def paper(attempt: AttemptLike, *positions: int) -> Paper:
         [Progress(row[0], bool(row[1])) for row in rows],
         {row[0]: _sheet_item(row[2:]) for row in rows if row[2] is not None},
     )
+
+
+def load_item(attempt_id: int, position: int) -> tuple[Sheet, SheetItem | None] | None:
+    """The attempt and its item at ``position`` (None if the paper has none there), in one
+    statement: what saving a tap needs."""
+    row = _SHEET_AND_ITEM.first(attempt_id=attempt_id, position=position)
+    if row is None:
+        return None
+    item = _sheet_item(row[_RULES_END:]) if row[_RULES_END] is not None else None
+    return _sheet(row), item
 
 
 def load_screen(attempt_id: int, *positions: int) -> tuple[Sheet, Paper] | None:
@@ -546,17 +572,20 @@ def to_shown(item: SheetItem | AttemptQuestion, original_letters: str | None) ->
 
 def save_answer(
     attempt: AttemptLike, position: int, shown_letters: list[str], now: datetime, grace_seconds: float,
-    item: SheetItem | None = None,
+    item: SheetItem | None = None, may_clear: bool = False,
 ) -> SheetItem:
     """Store an answer the moment it is given; answering again replaces it until submission.
 
     ``item``: the item at ``position`` when the caller has read it already (with its paper).
+    A 多选 with one option ticked is stored as it is (交卷 lists it as incomplete): nothing
+    ticked is lost by moving on. ``may_clear``: no letters clears the answer (every box of a
+    多选 unticked). Per-question timing takes only a whole answer, once.
     """
     if attempt.is_submitted:
         raise Conflict("试卷已提交，答案不能再修改。")
     require_running(attempt.contest)
     if is_expired(attempt, now, grace_seconds):
-        submit(attempt, now)
+        submit(attempt, now, reason="time")
         raise TooLate("答题时间已到，本题答案未被接受，试卷已自动提交。")
     item = item or item_at(attempt, position)
     if item is None:
@@ -568,7 +597,14 @@ def save_answer(
             raise Conflict("本题已作答，逐题计时的竞赛不能修改答案。")
         if now > item.deadline + timedelta(seconds=grace_seconds):
             raise TooLate("本题时间已到，答案未被接受。")
-    shown = scoring.check_choice(item.question.qtype, shown_letters, len(item.option_order))
+    timed_each = per_question(attempt)
+    if may_clear and not timed_each and not any(shown_letters):
+        if not _SAVE_ANSWER.rowcount(item_id=item.id, open_attempt_id=attempt.id, new_chosen=None,
+                                     new_is_correct=None, new_points=0.0, new_answered_at=None):
+            raise Conflict("试卷已提交，答案不能再修改。")
+        return replace(item, chosen=None)
+    shown = scoring.check_choice(item.question.qtype, shown_letters, len(item.option_order),
+                                 partial=not timed_each)
     original = to_original(item, list(shown))
     points = scoring.points(item.question, original, attempt.contest)
     updated = _SAVE_ANSWER.rowcount(
@@ -580,6 +616,17 @@ def save_answer(
     return replace(item, chosen=original)
 
 
+def incomplete(attempt: AttemptLike) -> list[int]:
+    """Positions of 多选 answered with a single option (the 交卷 screen lists them)."""
+    return list(db.session.scalars(
+        select(AttemptQuestion.position)
+        .join(Question, Question.id == AttemptQuestion.question_id)
+        .where(AttemptQuestion.attempt_id == attempt.id, Question.qtype == "multi",
+               func.length(AttemptQuestion.chosen) == 1)
+        .order_by(AttemptQuestion.position)
+    ))
+
+
 _SCORE = Prepared(
     select(func.count(_aq.c.id).filter(_aq.c.is_correct.is_(True)), func.coalesce(func.sum(_aq.c.points), 0))
     .where(_aq.c.attempt_id == bindparam("attempt_id"))
@@ -589,12 +636,13 @@ _CLOSE = Prepared(
     update(_a)
     .where(_a.c.id == bindparam("attempt_id"), _a.c.submitted_at.is_(None))
     .values(**{name: bindparam(f"new_{name}") for name in (
-        "submitted_at", "correct_count", "score", "passed", "time_used_ms", "certificate_no")})
+        "submitted_at", "correct_count", "score", "passed", "time_used_ms", "certificate_no", "end_reason")})
 )
 
 
-def submit(attempt: AttemptLike, now: datetime) -> AttemptLike:
+def submit(attempt: AttemptLike, now: datetime, reason: str | None = None) -> AttemptLike:
     """Score and close the attempt. Late closing (sweep, next visit) counts up to the deadline.
+    ``reason``: why it is submitted for the participant ('leave', 'time'), None for 交卷.
 
     The closing UPDATE only matches an open attempt, so of two submits at the same
     moment exactly one wins; the other is told the paper is already in.
@@ -613,6 +661,7 @@ def submit(attempt: AttemptLike, now: datetime) -> AttemptLike:
         passed=passed,
         time_used_ms=int((submitted_at - attempt.started_at).total_seconds() * 1000),
         certificate_no=certificate_number() if passed else None,
+        end_reason=reason,
     )
     closed = _CLOSE.rowcount(attempt_id=attempt.id, **{f"new_{key}": value for key, value in values.items()})
     if not closed:
@@ -648,14 +697,22 @@ def record_leave(attempt: Attempt, now: datetime, grace_seconds: float) -> bool:
     db.session.refresh(attempt)
     limit = attempt.contest.leave_limit
     if limit is not None and attempt.leave_count > limit and not attempt.is_submitted:
-        submit(attempt, now)
+        submit(attempt, now, reason="leave")
         return True
     return False
 
 
+def leaves_to_submit(contest, leave_count: int) -> int | None:
+    """After ``leave_count`` leaves, the how-manieth further leave submits (None: no limit):
+    the leave that passes the limit does — with a limit of 2, the third."""
+    if contest.leave_limit is None:
+        return None
+    return max(1, contest.leave_limit - leave_count + 1)
+
+
 def close_if_expired(attempt: AttemptLike, now: datetime, grace_seconds: float) -> bool:
     if not attempt.is_submitted and is_expired(attempt, attempt_now(attempt, now), grace_seconds):
-        submit(attempt, now)
+        submit(attempt, now, reason="time")
         return True
     return False
 
@@ -673,7 +730,7 @@ def close_expired(contest_id: int | None, now: datetime, grace_seconds: float) -
     for attempt in db.session.scalars(query).all():
         try:
             with db.session.begin_nested():
-                submit(attempt, now)
+                submit(attempt, now, reason="time")
             closed += 1
         except Conflict:
             pass  # closed meanwhile by its own request

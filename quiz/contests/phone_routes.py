@@ -272,7 +272,11 @@ def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None 
         options=attempts.shown_options(item) if item else [],
         chosen=attempts.to_shown(item, item.chosen) if item else "",
         unanswered=[p.position for p in progress if not p.answered],
+        # Only the 交卷 screen lists 多选 with a single option ticked (one more read, once).
+        incomplete=attempts.incomplete(sheet) if item is None and not timed_each else [],
         seconds_left=attempts.seconds_left(sheet, now, item),
+        grace=int(_grace()),
+        leaves_to_submit=attempts.leaves_to_submit(sheet.contest, sheet.leave_count),
         message=message,
         paused=paused,
     )
@@ -292,7 +296,7 @@ def question_dots(here: str, progress: list[attempts.Progress], current: int) ->
     """
     def link(position: int, text: str, *classes: str) -> str:
         names = " ".join(c for c in (*classes, "here" if position == current else "") if c)
-        return f'<a href="{here}?q={position}" hx-get="{here}?q={position}" class="{names}">{text}</a>'
+        return f'<a data-q="{position}" href="{here}?q={position}" hx-get="{here}?q={position}" class="{names}">{text}</a>'
 
     links = [link(p.position, str(p.position), "done" if p.answered else "") for p in progress]
     links.append(link(0, "交卷", "review-link"))
@@ -343,6 +347,32 @@ def answer(attempt_id: int):
     return _quiz_view(sheet, shown_next, paper=paper)
 
 
+@bp.post("/a/<int:attempt_id>/save")
+@limits.answer_per_attempt
+def save(attempt_id: int):
+    """One tap on an option, stored at once (204, nothing to show): the choices of the question
+    at ``position`` as they now are. The same state sent twice stores the same answer, so the
+    page retries it freely when the network fails; no choice clears a 多选's answer."""
+    position = request.form.get("position", type=db_int)
+    found = attempts.load_item(attempt_id, -1 if position is None else position)
+    if found is None:
+        raise NotFound("找不到这份答卷。")
+    sheet, item = found
+    _require_owner(sheet.participant_id, sheet.device)
+    if item is None:
+        raise NotFound("该题不在您的试卷中。")
+    if attempts.per_question(sheet):
+        raise QuizError("逐题计时的竞赛请点“提交本题”作答。", status=409)
+    try:
+        attempts.save_answer(sheet, item.position, request.form.getlist("choice"), clock.now(), _grace(),
+                             item=item, may_clear=True)
+    except TooLate:
+        db.session.commit()  # the submission it caused stays; the page learns it from the 409
+        raise
+    db.session.commit()
+    return "", 204
+
+
 @bp.post("/a/<int:attempt_id>/submit")
 def submit(attempt_id: int):
     sheet = owned_sheet(attempt_id)
@@ -361,7 +391,12 @@ def leave(attempt_id: int):
     db.session.commit()
     if submitted:
         return htmx_redirect(url_for(".result", attempt_id=attempt.id))
-    return "", 204
+    # What the page warns about on return: the count, and how many more leaves it takes.
+    headers = {"X-Leave-Count": str(attempt.leave_count)}
+    left = attempts.leaves_to_submit(attempt.contest, attempt.leave_count)
+    if left is not None:
+        headers["X-Leaves-To-Submit"] = str(left)
+    return "", 204, headers
 
 
 @bp.post("/a/<int:attempt_id>/again")

@@ -7,13 +7,15 @@ from ..models import Contest, Question
 LETTERS = "ABCDEFGH"
 
 
-def check_choice(qtype: str, letters: list[str], option_count: int) -> str:
+def check_choice(qtype: str, letters: list[str], option_count: int, partial: bool = False) -> str:
     """The letters of one answer, validated and sorted ("ACD"); one rule for contests,
     practice and live rounds.
 
     Each form value is exactly one known option letter, as the buttons send it: "AB" in one
     value, "a", " A" or an empty value beside real ones is a forged form, and must not be
     stored (a 单选 "AB" would be a second chance; a live "ABCD" would sit on every bar).
+    ``partial``: a 多选 with one option is taken as it is (a contest saves every tap, and its
+    交卷 screen lists such answers as incomplete).
     """
     if not any(letters):
         raise QuizError("请先选择答案。")
@@ -24,7 +26,7 @@ def check_choice(qtype: str, letters: list[str], option_count: int) -> str:
         raise QuizError("同一选项不能重复选择。")
     if qtype in ("single", "judge") and len(letters) != 1:
         raise QuizError("本题只能选择一个答案。")
-    if qtype == "multi" and len(letters) < 2:
+    if qtype == "multi" and len(letters) < 2 and not partial:
         raise QuizError("多选题至少选择两个选项。")
     return "".join(sorted(letters))
 

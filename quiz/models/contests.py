@@ -196,6 +196,9 @@ class Attempt(db.Model):
     passed: Mapped[bool | None] = mapped_column(Boolean)
     # Times the page was left (Page Visibility API), counted here so a page script cannot reset it.
     leave_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the attempt was submitted for the participant: 'leave' (left the page more often than
+    # the contest allows), 'time' (its time ran out); None: the participant's own 交卷.
+    end_reason: Mapped[str | None] = mapped_column(String(12))
     certificate_no: Mapped[str | None] = mapped_column(String(20), unique=True)
     # The participant's 部门 when the attempt started: people move between departments, and
     # an attempt counts for the department its taker was in at the time.
