@@ -168,7 +168,8 @@ class _Draft:
 
 
 _TRUE_WORDS = {"正确", "对", "√", "✓", "✔", "是", "T", "TRUE", "Y", "YES", "R", "RIGHT", "对的"}
-_FALSE_WORDS = {"错误", "错", "×", "✗", "✘", "✕", "X", "否", "F", "FALSE", "N", "NO", "WRONG", "错的"}
+_FALSE_WORDS = {"错误", "错", "×", "✗", "✘", "✕", "X", "否", "F", "FALSE", "N", "NO", "WRONG", "错的",
+                "不正确", "不对", "不是", "非"}  # 判断 written as 正确/不正确, 对/不对
 
 
 def _fold(text: str) -> str:
@@ -201,6 +202,8 @@ def _finish(d: _Draft) -> RowResult:
     while options and not options[-1]:
         options.pop()  # trailing empty option columns are just unused
     errors.extend(f"选项 {LETTERS[i]} 为空" for i, o in enumerate(options) if not o)
+    errors.extend(f"选项 {LETTERS[i]}「{o[:30]}」含有分隔符「{m.group()}」，无法可靠拆分选项"
+                  for i, o in enumerate(options) if (m := _PACKING.search(o)))
     qtype = d.qtype or _infer_type(options, d)
     if qtype == "judge":
         answer = _judge_answer(options, d, errors)
@@ -441,14 +444,44 @@ def _split_lettered(text: str) -> list[str]:
     return options
 
 
-def _split_packed(cell: str) -> list[str]:
-    """Options packed in one cell: **A.正确**B.错误, A-带电|B-停电, A：xx / A、xx on lines."""
+def _split_packed(cell: str) -> tuple[list[str], str | None]:
+    """Options packed in one cell: **A.正确**B.错误, A-带电|B-停电, A：xx / A、xx on lines,
+    生产##使用##安全. Returns (options, error): the error says why the cell cannot be split
+    with confidence (the row is then refused rather than stored with options glued together)."""
     if not cell.strip():
-        return []
+        return [], None
+    if _PACKING.search(cell):
+        return _split_at_packing(cell)
     options = _split_lettered(cell)
     if len(options) < 2:  # no letters at all: one option per line or between bars
         options = [part.strip() for part in re.split(r"[\n|]", cell) if part.strip()]
-    return options
+    return options, None
+
+
+# "**" and "##" written between options by some exam systems: **A不要伤害自己**B不要伤害别人,
+# **A、市级**B县级, **C|近2年, **D25, **c、润滑系, 生产##使用##安全##节能, A.正确##B.错误.
+_PACKING = re.compile(r"\*\*|##")
+# The letter at the start of a packed option, in any case or width, with whatever mark
+# follows it (. 、 : | , - ) or none.
+_PACKED_LETTER = re.compile(r"^\s*[（(]?([A-Ha-hＡ-Ｈａ-ｈ])\s*[)）]?\s*[.．、:：|,，;；\-]?\s*")
+CANNOT_SPLIT = "选项无法可靠拆分（{cell}），请每个选项前写 A、B、C… 或每列一个选项"
+
+
+def _split_at_packing(cell: str) -> tuple[list[str], str | None]:
+    parts = [part.strip() for part in _PACKING.split(cell)]
+    if parts and not parts[0]:
+        parts = parts[1:]  # "**A.xx**B.xx" starts with the mark
+    letters = [_PACKED_LETTER.match(part) for part in parts]
+    own = [bool(m) and _fold(m.group(1)) == LETTERS[i] for i, m in enumerate(letters[: len(LETTERS)])]
+    if len(parts) <= len(LETTERS) and all(own):
+        options = [part[m.end():].strip() for part, m in zip(parts, letters)]
+    elif not any(own):
+        options = parts  # 生产##使用##安全: no letters at all
+    else:  # some options lettered, some not, or the letters out of order
+        return [], CANNOT_SPLIT.format(cell=_clean_text(cell)[:40])
+    if len(options) < 2 or not all(options) or any(_PACKING.search(o) for o in options):
+        return [], CANNOT_SPLIT.format(cell=_clean_text(cell)[:40])
+    return options, None
 
 
 # --------------------------------------------------------------------------- spreadsheet headers
@@ -654,7 +687,9 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
         count = max(columns.options) + 1
         d.options = [_strip_letter(cell(columns.options.get(i)), i) for i in range(count)]
     if not any(o.strip() for o in d.options):
-        d.options = _split_packed(cell(f.get("packed")))
+        d.options, error = _split_packed(cell(f.get("packed")))
+        if error:
+            d.errors.append(error)
     if columns.flags and not d.answer.strip():
         marked = [LETTERS[i] for i, col in sorted(columns.flags.items()) if _truth_word(cell(col))]
         if marked:
@@ -942,7 +977,7 @@ _ANSWER_KEYS = {"答案", "正确答案", "参考答案", "标准答案"}
 _EXPLANATION_KEYS = {"解析", "答案解析", "试题解析", "题目解析", "解释", "判断题解析"}
 _INLINE_EXPLANATION = re.compile(r"[。.;；,，\s]*(?:【解析】|\[解析\]|(?:答案)?解析\s*[:：])")
 _RIGHT_MARK = re.compile(r"\s*[（(]\s*正确答案\s*[)）]")  # 问卷星 writes it after the right option
-_JUDGE_MARK = re.compile(r"\s*[（(]\s*(对|错|√|×|✓|✔|✗|✘|正确|错误|[xX])\s*[)）]\s*(?=[。.！!]?\s*$)")
+_JUDGE_MARK = re.compile(r"\s*[（(]\s*(对|错|√|×|✓|✔|✗|✘|正确|错误|不正确|不对|[xX])\s*[)）]\s*(?=[。.！!]?\s*$)")
 _TYPE_TAG = re.compile(r"\s*[【\[](单选题?|多选题?|判断题?)[】\]]\s*")  # 问卷星: "1.题目【单选题】"
 
 
@@ -1083,12 +1118,17 @@ def _paper_draft(q: _PaperQuestion) -> _Draft:
         d.qtype = _sheet_type(tag.group(1))
         stem = _TYPE_TAG.sub("", stem)
     option_text = "\n".join(q.option_lines)
+    packing = _PACKING.search(stem)
+    if not option_text and packing and _PACKED_LETTER.match(stem[packing.end():]):
+        stem, option_text = stem[: packing.start()], stem[packing.start():]  # "……（ ）**A.xx**B.xx"
     if not option_text:
         # Options written on the stem's own line: "……是（ ）。A.xx B.xx C.xx" or "（ ）A.xxB.xx"
         prefix, options = _split_options(stem, strict=True)
         if options and len(_split_lettered(stem[len(prefix) :])) >= 2:
             stem, option_text = prefix, stem[len(prefix) :]
-    d.options = _split_packed(option_text) if option_text else []
+    d.options, error = _split_packed(option_text) if option_text else ([], None)
+    if error:
+        d.errors.append(error)
     marked = []
     for i, option in enumerate(d.options):
         if _RIGHT_MARK.search(option):
