@@ -371,9 +371,32 @@ def _score(raw: str, errors: list[str]) -> float | None:
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 # Own numbering at the start of a stem: "12." "12、" "（12）" "第12题". (?!\d) keeps "1.5米".
+# "263\t氩气…": a TAB after the number is a separator too.
 _NUMBERING = re.compile(
-    r"^(?:第\s*\d{1,5}\s*题\s*[.．、:：]?|[（(]\s*\d{1,5}\s*[)）]|\d{1,5}\s*[.．、:：)）](?!\d))\s*"
+    r"^(?:第\s*\d{1,5}\s*题\s*[.．、:：]?|[（(]\s*\d{1,5}\s*[)）]|\d{1,5}\s*[.．、:：)）](?!\d)|\d{1,5}\t)\s*"
 )
+# A number that may be the row's own or the text's: "260.1kW以上…" (question 260 about 1 kW,
+# or 260.1 kW?), "12 人以上…". Only stripped when the neighbouring rows are numbered n-1 / n+1.
+_MAYBE_NUMBERING = re.compile(r"^\s*(\d{1,5})(?:[.．](?=\d)|[ \u3000]+(?=\D))")
+_SURE_NUMBERING = re.compile(r"^\s*(?:第\s*(\d{1,5})\s*题|[（(]\s*(\d{1,5})\s*[)）]|(\d{1,5})\s*(?:[.．、:：)）](?!\d)|\t))")
+
+
+def _strip_own_numbers(drafts: list[_Draft]) -> None:
+    """Drop a stem's leading number that is not followed by a clear separator ("260.1kW以上…")
+    when it runs on from the row before or into the row after: then it is the row's numbering."""
+    numbers: list[int | None] = []
+    for d in drafts:
+        match = _SURE_NUMBERING.match(d.stem) or _MAYBE_NUMBERING.match(d.stem)
+        numbers.append(int(next(g for g in match.groups() if g)) if match else None)
+    for i, d in enumerate(drafts):
+        match = _MAYBE_NUMBERING.match(d.stem)
+        if not match or _SURE_NUMBERING.match(d.stem):
+            continue
+        n = numbers[i]
+        before = numbers[i - 1] if i > 0 else None
+        after = numbers[i + 1] if i + 1 < len(numbers) else None
+        if before == n - 1 or after == n + 1:
+            d.stem = d.stem[match.end():]
 # Blank placeholders: empty brackets with spaces/underscores, or a run of underscores.
 _PLACEHOLDER = re.compile(r"[（(][\s_＿]*[)）]|[_＿]{2,}")
 
@@ -658,6 +681,7 @@ def _table_drafts(
         draft = _row_draft(row, columns, sheet, type_hint)
         if draft.has_content():
             drafts.append(draft)
+    _strip_own_numbers(drafts)
     five_scale = any(_fold(d.difficulty) in {"4", "5"} for d in drafts)
     for draft in drafts:
         draft.five_scale = five_scale
@@ -954,7 +978,8 @@ def _parse_csv(text: str, delimiter: str, limits: Limits) -> ParseResult:
 
 # "12." "12、" "（12）" "第12题"; (?!\d) so "1.5米…" is not a number.
 _QUESTION_START = re.compile(
-    r"^(?:第\s*(\d{1,5})\s*题[\s.．、:：]*|[（(]\s*(\d{1,5})\s*[)）]\s*|(\d{1,5})\s*[.．、:：)）](?!\d)\s*)"
+    r"^(?:第\s*(\d{1,5})\s*题[\s.．、:：]*|[（(]\s*(\d{1,5})\s*[)）]\s*|(\d{1,5})\s*[.．、:：)）](?!\d)\s*"
+    r"|(\d{1,5})\t\s*)"
 )
 _KINDS = "单项选择|单选|多项选择|多选|不定项选择|不定项|选择|判断|是非|填空|简答|问答|论述|案例分析"
 # "一、单选题（共50题）" "（二）多项选择题：" "第三部分 判断题": numbered headings may carry a note;
@@ -1048,6 +1073,14 @@ def _paper_drafts(text: str) -> list[_Draft]:
             continue
         start = _QUESTION_START.match(line) if numbered else None
         question_number = int(next(g for g in start.groups() if g)) if start else 0
+        maybe = _MAYBE_NUMBERING.match(line) if numbered and not start else None
+        if (maybe and current is not None and current.number is not None
+                and int(maybe.group(1)) == current.number + 1 and _starts_question(current, current.number + 1)):
+            # "260.1kW以上…" right after question 259: question 260, about 1 kW
+            close()
+            current = _PaperQuestion(number, int(maybe.group(1)), section_type, section_error)
+            current.stem_lines.append(line[maybe.end():])
+            continue
         if start and _starts_question(current, question_number):
             close()
             current = _PaperQuestion(number, question_number, section_type, section_error)
