@@ -1353,14 +1353,24 @@ def _gift_answers(d: _Draft, inner: str) -> bool:
 # --------------------------------------------------------------------------- duplicates
 
 
+def duplicate_key(qtype: str, stem: str, options: list[str]) -> tuple:
+    """What makes two questions the same: stem, kind and options (in any order), compared
+    without punctuation, spaces and width. "以下说法中，错误的是（）" with other options, or a 判断
+    and a 单选 on one stem, are different questions; a 单选 and a 多选 with the same stem and
+    options are one question written twice with different answers."""
+    kind = "judge" if qtype == "judge" else "choice"
+    return kind, normalise_stem(stem), tuple(sorted(normalise_stem(o) for o in options))
+
+
 def _reject_duplicates(rows: list[RowResult]) -> None:
-    """Reject later questions whose stem (punctuation/space-free, width-folded) repeats an
-    earlier accepted one; the message points at the first."""
-    first: dict[str, RowResult] = {}
+    """Reject later questions that repeat an earlier accepted one (same stem, type and
+    options, see ``duplicate_key``); the message points at the first."""
+    first: dict[tuple, RowResult] = {}
     for row in rows:
         if row.question is None:
             continue
-        key = normalise_stem(row.question.stem)
+        q = row.question
+        key = duplicate_key(q.qtype, q.stem, q.options)
         original = first.get(key)
         if original is None:
             first[key] = row

@@ -120,7 +120,7 @@ def test_duplicates_are_the_same_question_not_the_same_stem():
             "单选,以下说法中，错误的是（）。,可以酒后驾车,应系安全带,应戴安全帽,A\n"
             "单选,以下说法中，错误的是（）。,可以带电检修,应验电,应挂牌,A\n"
             "单选,以下说法中错误的是( ),可以酒后驾车,应系安全带,应戴安全帽,A\n"
-            "判断,严禁酒后驾车。,,,正确\n"
+            "判断,严禁酒后驾车。,,,,正确\n"
             "单选,严禁酒后驾车。,正确,错误,无所谓,A\n")
     result = parse_file("x.csv", csv_bytes(text))
     assert [line for line, _ in accepted(result)] == [2, 3, 5, 6]

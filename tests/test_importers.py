@@ -266,7 +266,7 @@ def test_xlsx_row_errors_with_their_row_numbers():
         ["多选", "三同时是（ ）", "甲", "乙", "丙", None, "A", None],
         ["单选", "只有一个选项（ ）", "甲", None, None, None, "A", None],
         ["单选", None, "甲", "乙", None, None, "A", None],
-        ["单选", "12. 主要负责人是（　）", "a", "b", None, None, "A", None],
+        ["单选", "12. 主要负责人是（　）", *FOUR, "A", None],
         ["填空题", "我国的火警电话是____", None, None, None, None, "119", None],
         ["问答", "某题", "甲", "乙", None, None, "A", None],
         ["单选", "选项中间空着（ ）", "甲", None, "丙", None, "A", None],

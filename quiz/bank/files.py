@@ -16,7 +16,6 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 
 from question_bank.laws import basis_error, parse_basis
-from question_bank.loader import normalise_stem
 
 from ..contests.scoring import LETTERS
 from .queries import category_by_name
@@ -58,11 +57,19 @@ class Preview:
         return [row for row in self.rows if row.status == "ok"]
 
 
-def _existing_stems() -> dict[str, str]:
-    return {
-        normalise_stem(stem): uid
-        for uid, stem in db.session.execute(select(Question.uid, Question.stem).where(Question.current.is_(True)))
-    }
+def _existing_questions() -> dict[tuple, str]:
+    """uid of every current question by ``duplicate_key`` (stem, type and options)."""
+    from question_bank.importers import duplicate_key
+
+    rows = db.session.execute(select(Question.uid, Question.qtype, Question.stem, Question.options)
+                              .where(Question.current.is_(True)))
+    return {duplicate_key(qtype, stem, list(options or [])): uid for uid, qtype, stem, options in rows}
+
+
+def _key(question: ImportedQuestion) -> tuple:
+    from question_bank.importers import duplicate_key
+
+    return duplicate_key(question.qtype, question.stem, question.options)
 
 
 def _settle_basis(question: ImportedQuestion, messages: list[str]) -> None:
@@ -101,7 +108,7 @@ def check_typed(category: Category | None, qtype: str, stem: str, options_text: 
         problems.insert(0, "请选择分类")
     question = result.question
     if question is not None:
-        uid = _existing_stems().get(normalise_stem(question.stem))
+        uid = _existing_questions().get(_key(question))
         if uid:
             problems.append(f"与题库中已有题目重复（编号 {uid}）")
         if question.basis:
@@ -138,7 +145,7 @@ def preview(filename: str, data: bytes, default_category: str | None, limits) ->
 
     parsed = parse_file(filename, data, limits)
     result = Preview(filename=filename, format=parsed.format, file_errors=list(parsed.errors))
-    existing = _existing_stems()
+    existing = _existing_questions()
     for row in parsed.rows:
         messages = list(row.errors)
         question = row.question
@@ -147,7 +154,7 @@ def preview(filename: str, data: bytes, default_category: str | None, limits) ->
             if not (question.category or default_category):
                 status = "rejected"
                 messages.append("缺少分类（请在文件中加“分类”列，或导入时指定分类）")
-            uid = existing.get(normalise_stem(question.stem))
+            uid = existing.get(_key(question))
             if uid and status == "ok":
                 status = "duplicate"
                 messages.append(f"与题库中已有题目重复（编号 {uid}），将跳过")
