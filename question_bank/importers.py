@@ -238,7 +238,7 @@ def check_typed(qtype: str | None, stem: str, options: list[str], answer: str, e
     if len(options) > len(LETTERS):
         return RowResult(1, None, None, [f"选项最多 {len(LETTERS)} 个"])
     draft = _Draft(
-        line=1, stem=stem, qtype=qtype, options=[_strip_letter(o, i) for i, o in enumerate(options)],
+        line=1, stem=stem, qtype=qtype, options=_strip_letters(options),
         answer=answer, explanation=explanation, difficulty=difficulty, basis=basis, tags=list(tags or []),
     )
     return _finish(draft)
@@ -709,7 +709,7 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
     d.tags = [t for col in columns.tag_columns for t in re.split(r"[,，、;；\s]+", cell(col)) if t]
     if columns.options:
         count = max(columns.options) + 1
-        d.options = [_strip_letter(cell(columns.options.get(i)), i) for i in range(count)]
+        d.options = _strip_letters([cell(columns.options.get(i)) for i in range(count)])
     if not any(o.strip() for o in d.options):
         d.options, error = _split_packed(cell(f.get("packed")))
         if error:
@@ -730,10 +730,23 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
     return d
 
 
-def _strip_letter(text: str, index: int) -> str:
-    """"A.直接责任人" in column 选项A → "直接责任人" (only the column's own letter)."""
-    letter = LETTERS[index]
-    return re.sub(rf"^\s*[（(]?{letter}\s*(?:{_MARKER_SEPARATORS}|-)\s*", "", text, count=1)
+def _own_letter(index: int) -> re.Pattern[str]:
+    return re.compile(rf"^\s*[（(]?{LETTERS[index]}\s*(?:{_MARKER_SEPARATORS}|-)\s*")
+
+
+def _strip_letters(options: list[str]) -> list[str]:
+    """"A.直接责任人" in column 选项A → "直接责任人" (only the column's own letter). When only
+    some options of the row are lettered, a mark followed by a Latin letter is the option's own
+    text: "A、B级" next to "C级" and "D级" stays "A、B级"."""
+    filled = [(i, o) for i, o in enumerate(options) if o.strip()]
+    every = bool(filled) and all(_own_letter(i).match(o) for i, o in filled)
+    stripped = []
+    for i, option in enumerate(options):
+        match = _own_letter(i).match(option) if i < len(LETTERS) else None
+        if match and (every or not re.match(r"[A-Za-zＡ-Ｚａ-ｚ]", option[match.end():])):
+            option = option[match.end():]
+        stripped.append(option)
+    return stripped
 
 
 def _looks_like_table(rows: list[_Row]) -> bool:
