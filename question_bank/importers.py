@@ -525,7 +525,7 @@ _FIELD_NAMES: dict[str, list[str]] = {
     "tags": ["标签", "关键词", "关键字"],
     "packed": ["选项", "选项内容", "备选项", "答案选项", "题目选项", "所有选项"],
 }
-_FLAG_NAMES = {"是否正确", "是否正确答案", "正确与否", "是否答案"}
+_FLAG_NAMES = {"是否正确", "是否正确答案", "正确与否", "是否答案", "是否正确项", "正确项", "是否为正确答案"}
 _CHINESE_DIGITS = "一二三四五六七八"
 _TYPE_WORDS = [
     ("单项选择", "single"), ("单选", "single"), ("多项选择", "multi"), ("多选", "multi"),
@@ -575,13 +575,20 @@ class _Columns:
     flags: dict[int, int] = field(default_factory=dict)  # option index → its 是否正确 column
     tag_columns: list[int] = field(default_factory=list)
     type_codes: dict[str, str | None] = field(default_factory=dict)
+    row_flag: int | None = None  # 是否正确项 of a table with one row per option
 
     def is_header(self) -> bool:
-        return "stem" in self.fields and ("answer" in self.fields or bool(self.flags))
+        return "stem" in self.fields and ("answer" in self.fields or bool(self.flags) or self.per_option())
+
+    def per_option(self) -> bool:
+        """One row per option: 题干 / 选项 / 是否正确项 (0-1), the stem on the option's first row."""
+        return ("answer" not in self.fields and not self.flags and not self.options
+                and self.row_flag is not None and "packed" in self.fields)
 
     def used(self) -> set[int]:
+        flag = set() if self.row_flag is None else {self.row_flag}
         return {*self.fields.values(), *self.options.values(), *self.flags.values(),
-                *self.tag_columns}
+                *self.tag_columns, *flag}
 
 
 def _map_header(cells: list[str]) -> _Columns:
@@ -600,6 +607,9 @@ def _map_header(cells: list[str]) -> _Columns:
         if name in _FLAG_NAMES and last_option is not None:
             columns.flags[last_option] = col  # a 是否正确 column belongs to the option before it
             continue
+        if name in _FLAG_NAMES and columns.row_flag is None:
+            columns.row_flag = col  # no option column before it: one row per option
+            continue
         for fld, names in _FIELD_NAMES.items():
             if name in names:
                 candidates.setdefault(fld, []).append((names.index(name), col))
@@ -612,6 +622,9 @@ def _map_header(cells: list[str]) -> _Columns:
         columns.tag_columns.append(columns.fields.pop("tags"))
     if "type" in columns.fields:
         columns.type_codes = _type_codes(cells[columns.fields["type"]])
+        if columns.per_option() and not columns.type_codes:
+            # The exam systems that export one row per option number their types 1/2/3.
+            columns.type_codes = {"1": "single", "2": "multi", "3": "judge"}
     return columns
 
 
@@ -674,18 +687,87 @@ def _table_drafts(
         return None
     position, columns = header
     header_cells = rows[position].cells
-    drafts = []
-    for row in rows[position + 1 :]:
-        if _repeats_header(row.cells, header_cells, columns):
-            continue  # the header repeated further down (blocks pasted one under another)
-        draft = _row_draft(row, columns, sheet, type_hint)
-        if draft.has_content():
-            drafts.append(draft)
+    if columns.per_option():
+        drafts = _option_row_drafts(rows[position + 1 :], header_cells, columns, sheet, type_hint)
+    else:
+        drafts = _row_drafts(rows[position + 1 :], header_cells, columns, sheet, type_hint)
     _strip_own_numbers(drafts)
     five_scale = any(_fold(d.difficulty) in {"4", "5"} for d in drafts)
     for draft in drafts:
         draft.five_scale = five_scale
     return drafts
+
+
+def _row_drafts(rows: list[_Row], header_cells: list[str], columns: _Columns, sheet: str | None,
+                type_hint: str | None) -> list[_Draft]:
+    drafts = []
+    for row in rows:
+        if _repeats_header(row.cells, header_cells, columns):
+            continue  # the header repeated further down (blocks pasted one under another)
+        draft = _row_draft(row, columns, sheet, type_hint)
+        if draft.has_content():
+            drafts.append(draft)
+    return drafts
+
+
+def _option_row_drafts(rows: list[_Row], header_cells: list[str], columns: _Columns, sheet: str | None,
+                       type_hint: str | None) -> list[_Draft]:
+    """One row per option: a question starts at a row with a (new) stem, the rows after it
+    with an empty or repeated stem add its options; 是否正确项 1/是/√ marks the right ones."""
+    stem_col, option_col, flag_col = columns.fields["stem"], columns.fields["packed"], columns.row_flag
+    question_columns = _Columns(fields={k: v for k, v in columns.fields.items() if k != "packed"},
+                                tag_columns=columns.tag_columns, type_codes=columns.type_codes)
+    groups: list[list[_Row]] = []
+    for row in rows:
+        if _repeats_header(row.cells, header_cells, columns):
+            continue
+        stem = row.cells[stem_col].strip() if stem_col < len(row.cells) else ""
+        if stem and (not groups or stem != groups[-1][0].cells[stem_col].strip()) or not groups:
+            groups.append([row])
+        else:
+            groups[-1].append(row)
+    drafts = []
+    for group in groups:
+        d = _row_draft(group[0], question_columns, sheet, type_hint)
+        options, marked = [], []
+        for row in group:
+            text = row.cells[option_col] if option_col < len(row.cells) else ""
+            flag = row.cells[flag_col] if flag_col is not None and flag_col < len(row.cells) else ""
+            if not text.strip() and not flag.strip():
+                continue
+            if _fold(flag) == "1" or _truth_word(flag):
+                marked.append(len(options))
+            options.append(text)
+            if row.formulas & {option_col, flag_col}:
+                d.errors = [FORMULA_ERROR]
+        if len(options) > len(LETTERS):
+            d.errors.append(f"选项最多 {len(LETTERS)} 个")
+        else:
+            d.options = _strip_letters(options)
+            if marked:
+                d.letters = "".join(LETTERS[i] for i in marked)
+        if d.has_content():
+            drafts.append(d)
+    return drafts
+
+
+def _layout_error(rows: list[_Row]) -> str | None:
+    """For a table without a usable header: a row that looks like one (a stem column and
+    another known column) is named with the columns it has, so the organiser sees what was
+    read and what is missing."""
+    seen = 0
+    for row in rows:
+        if not any(c.strip() for c in row.cells):
+            continue
+        columns = _map_header(row.cells)
+        if "stem" in columns.fields and len(columns.used()) >= 2:
+            names = "、".join(c.strip() for c in row.cells if c.strip())
+            return (f"第 {row.line} 行的表头（{names}）不是能读的题目布局：需要“答案”列，"
+                    "或每个选项后的“是否正确”列，或“选项”+“是否正确项”每行一个选项")
+        seen += 1
+        if seen >= _HEADER_SEARCH_ROWS:
+            break
+    return None
 
 
 def _repeats_header(cells: list[str], header: list[str], columns: _Columns) -> bool:
@@ -786,7 +868,7 @@ def _parse_xlsx(data: bytes, limits: Limits) -> ParseResult:
     several = len(sheets) > 1
     rows: list[RowResult] = []
     errors: list[str] = []
-    without_header: list[str] = []
+    without_header: list[tuple[str, str]] = []
     found_header = False
     for name, sheet_rows in sheets:
         if not any(any(c.strip() for c in r.cells) for r in sheet_rows):
@@ -794,16 +876,16 @@ def _parse_xlsx(data: bytes, limits: Limits) -> ParseResult:
         drafts = _table_drafts(sheet_rows, name if several else None, _sheet_type(name))
         if drafts is None:
             if _looks_like_table(sheet_rows):
-                without_header.append(name)
+                without_header.append((name, _layout_error(sheet_rows) or NO_HEADER))
             continue
         found_header = True
         rows.extend(_finish(d) for d in drafts)
     if not found_header and without_header:
-        errors.append(NO_HEADER)
+        errors.append(without_header[0][1])
     else:
         # A sheet of instructions next to the question sheets is normal; a table that we
         # cannot read is not silently skipped.
-        errors.extend(f"工作表「{name}」{NO_HEADER}，已跳过" for name in without_header)
+        errors.extend(f"工作表「{name}」{message}，已跳过" for name, message in without_header)
     return ParseResult("xlsx", rows, errors)
 
 
@@ -923,7 +1005,9 @@ def _parse_text(hint: str, data: bytes, limits: Limits) -> ParseResult:
     elif hint in ("csv", "tsv"):
         # Meant as a table (the name says so) but no header: reading it as a paper would only
         # produce confusing row errors.
-        result = ParseResult("csv", [], [NO_HEADER])
+        message = next(filter(None, (_layout_error(_csv_rows(text, d, limit=_SNIFF_RECORDS))
+                                     for d in (",", "\t", ";"))), NO_HEADER)
+        result = ParseResult("csv", [], [message])
     else:
         result = _drafts_result("txt", _paper_drafts(text), limits)
     result.encoding = encoding
