@@ -383,18 +383,19 @@ _SURE_NUMBERING = re.compile(r"^\s*(?:第\s*(\d{1,5})\s*题|[（(]\s*(\d{1,5})\s
 
 def _strip_own_numbers(drafts: list[_Draft]) -> None:
     """Drop a stem's leading number that is not followed by a clear separator ("260.1kW以上…")
-    when it runs on from the row before or into the row after: then it is the row's numbering."""
-    numbers: list[int | None] = []
+    when it runs on from the clearly numbered row before ("259.") or into the one after ("261、"):
+    then it is the row's numbering. Two rows "1.5米…", "2.4米…" keep their numbers."""
+    sure: list[int | None] = []
     for d in drafts:
-        match = _SURE_NUMBERING.match(d.stem) or _MAYBE_NUMBERING.match(d.stem)
-        numbers.append(int(next(g for g in match.groups() if g)) if match else None)
+        match = _SURE_NUMBERING.match(d.stem)
+        sure.append(int(next(g for g in match.groups() if g)) if match else None)
     for i, d in enumerate(drafts):
         match = _MAYBE_NUMBERING.match(d.stem)
-        if not match or _SURE_NUMBERING.match(d.stem):
+        if not match or sure[i] is not None:
             continue
-        n = numbers[i]
-        before = numbers[i - 1] if i > 0 else None
-        after = numbers[i + 1] if i + 1 < len(numbers) else None
+        n = int(match.group(1))
+        before = sure[i - 1] if i > 0 else None
+        after = sure[i + 1] if i + 1 < len(sure) else None
         if before == n - 1 or after == n + 1:
             d.stem = d.stem[match.end():]
 # Blank placeholders: empty brackets with spaces/underscores, or a run of underscores.
@@ -492,8 +493,10 @@ CANNOT_SPLIT = "选项无法可靠拆分（{cell}），请每个选项前写 A�
 
 def _split_at_packing(cell: str) -> tuple[list[str], str | None]:
     parts = [part.strip() for part in _PACKING.split(cell)]
-    if parts and not parts[0]:
+    while parts and not parts[0]:
         parts = parts[1:]  # "**A.xx**B.xx" starts with the mark
+    while parts and not parts[-1]:
+        parts.pop()  # …and may end with it
     letters = [_PACKED_LETTER.match(part) for part in parts]
     own = [bool(m) and _fold(m.group(1)) == LETTERS[i] for i, m in enumerate(letters[: len(LETTERS)])]
     if len(parts) <= len(LETTERS) and all(own):
@@ -794,6 +797,13 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
         d.options = _strip_letters([cell(columns.options.get(i)) for i in range(count)])
     if not any(o.strip() for o in d.options):
         d.options, error = _split_packed(cell(f.get("packed")))
+        if error:
+            d.errors.append(error)
+    packing = _PACKING.search(d.stem)
+    if not d.options and packing and _PACKED_LETTER.match(d.stem[packing.end():]):
+        # Options packed into the stem cell: "……（ ）**A.xx**B.xx"
+        d.stem, packed = d.stem[: packing.start()], d.stem[packing.start():]
+        d.options, error = _split_packed(packed)
         if error:
             d.errors.append(error)
     if columns.flags and not d.answer.strip():
@@ -1172,7 +1182,8 @@ def _paper_drafts(text: str) -> list[_Draft]:
         question_number = int(next(g for g in start.groups() if g)) if start else 0
         maybe = _MAYBE_NUMBERING.match(line) if numbered and not start else None
         if (maybe and current is not None and current.number is not None
-                and int(maybe.group(1)) == current.number + 1 and _starts_question(current, current.number + 1)):
+                and int(maybe.group(1)) == current.number + 1 and (current.answer is not None or current.option_lines)
+                and _starts_question(current, current.number + 1)):
             # "260.1kW以上…" right after question 259: question 260, about 1 kW
             close()
             current = _PaperQuestion(number, int(maybe.group(1)), section_type, section_error)

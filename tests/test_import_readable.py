@@ -40,6 +40,12 @@ def test_packed_options_with_any_mark_or_none(cell, options):
     assert question.options == options and question.answer == "B"
 
 
+def test_packed_options_in_the_stem_cell_and_a_trailing_mark():
+    data = xlsx(("Sheet1", [["题目", "答案"], ["违法行为可处（ ）**A.罚款**B警告**C停产停业整顿**", "C"]]))
+    question = only_question(parse_file("x.xlsx", data))
+    assert question.stem == "违法行为可处（　）" and question.options == ["罚款", "警告", "停产停业整顿"]
+
+
 def test_packed_judge_with_hashes():
     data = xlsx(("Sheet1", [["题目", "选项", "答案"], ["高处作业必须系安全带。", "A.正确##B.错误", "A"]]))
     assert only_question(parse_file("x.xlsx", data)) == Q("judge", "高处作业必须系安全带。", JUDGE, "A")
@@ -99,10 +105,12 @@ def test_own_numbering_is_stripped_but_numbers_of_the_text_are_kept():
             "260.1kW以上的电动机应（ ）,接地,不接地,A\n"
             "261.安全电压是（ ）,36V,220V,A\n"
             "263\t氩气是（ ）,惰性气体,可燃气体,A\n"
-            "1.5米以上属于（ ）,高处作业,地面作业,A\n")
+            "1.5米以上属于（ ）,高处作业,地面作业,A\n"
+            "2.4米以下属于（ ）,低处作业,高处作业,A\n")
     stems = [q.stem for _, q in accepted(parse_file("x.csv", csv_bytes(text)))]
     assert stems == ["电焊作业应（　）", "1kW以上的电动机应（　）", "安全电压是（　）",
-                     "氩气是（　）", "1.5米以上属于（　）"]
+                     "氩气是（　）", "1.5米以上属于（　）",
+                     "2.4米以下属于（　）"]
 
 
 def test_paper_question_numbered_before_a_decimal():
@@ -110,6 +118,12 @@ def test_paper_question_numbered_before_a_decimal():
             "260.1kW以上的电动机应（ ）。\nA.接地 B.不接地\n答案：A\n")
     result = parse_file("x.txt", text.encode())
     assert [q.stem for _, q in accepted(result)] == ["电焊作业应（　）。", "1kW以上的电动机应（　）。"]
+
+
+def test_paper_stem_line_starting_with_a_decimal_is_not_a_new_question():
+    text = "1. 高处作业是指坠落高度基准面\n2.5米以上的作业，对吗（ ）\nA.对 B.不对\n答案：A\n"
+    question = only_question(parse_file("x.txt", text.encode()))
+    assert question.stem == "高处作业是指坠落高度基准面2.5米以上的作业，对吗（　）"
 
 
 # --------------------------------------------------------------------------- duplicates
