@@ -479,7 +479,16 @@ def _split_packed(cell: str) -> tuple[list[str], str | None]:
     options = _split_lettered(cell)
     if len(options) < 2:  # no letters at all: one option per line or between bars
         options = [part.strip() for part in re.split(r"[\n|]", cell) if part.strip()]
+    elif len(options) < len(LETTERS) and _next_letter_glued(options[-1], LETTERS[len(options)]):
+        # "A.罚款 B.警告 C停产停业整顿": C has no mark, so B would swallow it
+        return [], CANNOT_SPLIT.format(cell=_clean_text(cell)[:40])
     return options, None
+
+
+def _next_letter_glued(option: str, letter: str) -> bool:
+    """The next option's letter, without a mark, after a space inside the last option read."""
+    wide = chr(ord(letter) - ord("A") + ord("Ａ"))
+    return bool(re.search(rf"\s[{letter}{wide}{letter.lower()}][\u4e00-\u9fff]", option))
 
 
 # "**" and "##" written between options by some exam systems: **A不要伤害自己**B不要伤害别人,

@@ -61,6 +61,15 @@ def test_packed_options_that_cannot_be_split_are_refused_with_a_reason():
         assert any("无法可靠拆分" in e for e in errors), errors
 
 
+def test_an_unmarked_letter_after_a_space_is_not_glued_to_the_option_before():
+    data = xlsx(("Sheet1", [["题目", "选项", "答案"], ["违法行为可处（ ）", "A.罚款 B.警告 C停产停业整顿", "B"],
+                            ["车辆应使用（ ）", "A.A级防护 B.C级防护", "B"]]))
+    result = parse_file("x.xlsx", data)
+    assert [q.options for _, q in accepted(result)] == [["A级防护", "C级防护"]]
+    [(line, errors)] = rejected(result)
+    assert line == 2 and "无法可靠拆分" in errors[0]
+
+
 def test_no_accepted_option_contains_a_packing_mark():
     data = xlsx(("Sheet1", [["题目", "选项A", "选项B", "答案"], ["下列正确的是（ ）", "罚款**停产", "警告", "A"]]))
     result = parse_file("x.xlsx", data)
