@@ -376,7 +376,7 @@ _NUMBERING = re.compile(
     r"^(?:第\s*\d{1,5}\s*题\s*[.．、:：]?|[（(]\s*\d{1,5}\s*[)）]|\d{1,5}\s*[.．、:：)）](?!\d)|\d{1,5}\t)\s*"
 )
 # A number that may be the row's own or the text's: "260.1kW以上…" (question 260 about 1 kW,
-# or 260.1 kW?), "12 人以上…". Only stripped when the neighbouring rows are numbered n-1 / n+1.
+# or 260.1 kW?), "12 人以上…". Only stripped next to a clearly numbered n-1 / n+1.
 _MAYBE_NUMBERING = re.compile(r"^\s*(\d{1,5})(?:[.．](?=\d)|[ \u3000]+(?=\D))")
 _SURE_NUMBERING = re.compile(r"^\s*(?:第\s*(\d{1,5})\s*题|[（(]\s*(\d{1,5})\s*[)）]|(\d{1,5})\s*(?:[.．、:：)）](?!\d)|\t))")
 
@@ -495,8 +495,11 @@ def _next_letter_glued(option: str, letter: str) -> bool:
 # **A、市级**B县级, **C|近2年, **D25, **c、润滑系, 生产##使用##安全##节能, A.正确##B.错误.
 _PACKING = re.compile(r"\*\*|##")
 # The letter at the start of a packed option, in any case or width, with whatever mark
-# follows it (. 、 : | , - ) or none.
-_PACKED_LETTER = re.compile(r"^\s*[（(]?([A-Ha-hＡ-Ｈａ-ｈ])\s*[)）]?\s*[.．、:：|,，;；\-]?\s*")
+# follows it (. 、 : | , - ) or none — but then not followed by another Latin letter: "ABS".
+_PACKED_LETTER = re.compile(
+    r"^\s*[（(]?([A-Ha-hＡ-Ｈａ-ｈ])\s*"
+    r"(?:[)）]\s*[.．、:：|,，;；\-]?\s*|[.．、:：|,，;；\-]\s*|(?![A-Za-zＡ-Ｚａ-ｚ]))"
+)
 CANNOT_SPLIT = "选项无法可靠拆分（{cell}），请每个选项前写 A、B、C… 或每列一个选项"
 
 
