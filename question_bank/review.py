@@ -61,19 +61,31 @@ def longest_option_share(questions) -> LongestShare:
     return LongestShare(clear, keyed, worst)
 
 
-def multi_key_positions(questions) -> tuple[int, Counter, list[str]]:
-    """(number of 多选, Counter of keyed letters, uids keying every option)."""
-    count = 0
-    letters: Counter = Counter()
-    every: list[str] = []
+@dataclass
+class MultiKeys:
+    count: int            # 多选 questions
+    keyed: Counter        # letter -> questions keying it
+    offered: Counter      # letter -> questions having that option
+    every: list[str]      # uids keying every option
+    one_wrong: list[str]  # uids with 4+ options and a single wrong one
+
+    def rate(self, letter: str) -> float:
+        return self.keyed[letter] / self.offered[letter] if self.offered[letter] else 0.0
+
+
+def multi_key_positions(questions) -> MultiKeys:
+    result = MultiKeys(0, Counter(), Counter(), [], [])
     for q in questions:
         if q.qtype != "multi":
             continue
-        count += 1
-        letters.update(q.answer)
+        result.count += 1
+        result.keyed.update(q.answer)
+        result.offered.update(LETTERS[: len(q.options)])
         if len(q.answer) == len(q.options):
-            every.append(q.uid)
-    return count, letters, every
+            result.every.append(q.uid)
+        elif len(q.options) >= 4 and len(q.options) - len(q.answer) < 2:
+            result.one_wrong.append(q.uid)
+    return result
 
 
 # ---- negative stems -------------------------------------------------------------------------
@@ -146,17 +158,20 @@ def pending_review(questions, today: date | None = None) -> list[str]:
 def report_lines(questions, today: date | None = None) -> list[str]:
     """The figures `flask bank check` prints."""
     share = longest_option_share(questions)
-    count, letters, every = multi_key_positions(questions)
+    multi = multi_key_positions(questions)
     lines = [
         f"单选最长选项即答案：{share.keyed}/{share.clear} = {share.share:.0%}"
         f"（“明显最长”指比次长选项长 {CLEAR_RATIO} 倍以上，按字数计；随机约 25%）",
         f"  其中答案比次长选项长 1.5 倍以上：{len(share.ratio_15)} 道"
         + (f"（{'、'.join(share.ratio_15[:20])}{' …' if len(share.ratio_15) > 20 else ''}）"
            if share.ratio_15 else ""),
-        f"多选答案位置（{count} 道）："
-        + "，".join(f"{letter} {letters[letter]}（{letters[letter] / count:.0%}）"
-                   for letter in LETTERS if letters[letter]) if count else "多选：0 道",
-        f"多选全部选项都是答案：{len(every)} 道" + (f"（{'、'.join(every)}）" if every else ""),
+        f"多选答案位置（{multi.count} 道；字母：作答案次数/有该选项的题数）："
+        + "，".join(f"{letter} {multi.keyed[letter]}/{multi.offered[letter]}"
+                   f"（{multi.rate(letter):.0%}）"
+                   for letter in LETTERS if multi.offered[letter]),
+        f"多选全部选项都是答案：{len(multi.every)} 道"
+        + (f"（{'、'.join(multi.every)}）" if multi.every else ""),
+        f"多选（4 个及以上选项）只有一个错误选项：{len(multi.one_wrong)} 道",
     ]
     pending = pending_review(questions, today)
     if pending:
