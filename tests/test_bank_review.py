@@ -103,3 +103,47 @@ def test_every_statute_file_carries_its_effective_date():
         assert match, path.name
         assert date.fromisoformat(match.group(1)) >= date.fromisoformat(
             path.stem.split("(")[1].rstrip(")")), path.name
+
+
+NEG = '<strong class="neg">'
+
+
+def negative_question():
+    from sqlalchemy import select
+
+    from quiz.extensions import db
+    from quiz.models import Question
+
+    return next(question for question in db.session.scalars(
+        select(Question).where(Question.current.is_(True), Question.qtype == "single"))
+        if is_negative(question.stem))
+
+
+def test_negative_words_are_bold_on_the_bank_pages(app, organiser_client):
+    question = negative_question()
+    page = organiser_client.get(f"/admin/questions/{question.id}").get_data(as_text=True)
+    assert str(emphasise(question.stem)) in page and NEG in page
+
+
+def test_negative_words_are_bold_in_practice(app, enterprises, phone):
+    from .test_practice import practice_phone, serve
+
+    practice_phone(phone, enterprises)
+    question = negative_question()
+    page = serve(phone, question)
+    assert str(emphasise(question.stem)) in page
+
+
+def test_bank_pages_flag_questions_citing_a_replaced_statute(app, organiser_client):
+    from sqlalchemy import select
+
+    from quiz.extensions import db
+    from quiz.models import Question
+
+    old = db.session.scalars(select(Question).where(
+        Question.current.is_(True), Question.basis.like("危险化学品安全管理条例%"))).first()
+    new = db.session.scalars(select(Question).where(
+        Question.current.is_(True), Question.basis.like("安全生产法%"))).first()
+    page = organiser_client.get(f"/admin/questions/{old.id}").get_data(as_text=True)
+    assert "待核对" in page and "危险化学品安全法" in page and "2026-05-01" in page
+    assert "待核对" not in organiser_client.get(f"/admin/questions/{new.id}").get_data(as_text=True)
