@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from question_bank.loader import load_bank, read_bank
+from question_bank.review import report_lines
 
 from .contests import attempts
 from .bank import files as bank_io
@@ -72,6 +73,8 @@ def bank_check(paths: tuple[Path, ...]) -> None:
     for problem in problems:
         click.echo(problem, err=True)
     click.echo(f"{len(files)} 个文件，{total} 道题，{len(problems)} 个问题。")
+    for line in report_lines([q for f in files for q in f.questions], clock.now().date()):
+        click.echo(line)
     if problems:
         sys.exit(1)
 

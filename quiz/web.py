@@ -19,6 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from question_bank.review import emphasise, pending_note
+
 from . import clock
 from .errors import NotFound, QuizError
 from .limits import TOO_MANY, OverLimit, retry_phrase
@@ -355,6 +357,16 @@ def init_app(app: Flask) -> None:
         if value is None:
             return "—"
         return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+    @app.template_global("pending_note")
+    def pending_note_today(basis: str | None) -> str | None:
+        """"待核对" when the 依据 cites a statute that a newer law in force replaced."""
+        return pending_note(basis, clock.to_local(clock.now()).date())
+
+    @app.template_filter("stem")
+    def stem(text: str | None):
+        """A question's stem, escaped, its negative words (错误的是, 不得 …) in bold."""
+        return emphasise(text or "")
 
     @app.template_filter("percent")
     def percent(value: float | None) -> str:
