@@ -247,7 +247,9 @@ def _stored_preview(token: str):
 
 def _import_page(status: int, form: ImportForm, result, token: str | None, page: int = 1):
     page = min(max(page, 1), result.pages()) if result else 1
-    return render("questions/import.html", "questions/_import_rows.html", status, form=form,
+    # Only a stored preview's page is swapped in by htmx; every other answer is the whole page.
+    fragment = "questions/_import_rows.html" if token and result else "questions/import.html"
+    return render("questions/import.html", fragment, status, form=form,
                   result=result, token=token, page=page, as_tag=bank_io.AS_TAG,
                   categories=bank_io.categories())
 
