@@ -256,3 +256,19 @@ def test_previews_never_confirmed_are_removed_after_a_day(app, organiser_client)
     upload(organiser_client, "新.xlsx", xlsx(question_rows(2)), category=FIRE)
     assert not [name for name in os.listdir(folder) if old in name]
     assert organiser_client.get(f"/admin/questions/import/{old}").status_code == 404
+
+
+def test_the_default_category_can_be_chosen_in_the_preview(app, organiser_client):
+    body = xlsx(question_rows(2, "作业种类", lambda i: "焊接与热切割作业"))
+    html = upload(organiser_client, "作业.xlsx", body).get_data(as_text=True)
+    assert "缺少分类" in html and "拒绝 2 行" in html
+    token = token_of(html)
+    organiser_client.post(f"/admin/questions/import/{token}/map", data={
+        "default": "用电安全", "csrf_token": csrf_token(organiser_client, "/admin/questions/")})
+    html = organiser_client.get(f"/admin/questions/import/{token}").get_data(as_text=True)
+    assert "可导入 <strong>2</strong> 题" in html and "焊接与热切割作业" in html
+    organiser_client.post(f"/admin/questions/import/{token}",
+                          data={"csrf_token": csrf_token(organiser_client, "/admin/questions/")})
+    stored = db.session.scalars(select(Question).where(Question.source == "导入:作业.xlsx")).all()
+    assert {q.category.name for q in stored} == {"用电安全"}
+    assert {tuple(q.tags) for q in stored} == {("焊接与热切割作业",)}

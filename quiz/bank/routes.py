@@ -295,7 +295,7 @@ def import_preview(token: str):
 @organiser_required
 def import_map(token: str):
     """Map each category value of the file to an existing category, a tag, or a category
-    the organiser creates here on purpose."""
+    the organiser creates here on purpose; and choose the category of rows without one."""
     data_path, meta = _stored(token)
     mapping = dict(meta.get("mapping") or {})
     names = {c.name for c in bank_io.categories()}
@@ -317,6 +317,9 @@ def import_map(token: str):
             continue
         mapping[value] = target
     db.session.commit()
+    if "default" in request.form:
+        default = request.form["default"]
+        meta["category"] = default if default in {c.name for c in bank_io.categories()} else None
     meta["mapping"] = mapping
     data_path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return redirect(url_for(".import_preview", token=token), 303)
