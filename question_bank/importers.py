@@ -19,13 +19,16 @@ whatever the file looked like. Pure functions: no Flask, no database.
 from __future__ import annotations
 
 import csv
+import contextvars
 import io
 import math
 import re
+import time
 import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .loader import normalise_stem
 
@@ -37,6 +40,10 @@ NO_HEADER = "找不到表头：需要题干和答案列"
 NOT_XLSX = "文件不是有效的 Excel（.xlsx）文件"
 OLD_XLS = "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx"
 ZIP_BOMB = "文件解压后过大，疑似压缩炸弹，已拒绝"
+TOO_COMPLEX = "文件过大或过于复杂，读取超时，请拆分成几个小文件（或删去多余的工作表）后再导入"
+# Columns that group questions by trade or part (作业种类, 第一部分…), not by the bank's own
+# categories: their values become tags unless the organiser maps them to a category.
+GROUP_COLUMNS = frozenset({"作业种类", "部分", "所属部分", "一级纲要", "知识点", "二级纲要", "题库", "所属题库"})
 BAD_ENCODING = "无法识别文件编码，请另存为 UTF-8 或 GBK"
 UNSUPPORTED_GIFT = "不支持的 GIFT 题型"
 
@@ -56,6 +63,8 @@ class ImportedQuestion:
     basis: str | None = None
     tags: list[str] = field(default_factory=list)
     score: float | None = None
+    # The header of the column the category came from (e.g. "作业种类"); None for other formats.
+    category_column: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -77,9 +86,13 @@ class ParseResult:
 @dataclass(frozen=True)  # frozen: it is used as a default argument
 class Limits:
     max_bytes: int = 50 * 1024 * 1024
-    max_uncompressed: int = 200 * 1024 * 1024
+    max_uncompressed: int = 64 * 1024 * 1024  # summed over every member of the zip
     max_ratio: int = 100
     max_rows: int = 20000
+    # Parsing stops with TOO_COMPLEX after this long (below gunicorn's 30 s worker timeout);
+    # ``clock`` is injectable so tests need not wait.
+    max_seconds: float = 20.0
+    clock: Callable[[], float] = time.monotonic
 
 
 class _FileError(Exception):
@@ -89,6 +102,7 @@ class _FileError(Exception):
 def parse_file(filename: str, data: bytes, limits: Limits = Limits()) -> ParseResult:
     """Parse an uploaded question file. Never raises: anything unexpected becomes a file error."""
     hint = _extension(filename)
+    reset = _DEADLINE.set((limits.clock, limits.clock() + limits.max_seconds))
     try:
         return _parse(hint, bytes(data), limits)
     except _FileError as exc:
@@ -97,6 +111,21 @@ def parse_file(filename: str, data: bytes, limits: Limits = Limits()) -> ParseRe
         return ParseResult(
             _format_from_hint(hint), [], [f"读取文件时出错（{type(exc).__name__}），请检查文件内容"]
         )
+    finally:
+        _DEADLINE.reset(reset)
+
+
+# (clock, deadline) of the parse in progress; a ContextVar so concurrent requests (gevent) each
+# have their own.
+_DEADLINE: contextvars.ContextVar[tuple[Callable[[], float], float] | None] = contextvars.ContextVar(
+    "import_deadline", default=None)
+
+
+def _check_time() -> None:
+    """Called while reading rows and checking them: a file that takes too long is refused."""
+    current = _DEADLINE.get()
+    if current is not None and current[0]() > current[1]:
+        raise _FileError(TOO_COMPLEX)
 
 
 def _extension(filename: str) -> str:
@@ -155,6 +184,7 @@ class _Draft:
     letters: str | None = None  # answer already known as letters (是否正确, （正确答案）, GIFT)
     explanation: str = ""
     category: str | None = None
+    category_column: str | None = None
     difficulty: str = ""
     five_scale: bool = False  # the table's numeric 难度 runs 1–5 (some value is 4 or 5)
     basis: str = ""
@@ -192,6 +222,7 @@ def _is_judge_pair(options: list[str]) -> bool:
 
 def _finish(d: _Draft) -> RowResult:
     """Normalise a draft and check that its answer is consistent with its type and options."""
+    _check_time()
     if d.errors:  # formula, unsupported type…: the other fields cannot be trusted
         return RowResult(d.line, d.sheet, None, list(d.errors))
     errors: list[str] = []
@@ -225,6 +256,7 @@ def _finish(d: _Draft) -> RowResult:
         basis=_clean_text(d.basis) or None,
         tags=[t for t in dict.fromkeys(_clean_text(t) for t in d.tags) if t],
         score=score,
+        category_column=d.category_column if d.category else None,
     )
     return RowResult(d.line, d.sheet, question, [])
 
@@ -533,7 +565,7 @@ _FIELD_NAMES: dict[str, list[str]] = {
     # The first category-like column present is the category, the others become tags
     # (e.g. 一级纲要 → category, 二级纲要 → tag).
     "category": ["分类", "题目分类", "试题分类", "所属分类", "所属题库", "题库", "作业种类",
-                 "一级纲要", "知识点", "二级纲要"],
+                 "一级纲要", "知识点", "二级纲要", "部分", "所属部分"],
     "difficulty": ["难度", "难易度", "难度等级", "难易程度"],
     "basis": ["依据", "题目依据", "法律依据"],
     "score": ["分值", "试题分数", "分数", "题目分值"],
@@ -589,6 +621,7 @@ class _Columns:
     options: dict[int, int] = field(default_factory=dict)  # option index → column
     flags: dict[int, int] = field(default_factory=dict)  # option index → its 是否正确 column
     tag_columns: list[int] = field(default_factory=list)
+    category_header: str | None = None
     type_codes: dict[str, str | None] = field(default_factory=dict)
     row_flag: int | None = None  # 是否正确项 of a table with one row per option
 
@@ -632,6 +665,7 @@ def _map_header(cells: list[str]) -> _Columns:
         found.sort()
         columns.fields[fld] = found[0][1]
         if fld == "category":
+            columns.category_header = _header_name(cells[found[0][1]])
             columns.tag_columns.extend(col for _, col in found[1:])
     if "tags" in columns.fields:
         columns.tag_columns.append(columns.fields.pop("tags"))
@@ -800,6 +834,7 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
     d.answer = cell(f.get("answer"))
     d.explanation = cell(f.get("explanation"))
     d.category = cell(f.get("category"))
+    d.category_column = columns.category_header
     d.difficulty = cell(f.get("difficulty"))
     d.basis = cell(f.get("basis"))
     d.score = cell(f.get("score"))
@@ -877,7 +912,10 @@ def _check_zip(data: bytes, limits: Limits) -> None:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > 1024 * 1024 and ratio > limits.max_ratio:
             raise _FileError(ZIP_BOMB)
-    if total > limits.max_uncompressed:
+    # The sum bounds what is unpacked in all: 190 sheets of 1 MB each pass the per-member check.
+    packed = sum(member.compress_size for member in members)
+    if total > limits.max_uncompressed or (
+            total > 1024 * 1024 and total / max(packed, 1) > limits.max_ratio):
         raise _FileError(ZIP_BOMB)
     names = {m.filename for m in members}
     if "word/document.xml" in names:
@@ -939,6 +977,7 @@ def _workbook_rows(workbook, limits: Limits) -> list[tuple[str, list[_Row]]]:
         worksheet.reset_dimensions()  # don't trust (or pad up to) the declared dimension
         rows = []
         for number, cells in enumerate(worksheet.iter_rows(), start=1):
+            _check_time()
             row = _xlsx_row(number, cells)
             if row is None:
                 continue
@@ -1072,6 +1111,7 @@ def _csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[_Row]
         for number, cells in enumerate(reader, start=1):
             if limit is not None and number > limit:
                 break
+            _check_time()
             cells = [c.translate(_INVISIBLE) for c in cells]
             # Opened in Excel, a cell starting with "=" becomes a formula.
             formulas = {col for col, c in enumerate(cells) if c.strip().startswith("=")}

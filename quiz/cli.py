@@ -81,28 +81,50 @@ def bank_check(paths: tuple[Path, ...]) -> None:
 
 @bank_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--category", help="分类 for rows without a category column.")
+@click.option("--category", help="分类 for rows without a category: an existing category.")
+@click.option("--map", "maps", multiple=True, metavar="值=分类",
+              help="Store the file's category value 值 under the existing category 分类 "
+                   f"(or keep it as a tag: 值={bank_io.AS_TAG}). Repeatable.")
 @click.option("--dry-run", is_flag=True, help="Preview only: change nothing.")
-def bank_import(path: Path, category: str | None, dry_run: bool) -> None:
-    """Import questions from .xlsx, .csv, .txt, Aiken or GIFT; exit 1 if any row is rejected."""
+@click.option("--strict", is_flag=True, help="Exit 1 if any row is refused.")
+def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run: bool, strict: bool) -> None:
+    """Import questions from .xlsx, .csv, .txt, Aiken or GIFT.
+
+    Imports what it can and says how many rows it refused (exit 0; --strict: exit 1 on any
+    refusal). Categories are never created here: a value that is not an existing category
+    needs --map (the closest category is suggested); exit 1 when the file cannot be read."""
+    mapping = {}
+    for item in maps:
+        value, sep, target = item.partition("=")
+        if not sep or not value.strip() or not target.strip():
+            raise click.UsageError(f"--map 应写成 值=分类：{item}")
+        mapping[value.strip()] = target.strip()
+    problems = bank_io.check_targets(category, mapping)
+    if problems:
+        raise click.UsageError("\n".join(problems))
     limits = bank_io.limits(current_app.config["IMPORT_MAX_BYTES"])
     data = path.read_bytes()[: limits.max_bytes + 1]
-    result = bank_io.preview(path.name, data, category, limits)
+    result = bank_io.preview(path.name, data, category, limits, mapping)
     for error in result.file_errors:
         click.echo(error, err=True)
     for row in result.rows:
         for message in row.messages:
             click.echo(f"{row.where}：{message}", err=row.status == "rejected")
+    for value in result.unresolved:
+        hint = f" --map {value.value}={value.suggestion}" if value.suggestion else ""
+        click.echo(f"未对应的分类“{value.value}”（{value.rows} 行）{('：可用' + hint) if hint else ''}", err=True)
     imported = 0
     if not dry_run:
-        imported = bank_io.commit(result, category, f"导入:{path.name}")
+        imported = bank_io.commit(result, f"导入:{path.name}")
         db.session.commit()
     click.echo(
         f"读取 {len(result.rows)}，{'可导入' if dry_run else '导入'} "
         f"{result.count('ok') if dry_run else imported}，跳过 {result.count('duplicate')}，"
         f"拒绝 {result.count('rejected')}。"
     )
-    if result.file_errors or result.count("rejected"):
+    # A file that could not be read at all is an error; refused rows only with --strict.
+    if (result.file_errors and not result.rows) or (
+            strict and (result.file_errors or result.count("rejected"))):
         sys.exit(1)
 
 

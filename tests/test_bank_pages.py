@@ -182,6 +182,14 @@ def test_bank_load_versions_an_answered_question(contest, enterprises, phone, ap
 
 # ---- import and export ---------------------------------------------------------
 
+def new_category(name: str = "导入测试") -> Category:
+    """Categories are a managed list: an import never creates one, the organiser does."""
+    category = Category(name=name, position=99)
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
 def upload(client, name: str, body: bytes, category: str = ""):
     token = csrf_token(client, "/admin/questions/import")
     return client.post("/admin/questions/import", data={
@@ -203,6 +211,7 @@ C. 等待领导指示  D. 关闭手机
 
 
 def test_import_preview_then_confirm(app, organiser_client):
+    new_category()
     response = upload(organiser_client, "试卷.txt", PAPER.encode("utf-8"), category="导入测试")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -246,6 +255,7 @@ def test_hostile_uploads_get_clear_messages(app, organiser_client):
 def test_import_token_of_another_organiser_is_refused(app, organiser_client):
     from .conftest import make_organiser
 
+    new_category()
     html = upload(organiser_client, "试卷.txt", PAPER.encode("utf-8"), category="导入测试").get_data(as_text=True)
     token = re.search(r'/admin/questions/import/([0-9a-f]{32})', html).group(1)
     make_organiser("other", "another pass 2")
@@ -302,14 +312,16 @@ def test_blank_template_imports_cleanly(app, organiser_client):
 def test_cli_import_counts_and_exit_code(app, tmp_path):
     path = tmp_path / "paper.txt"
     path.write_text(PAPER, encoding="utf-8")
+    new_category()
     runner = app.test_cli_runner()
     before = db.session.scalar(select(func.count(Question.id)))
     dry = runner.invoke(args=["bank", "import", str(path), "--category", "导入测试", "--dry-run"])
-    assert dry.exit_code == 1 and "读取 2，可导入 1，跳过 0，拒绝 1" in dry.output
+    # It imports what it can and says how many rows it refused: exit 0 (1 with --strict).
+    assert dry.exit_code == 0 and "读取 2，可导入 1，跳过 0，拒绝 1" in dry.output
     assert "第 8 行：答案 E 不在选项中" in dry.output or "答案 E 不在选项中" in dry.output
     assert db.session.scalar(select(func.count(Question.id))) == before
     real = runner.invoke(args=["bank", "import", str(path), "--category", "导入测试"])
-    assert real.exit_code == 1 and "读取 2，导入 1，跳过 0，拒绝 1" in real.output
+    assert real.exit_code == 0 and "读取 2，导入 1，跳过 0，拒绝 1" in real.output
     assert db.session.scalar(select(func.count(Question.id))) == before + 1
     again = runner.invoke(args=["bank", "import", str(path), "--category", "导入测试"])
     assert "导入 0，跳过 1" in again.output

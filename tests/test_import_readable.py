@@ -164,6 +164,9 @@ def _upload(client, name, body, category="导入测试"):
 
 def test_duplicates_against_the_bank_compare_type_and_options(app, organiser_client):
     from .conftest import csrf_token
+    from .test_bank_pages import new_category
+
+    new_category()  # categories are a managed list: the organiser makes this one
 
     first = "题型,题干,选项A,选项B,答案\n单选,下列做法错误的是（）。,带电检修,停电检修,A\n"
     html = _upload(organiser_client, "a.csv", first.encode()).get_data(as_text=True)

@@ -80,12 +80,19 @@ def test_each_mistake_is_named_and_nothing_is_stored(organiser_client, changes, 
         assert data["stem"] in page  # what was typed stays in the form
 
 
-def test_a_stem_already_in_the_bank_is_a_duplicate(organiser_client):
-    existing = db.session.scalar(select(Question).where(Question.current.is_(True)).order_by(Question.id))
+def test_a_question_already_in_the_bank_is_a_duplicate(organiser_client):
+    """The same question is the same stem, type and options; the same stem with other options
+    is another question (issue 18)."""
+    existing = db.session.scalar(select(Question).where(Question.current.is_(True), Question.qtype == "single")
+                                 .order_by(Question.id))
     before = questions()
-    response = organiser_client.post(NEW, data=form(organiser_client, stem=existing.stem + " "))
+    response = organiser_client.post(NEW, data=form(
+        organiser_client, stem=existing.stem + " ", options="\n".join(existing.options),
+        answer=existing.answer))
     assert response.status_code == 422 and f"与题库中已有题目重复（编号 {existing.uid}）" in response.get_data(as_text=True)
     assert questions() == before
+    other = organiser_client.post(NEW, data=form(organiser_client, stem=existing.stem))
+    assert other.status_code == 303 and questions() == before + 1
 
 
 def test_a_good_question_is_stored_and_found(organiser_client):

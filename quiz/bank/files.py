@@ -6,8 +6,10 @@ questions already in the bank, and the 依据.
 """
 from __future__ import annotations
 
+import difflib
 import io
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,12 +44,40 @@ class PreviewRow:
         return f"{self.sheet} 第 {self.line} 行" if self.sheet else f"第 {self.line} 行"
 
 
+# Mapping target that keeps a file's category value as a tag (the row takes the default category).
+AS_TAG = "标签"
+PAGE_SIZE = 100
+
+
+@dataclass
+class CategoryValue:
+    """A category value found in the file, and what it will be stored as."""
+
+    value: str
+    column: str | None  # the file's column header (None: a paper/GIFT field)
+    rows: int
+    target: str | None  # an existing category's name, AS_TAG, or None: not resolved yet
+    suggestion: str | None  # the closest existing category
+
+
 @dataclass
 class Preview:
     filename: str
     format: str
     rows: list[PreviewRow] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
+    values: list[CategoryValue] = field(default_factory=list)
+    default_category: str | None = None
+
+    def page(self, number: int, size: int = PAGE_SIZE) -> list[PreviewRow]:
+        return self.rows[(number - 1) * size : number * size]
+
+    def pages(self, size: int = PAGE_SIZE) -> int:
+        return max(1, -(-len(self.rows) // size))
+
+    @property
+    def unresolved(self) -> list[CategoryValue]:
+        return [v for v in self.values if v.target is None]
 
     def count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)
@@ -134,26 +164,115 @@ def add_typed(question: ImportedQuestion, category: Category) -> Question:
     return row
 
 
+def name_key(name: str) -> str:
+    """Category names compared as a person reads them: width-folded, without spaces."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+def category_names() -> dict[str, str]:
+    """{name_key: name} of every category in the managed list."""
+    return {name_key(c.name): c.name for c in categories()}
+
+
+def closest_category(value: str, names: dict[str, str] | None = None) -> str | None:
+    """The existing category a value most probably means (“消防安” → “消防安全”), or None."""
+    names = category_names() if names is None else names
+    key = name_key(value)
+    if not key:
+        return None
+    containing = [name for k, name in names.items() if key in k or k in key]
+    if len(containing) == 1:
+        return containing[0]
+    found = difflib.get_close_matches(key, list(names), n=1, cutoff=0.5)
+    return names[found[0]] if found else None
+
+
+def unknown_category(value: str, names: dict[str, str] | None = None) -> str:
+    suggestion = closest_category(value, names)
+    hint = f"，是否为“{suggestion}”？" if suggestion else "。"
+    return f"分类“{value}”不在分类列表中{hint}请把它对应到已有分类，或先新建该分类"
+
+
+def check_targets(default_category: str | None, mapping: dict[str, str]) -> list[str]:
+    """Problems with the default category and the mapping's targets: each must be an
+    existing category (a mapping may also say AS_TAG)."""
+    names = category_names()
+    problems = []
+    if default_category and name_key(default_category) not in names:
+        problems.append(unknown_category(default_category, names))
+    for value, target in mapping.items():
+        if target != AS_TAG and name_key(target) not in names:
+            problems.append(f"“{value}={target}”：" + unknown_category(target, names))
+    return problems
+
+
+def _resolve(value: str, column: str | None, names: dict[str, str], mapping: dict[str, str]) -> str | None:
+    from question_bank.importers import GROUP_COLUMNS
+
+    target = mapping.get(value)
+    if target is not None:
+        return AS_TAG if target == AS_TAG else names.get(name_key(target))
+    if name_key(value) in names:
+        return names[name_key(value)]
+    if column in GROUP_COLUMNS:
+        return AS_TAG  # 作业种类, 第一部分…: a grouping of the file, not one of our categories
+    return None
+
+
 def limits(max_bytes: int):
     from question_bank.importers import Limits
 
     return Limits(max_bytes=max_bytes)
 
 
-def preview(filename: str, data: bytes, default_category: str | None, limits) -> Preview:
+def preview(filename: str, data: bytes, default_category: str | None, limits,
+            mapping: dict[str, str] | None = None) -> Preview:
+    """What the file will store, row by row. Categories are a managed list: every category
+    value of the file resolves to an existing category (same name, or the organiser's
+    ``mapping``), or to a tag (a 作业种类-like column, or mapped to AS_TAG); anything else
+    refuses its rows with the closest category suggested. Nothing here creates a category."""
     from question_bank.importers import parse_file
 
+    mapping = mapping or {}
     parsed = parse_file(filename, data, limits)
     result = Preview(filename=filename, format=parsed.format, file_errors=list(parsed.errors))
+    names = category_names()
+    default = names.get(name_key(default_category)) if default_category else None
+    if default_category and default is None:
+        result.file_errors.append(unknown_category(default_category, names))
+    result.default_category = default
+    values: dict[str, CategoryValue] = {}
+    for row in parsed.rows:
+        question = row.question
+        if question is not None and question.category:
+            found = values.get(question.category)
+            if found is None:
+                target = _resolve(question.category, question.category_column, names, mapping)
+                found = values[question.category] = CategoryValue(
+                    question.category, question.category_column, 0, target,
+                    None if target else closest_category(question.category, names))
+            found.rows += 1
+    result.values = list(values.values())
     existing = _existing_questions()
     for row in parsed.rows:
         messages = list(row.errors)
         question = row.question
         status = "rejected" if question is None or row.errors else "ok"
         if question is not None and status == "ok":
-            if not (question.category or default_category):
+            value = question.category
+            target = values[value].target if value else None
+            if value and target is None:
                 status = "rejected"
-                messages.append("缺少分类（请在文件中加“分类”列，或导入时指定分类）")
+                messages.append(unknown_category(value, names))
+            elif target == AS_TAG:
+                if value not in question.tags:
+                    question.tags.append(value[:40])
+                target = None
+            if status == "ok":
+                question.category = target or default
+                if not question.category:
+                    status = "rejected"
+                    messages.append("缺少分类（请在文件中加“分类”列，或导入时指定分类）")
             uid = existing.get(_key(question))
             if uid and status == "ok":
                 status = "duplicate"
@@ -164,12 +283,13 @@ def preview(filename: str, data: bytes, default_category: str | None, limits) ->
     return result
 
 
-def commit(result: Preview, default_category: str | None, source: str) -> int:
-    """Add every importable row, in the caller's transaction (all or nothing)."""
+def commit(result: Preview, source: str) -> int:
+    """Add every importable row, in the caller's transaction (all or nothing). Every row's
+    category was resolved by ``preview`` to an existing one."""
     added = 0
     for row in result.importable:
         q = row.question
-        category = category_by_name(q.category or default_category)
+        category = category_by_name(q.category, create=False)
         db.session.add(Question(
             uid=f"imp-{secrets.token_hex(5)}", version=1, current=True, source=source[:60],
             active=True, category_id=category.id, qtype=q.qtype, stem=q.stem, options=q.options,
@@ -256,3 +376,15 @@ def template() -> bytes:
 
 def categories() -> list[Category]:
     return list(db.session.scalars(select(Category).order_by(Category.position)))
+
+
+def create_category(name: str) -> tuple[Category | None, str | None]:
+    """A category created on purpose by an organiser: (category, None) or (None, problem)."""
+    name = " ".join(unicodedata.normalize("NFKC", name or "").split())
+    if not name:
+        return None, "请填写分类名。"
+    if len(name) > 60:
+        return None, "分类名不能超过 60 个字。"
+    if name_key(name) in category_names():
+        return None, f"分类“{name}”已存在。"
+    return category_by_name(name, create=True), None

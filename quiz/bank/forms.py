@@ -1,6 +1,6 @@
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..forms import Form, strip
 
@@ -20,5 +20,10 @@ class QuestionForm(Form):
 
 class ImportForm(Form):
     file = FileField("题库文件", validators=[FileRequired("请选择要导入的文件。")])
-    category = StringField("分类（文件中没有“分类”列时使用；可填新分类名）", filters=[strip],
-                           validators=[Length(max=60, message="分类名不能超过 60 个字。")])
+    # Choices: the managed list of categories (set by the view); nothing new is created here.
+    category = SelectField("分类（文件中没有分类的题目归入此分类；“作业种类”等列的值记为标签）",
+                           validate_choice=False)
+
+    def validate_category(self, field) -> None:
+        if field.data and field.data not in {value for value, _ in field.choices}:
+            raise ValidationError("请从分类列表中选择；需要新分类请先在“分类”页新建。")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 
 from question_bank.laws import article_text
@@ -17,6 +17,7 @@ from question_bank.loader import validate_question
 from . import queries as bank, files as bank_io
 from .. import downloads
 from ..errors import NotFound
+from ..units import table_import
 from ..extensions import db
 from ..models import TYPE_LABELS, Category, Question
 from ..web import db_int, organiser_required, render
@@ -229,61 +230,132 @@ def _limits():
     return bank_io.limits(current_app.config["IMPORT_MAX_BYTES"])
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+UPLOAD_KIND = "bank"  # quiz.units.table_import keeps uploads and drops them after 24 h
 
 
 def _stored(token: str) -> tuple[Path, dict]:
-    """An uploaded file waiting for confirmation; only its uploader may confirm it."""
-    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
-        raise NotFound("导入任务不存在或已过期，请重新上传。")
-    meta_path = _upload_dir() / f"{token}.json"
-    data_path = _upload_dir() / f"{token}.bin"
-    if not meta_path.exists() or not data_path.exists():
-        raise NotFound("导入任务不存在或已过期，请重新上传。")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta["user_id"] != current_user.id:
-        raise NotFound("导入任务不存在或已过期，请重新上传。")
-    return data_path, meta
+    """An uploaded file waiting for confirmation; only its uploader may see or confirm it."""
+    return table_import.stored_upload(UPLOAD_KIND, token, user_id=current_user.id)
+
+
+def _stored_preview(token: str):
+    data_path, meta = _stored(token)
+    result = bank_io.preview(meta["filename"], data_path.read_bytes(), meta["category"], _limits(),
+                             meta.get("mapping") or {})
+    return data_path, meta, result
+
+
+def _import_page(status: int, form: ImportForm, result, token: str | None, page: int = 1):
+    page = min(max(page, 1), result.pages()) if result else 1
+    # Only a stored preview's page is swapped in by htmx; every other answer is the whole page.
+    fragment = "questions/_import_rows.html" if token and result else "questions/import.html"
+    return render("questions/import.html", fragment, status, form=form,
+                  result=result, token=token, page=page, as_tag=bank_io.AS_TAG,
+                  categories=bank_io.categories())
+
+
+def _import_form() -> ImportForm:
+    form = ImportForm()
+    form.category.choices = [("", "（不指定：每题须在文件中有分类）")] + [
+        (c.name, c.name) for c in bank_io.categories()]
+    return form
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @organiser_required
 def import_file():
-    form = ImportForm()
+    form = _import_form()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render("questions/import.html", "questions/import.html", status, form=form,
-                      categories=bank_io.categories(), result=None, token=None)
+        return _import_page(status, form, None, None)
     upload = form.file.data
     data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
     filename = Path(upload.filename or "upload").name[:120]
     result = bank_io.preview(filename, data, form.category.data or None, _limits())
     token = None
-    if result.importable:
-        token = secrets.token_hex(16)
-        (_upload_dir() / f"{token}.bin").write_bytes(data)
-        (_upload_dir() / f"{token}.json").write_text(json.dumps(
-            {"user_id": current_user.id, "filename": filename, "category": form.category.data or None},
-            ensure_ascii=False), encoding="utf-8")
+    if result.rows:  # kept (for a day) so the preview can be paged, mapped and confirmed
+        token = table_import.keep_upload(UPLOAD_KIND, data, {
+            "user_id": current_user.id, "filename": filename, "category": form.category.data or None,
+            "mapping": {}})
     status = 200 if result.importable else 422
-    return render("questions/import.html", "questions/import.html", status, form=form,
-                  categories=bank_io.categories(), result=result, token=token)
+    return _import_page(status, form, result, token)
+
+
+@bp.get("/import/<token>")
+@organiser_required
+def import_preview(token: str):
+    """The stored preview again: another page of rows (htmx), or after mapping categories."""
+    _, meta, result = _stored_preview(token)
+    form = _import_form()
+    form.category.data = meta["category"] or ""
+    return _import_page(200, form, result, token, request.args.get("page", 1, type=db_int) or 1)
+
+
+@bp.post("/import/<token>/map")
+@organiser_required
+def import_map(token: str):
+    """Map each category value of the file to an existing category, a tag, or a category
+    the organiser creates here on purpose; and choose the category of rows without one."""
+    data_path, meta = _stored(token)
+    mapping = dict(meta.get("mapping") or {})
+    names = {c.name for c in bank_io.categories()}
+    for value, target in zip(request.form.getlist("value"), request.form.getlist("target")):
+        value = value.strip()
+        if not value or not target:
+            continue
+        if target == "+new":
+            target = bank_io.category_names().get(bank_io.name_key(value))
+            if target is None:
+                category, problem = bank_io.create_category(value)
+                if category is None:
+                    flash(f"“{value}”：{problem}", "error")
+                    continue
+                target = category.name
+                flash(f"已新建分类“{target}”。", "info")
+            names.add(target)
+        elif target != bank_io.AS_TAG and target not in names:
+            continue
+        mapping[value] = target
+    db.session.commit()
+    if "default" in request.form:
+        default = request.form["default"]
+        meta["category"] = default if default in {c.name for c in bank_io.categories()} else None
+    meta["mapping"] = mapping
+    data_path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return redirect(url_for(".import_preview", token=token), 303)
 
 
 @bp.post("/import/<token>")
 @organiser_required
 def import_confirm(token: str):
-    data_path, meta = _stored(token)
-    result = bank_io.preview(meta["filename"], data_path.read_bytes(), meta["category"], _limits())
-    added = bank_io.commit(result, meta["category"], f"导入:{meta['filename']}")
+    data_path, meta, result = _stored_preview(token)
+    added = bank_io.commit(result, f"导入:{meta['filename']}")
     db.session.commit()
-    data_path.unlink(missing_ok=True)
-    data_path.with_suffix(".json").unlink(missing_ok=True)
+    table_import.drop_upload(data_path)
     flash(f"已导入 {added} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
     return redirect(url_for(".index", source=f"导入:{meta['filename']}"[:60]), 303)
+
+
+# ---- categories: a managed list ---------------------------------------------------
+
+@bp.route("/categories", methods=["GET", "POST"])
+@organiser_required
+def categories():
+    """The twelve built-in categories plus those an organiser creates here on purpose;
+    imports map onto this list and never add to it silently."""
+    problem = None
+    if request.method == "POST":
+        category, problem = bank_io.create_category(request.form.get("name", ""))
+        if category is not None:
+            db.session.commit()
+            flash(f"已新建分类“{category.name}”。", "info")
+            return redirect(url_for(".categories"), 303)
+    counts = dict(db.session.execute(
+        select(Question.category_id, func.count(Question.id))
+        .where(Question.current.is_(True)).group_by(Question.category_id)).all())
+    return render("questions/categories.html", "questions/categories.html",
+                  422 if problem else 200, categories=bank_io.categories(), counts=counts,
+                  problem=problem, name=request.form.get("name", ""))
 
 
 def _xlsx(body: bytes, name: str, fallback: str):
