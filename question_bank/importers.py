@@ -39,6 +39,8 @@ OLD_XLS = "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx"
 ZIP_BOMB = "文件解压后过大，疑似压缩炸弹，已拒绝"
 BAD_ENCODING = "无法识别文件编码，请另存为 UTF-8 或 GBK"
 UNSUPPORTED_GIFT = "不支持的 GIFT 题型"
+OLD_DOC = "不支持旧版 Word .doc 文件，请在 Word 中另存为 .docx 后再导入"
+NOT_DOCX = "文件不是有效的 Word（.docx）文件"
 
 
 # --------------------------------------------------------------------------- public types
@@ -80,6 +82,7 @@ class Limits:
     max_uncompressed: int = 200 * 1024 * 1024
     max_ratio: int = 100
     max_rows: int = 20000
+    max_docx_uncompressed: int = 50 * 1024 * 1024  # a Word paper is text: 50 MB unpacked is plenty
 
 
 class _FileError(Exception):
@@ -111,6 +114,8 @@ def _format_from_hint(hint: str) -> str:
         return "csv"
     if hint in ("gift", "aiken"):
         return hint
+    if hint in ("docx", "doc", "docm", "wps"):
+        return "docx"
     return "txt"
 
 
@@ -118,12 +123,17 @@ def _parse(hint: str, data: bytes, limits: Limits) -> ParseResult:
     if len(data) > limits.max_bytes:
         raise _FileError(f"文件超过 {_size_text(limits.max_bytes)} 上限")
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        # OLE compound file: Excel 97-2003 (or an old .doc); openpyxl cannot read it.
-        raise _FileError(OLD_XLS)
+        # OLE compound file: Excel 97-2003 or Word 97-2003; neither reader can read it.
+        raise _FileError(OLD_DOC if hint in ("doc", "dot", "wps") else OLD_XLS)
     if data.startswith(b"PK") and zipfile.is_zipfile(io.BytesIO(data)):
-        result = _parse_xlsx(data, limits)
+        if _check_zip(data, limits, hint) == "docx":
+            result = _parse_docx(data, limits)
+        else:
+            result = _parse_xlsx(data, limits)
     elif hint in ("xlsx", "xlsm"):
         raise _FileError(NOT_XLSX)
+    elif hint in ("docx", "docm"):
+        raise _FileError(NOT_DOCX)
     else:
         result = _parse_text(hint, data, limits)
     _reject_duplicates(result.rows)
@@ -684,16 +694,17 @@ def _looks_like_table(rows: list[_Row]) -> bool:
 # --------------------------------------------------------------------------- xlsx
 
 
-def _check_zip(data: bytes, limits: Limits) -> None:
-    """Refuse zip bombs from the central directory, before anything is decompressed.
+def _check_zip(data: bytes, limits: Limits, hint: str = "") -> str:
+    """Refuse zip bombs from the central directory, before anything is decompressed; say
+    whether the zip is a Word document ("docx") or, presumably, a workbook ("xlsx").
 
     zipfile never inflates a member beyond the size its header declares, so checking the
-    declared sizes bounds what openpyxl can unpack."""
+    declared sizes bounds what openpyxl or python-docx can unpack."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise _FileError(NOT_XLSX) from exc
+        raise _FileError(NOT_DOCX if hint in ("docx", "docm") else NOT_XLSX) from exc
     total = 0
     for member in members:
         total += member.file_size
@@ -705,11 +716,15 @@ def _check_zip(data: bytes, limits: Limits) -> None:
         raise _FileError(ZIP_BOMB)
     names = {m.filename for m in members}
     if "word/document.xml" in names:
-        raise _FileError("这是 Word 文件：请把题目复制到 .txt 文本文件，或整理成 Excel 表格后再导入")
+        if total > limits.max_docx_uncompressed:
+            raise _FileError(f"Word 文件解压后超过 {_size_text(limits.max_docx_uncompressed)} 上限，已拒绝")
+        return "docx"
+    if hint in ("docx", "docm"):
+        raise _FileError(NOT_DOCX)
+    return "xlsx"
 
 
 def _parse_xlsx(data: bytes, limits: Limits) -> ParseResult:
-    _check_zip(data, limits)
     sheets = _read_workbook(data, limits)
     several = len(sheets) > 1
     rows: list[RowResult] = []
@@ -853,7 +868,7 @@ def _parse_text(hint: str, data: bytes, limits: Limits) -> ParseResult:
         # produce confusing row errors.
         result = ParseResult("csv", [], [NO_HEADER])
     else:
-        result = _drafts_result("txt", _paper_drafts(text), limits)
+        result = _paper_result("txt", list(enumerate(text.splitlines(), start=1)), limits)
     result.encoding = encoding
     return result
 
@@ -971,6 +986,7 @@ class _PaperQuestion:
     number: int | None
     section_type: str | None
     section_error: str | None
+    section: int = 0
     stem_lines: list[str] = field(default_factory=list)
     option_lines: list[str] = field(default_factory=list)
     answer: str | None = None
@@ -979,13 +995,26 @@ class _PaperQuestion:
     mode: str = "stem"  # which part the next plain line continues: stem, options, explanation
 
 
-def _paper_drafts(text: str) -> list[_Draft]:
-    lines = text.splitlines()
-    numbered = any(_QUESTION_START.match(line.strip()) for line in lines)
+def _paper_result(fmt: str, lines: list[tuple[int, str]], limits: Limits) -> ParseResult:
+    """A text paper (or a Word paper's text) given as (line number as shown, text) pairs."""
+    errors: list[str] = []
+    drafts = _paper_drafts(lines, errors)
+    if len(drafts) > limits.max_rows:
+        raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
+    return ParseResult(fmt, [_finish(d) for d in drafts], errors)
+
+
+def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> list[_Draft]:
+    lines = [(number, line.translate(_INVISIBLE).strip()) for number, line in numbered_lines]
+    numbered = any(_QUESTION_START.match(line) for _, line in lines)
     section_type: str | None = None
     section_error: str | None = None
+    section = 0  # how many headings so far: answer keys per section are matched by it
     current: _PaperQuestion | None = None
     drafts: list[_Draft] = []
+    places: list[tuple[int | None, int]] = []  # (question number, section) of each draft
+    key = _AnswerKey()
+    in_key = False
 
     def close() -> None:
         nonlocal current
@@ -994,45 +1023,238 @@ def _paper_drafts(text: str) -> list[_Draft]:
             # Unnumbered papers: a block with neither options nor answer is a title or a note.
             if numbered or draft.options or draft.answer or draft.letters is not None:
                 drafts.append(draft)
+                places.append((current.number, current.section))
         current = None
 
-    for number, raw in enumerate(lines, start=1):
-        line = raw.translate(_INVISIBLE).strip()
+    for index, (number, line) in enumerate(lines):
         if not line:
             if current is not None and current.mode == "explanation":
                 current.mode = "done"  # an explanation runs until the next blank line
             if not numbered:
                 close()  # unnumbered papers: blank lines separate questions
             continue
+        # An answer key: "参考答案" over key lines, "答案：1-5 BACDA", "1.B 2.A 3.C"…
+        items = _key_items(line, single=in_key)
+        title = _KEY_TITLE.match(line)
+        if items is None and title:
+            rest = title.group("rest")
+            items = _key_items(rest, single=True) if rest else None
+            if not rest and _key_follows(lines, index):
+                close()
+                key.new_block()
+                in_key = True
+                continue
+        if items is not None:
+            close()
+            if not in_key:
+                key.new_block()
+            in_key = True
+            key.add(number, items)
+            continue
         heading = _HEADING.match(line)
+        if in_key and heading and _key_follows(lines, index):
+            key.new_block()  # "一、单选题" inside the key: a new block of numbers
+            continue
+        in_key = False
         if heading and not _QUESTION_START.match(line):
             close()
             kind = heading.group("kind") or heading.group("bare")
             section_type = _HEADING_TYPES.get(kind)
             section_error = None if kind in _HEADING_TYPES else f"不支持的题型「{kind}题」，只能导入单选、多选、判断题"
+            section += 1
             continue
         start = _QUESTION_START.match(line) if numbered else None
         question_number = int(next(g for g in start.groups() if g)) if start else 0
         if start and _starts_question(current, question_number):
             close()
-            current = _PaperQuestion(number, question_number, section_type, section_error)
+            current = _PaperQuestion(number, question_number, section_type, section_error, section)
             current.stem_lines.append(line)
             continue
         if current is None:
             if numbered:
                 continue  # title, instructions before question 1
-            current = _PaperQuestion(number, None, section_type, section_error)
+            current = _PaperQuestion(number, None, section_type, section_error, section)
             current.stem_lines.append(line)
             continue
         if (not numbered and current.mode == "after_answer"
                 and not _key(line) and not _OPTION_LINE.match(line)):
             close()  # unnumbered, no blank line: a new stem right after the previous answer
-            current = _PaperQuestion(number, None, section_type, section_error)
+            current = _PaperQuestion(number, None, section_type, section_error, section)
             current.stem_lines.append(line)
             continue
         _paper_line(current, line)
     close()
+    if key.blocks:
+        key.apply(drafts, places, errors)
     return drafts
+
+
+# ---- answer keys at the end of a paper ("参考答案  1-5 BACDA 6-10 √×√√×", "1.B 2.A", tables)
+
+# "参考答案" "【参考答案】" "三、参考答案及解析" "单选题答案：" "答案：1-5 BACDA": a title, maybe with the key.
+_KEY_TITLE = re.compile(
+    r"^(?:附\s*[:：]?\s*|第?[一二三四五六七八九十]+\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)?"
+    rf"[【\[]?\s*(?:(?:{_KINDS})题?\s*)?(?:参考|标准|正确)?答案(?:及解析|部分|速查|汇总|一览)?\s*[】\]]?"
+    r"\s*[:：]?\s*(?P<rest>.*)$"
+)
+_KEY_UNIT = r"(?:[A-H]+|正确|错误|[√×✓✔✗✘对错])"
+_KEY_RANGE = re.compile(r"(\d{1,4})\s*[-~—–至到]\s*(\d{1,4})\s*(?:题)?\s*[.、:)]?\s*([^\d]*)")
+_KEY_ENTRY = re.compile(rf"(\d{{1,4}})\s*(?:题)?\s*[.、:)]?\s*({_KEY_UNIT})(?=[\s,，;；、]|\d|$)")
+_KEY_SEPARATORS = re.compile(r"[\s,，;；、]*")
+_KEY_TOKEN = re.compile(r"[A-H]+|正确|错误|[√×✓✔✗✘对错]")
+_KEY_SINGLE = re.compile(r"[A-H]|正确|错误|[√×✓✔✗✘对错]")
+
+
+@dataclass
+class _KeyItem:
+    number: int
+    answer: str | None
+    error: str | None = None
+
+
+def _key_items(text: str, single: bool = False) -> list[_KeyItem] | None:
+    """The entries of a whole line that is an answer key, else None.
+
+    "1-5 BACDA" (one letter each), "6-8 ABC BD ACD" (space-separated), "1-5 √×√√×",
+    "1.B 2.A 3.C", "1、对"; one entry alone ("1.B") only where a key is already going on."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not text or not text[0].isdigit():
+        return None
+    items: list[_KeyItem] = []
+    ranges = 0
+    pos = 0
+    while pos < len(text):
+        pos = _KEY_SEPARATORS.match(text, pos).end()
+        if pos >= len(text):
+            break
+        span = _KEY_RANGE.match(text, pos)
+        if span:
+            first, last, answers = int(span.group(1)), int(span.group(2)), span.group(3)
+            count = last - first + 1
+            if not 1 <= count <= 500 or _KEY_TOKEN.sub("", answers).strip(" \t,，;；、"):
+                return None
+            tokens = _KEY_TOKEN.findall(answers)
+            units = _KEY_SINGLE.findall(answers)
+            if len(tokens) == count:
+                items.extend(_KeyItem(first + i, t) for i, t in enumerate(tokens))
+            elif len(tokens) < count and len(units) == count:
+                items.extend(_KeyItem(first + i, t) for i, t in enumerate(units))
+            else:
+                given = len(tokens) if len(tokens) > 1 else len(units)
+                error = (f"答案表「{first}-{last}」有 {given} 个答案，与 {count} 道题不符，"
+                         "无法确定本题答案")
+                items.extend(_KeyItem(first + i, None, error) for i in range(count))
+            ranges += 1
+            pos = span.end()
+            continue
+        entry = _KEY_ENTRY.match(text, pos)
+        if not entry:
+            return None
+        items.append(_KeyItem(int(entry.group(1)), entry.group(2)))
+        pos = entry.end()
+    if not items or (not ranges and len(items) < 2 and not single):
+        return None
+    return items
+
+
+def _key_follows(lines: list[tuple[int, str]], index: int) -> bool:
+    """Whether the next line that is not blank or a heading is an answer-key line."""
+    for _, line in lines[index + 1 :]:
+        if not line or (_HEADING.match(line) and not _QUESTION_START.match(line)):
+            continue
+        title = _KEY_TITLE.match(line)
+        if title and not title.group("rest"):
+            continue  # "参考答案" over "一、单选题答案"
+        return _key_items(line, single=True) is not None
+    return False
+
+
+@dataclass
+class _AnswerKey:
+    """Key lines collected while reading; blocks restart with each key section."""
+
+    blocks: list[list[tuple[int, _KeyItem]]] = field(default_factory=list)
+
+    def new_block(self) -> None:
+        if not self.blocks or self.blocks[-1]:
+            self.blocks.append([])
+
+    def add(self, line: int, items: list[_KeyItem]) -> None:
+        if not self.blocks:
+            self.blocks.append([])
+        for item in items:
+            block = self.blocks[-1]
+            if block and item.number <= block[-1][1].number:
+                self.blocks.append([])  # numbering restarts: the next section's key
+            self.blocks[-1].append((line, item))
+
+    def apply(self, drafts: list[_Draft], places: list[tuple[int | None, int]],
+              errors: list[str]) -> None:
+        """Give questions without an inline answer theirs from the key; say per question
+        what does not match."""
+        blocks = [b for b in self.blocks if b]
+        numbers = [n for n, _ in places if n is not None]
+        groups: list[list[int]] = []  # draft indexes per question section
+        if len(set(numbers)) == len(numbers):
+            groups = [[i for i, (n, _) in enumerate(places) if n is not None]]
+            blocks = [[pair for b in blocks for pair in b]]
+        else:
+            last: tuple[int, int] | None = None
+            for i, (n, section) in enumerate(places):
+                if n is None:
+                    continue
+                if last is None or section != last[1] or n <= last[0]:
+                    groups.append([])
+                groups[-1].append(i)
+                last = (n, section)
+            if len(blocks) != len(groups):
+                unanswered = [g for g in groups if any(not _has_answer(drafts[i]) for i in g)]
+                if len(blocks) == len(unanswered):
+                    groups = unanswered
+                else:
+                    for d in drafts:
+                        if not _has_answer(d) and not d.errors:
+                            d.errors.append("答案表无法对应到题目：试卷各大题题号重新编号，"
+                                            "答案表也请按大题分开写")
+                    return
+        missing: list[int] = []
+        for group, block in zip(groups, blocks):
+            by_number = {places[i][0]: drafts[i] for i in group}
+            keyed: dict[int, _KeyItem] = {}
+            for _, item in block:
+                if item.number in by_number:
+                    keyed.setdefault(item.number, item)
+                else:
+                    missing.append(item.number)
+            for number, d in by_number.items():
+                item = keyed.get(number)
+                if d.errors:
+                    continue
+                if item is None:
+                    if not _has_answer(d):
+                        d.errors.append(f"答案表中没有第 {number} 题的答案")
+                elif item.error:
+                    if not _has_answer(d):
+                        d.errors.append(item.error)
+                elif not _has_answer(d):
+                    d.answer = item.answer or ""
+                elif _answer_sign(d.answer) != _answer_sign(item.answer or ""):
+                    d.errors.append(f"答案「{d.answer}」与答案表中的「{item.answer}」不一致")
+        if missing:
+            listed = "、".join(str(n) for n in dict.fromkeys(missing))
+            errors.append(f"答案表中第 {listed} 题在试卷中找不到，这些答案未使用")
+
+
+def _has_answer(d: _Draft) -> bool:
+    return bool(d.answer.strip()) or d.letters is not None
+
+
+def _answer_sign(text: str) -> str:
+    """正确/√/对 → T, 错误/×/错 → F, "A、C" → "AC": for comparing an inline answer with the key."""
+    truth = _truth_word(text)
+    if truth is not None:
+        return "T" if truth else "F"
+    return "".join(sorted(set(re.sub(r"[^A-H]", "", _fold(text)))))
 
 
 def _starts_question(current: _PaperQuestion | None, number: int) -> bool:
@@ -1275,6 +1497,223 @@ def _gift_answers(d: _Draft, inner: str) -> bool:
     d.letters = "".join(letters)
     d.explanation = "；".join(feedback)
     return True
+
+
+# --------------------------------------------------------------------------- Word papers (.docx)
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W_NS = {"w": _W[1:-1], "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
+# Runs directly in the paragraph or in hyperlinks, insertions, fields, content controls; not
+# deleted or moved-away text, text boxes, or the fallback copy of a drawing.
+_TEXT_PARTS = (".//w:r[not(ancestor::mc:Fallback or ancestor::w:txbxContent or ancestor::w:del"
+               " or ancestor::w:moveFrom)]"
+               "/*[self::w:t or self::w:tab or self::w:br or self::w:cr or self::w:sym]")
+_TEXT_XPATH = None  # compiled on first use (lxml is imported only for Word files)
+# Wingdings ticks and crosses, as Word's Insert Symbol writes them.
+_SYMBOLS = {"F0FC": "√", "F0FB": "×", "F0FE": "√", "F0FD": "×", "F052": "√", "F04F": "×", "F050": "√"}
+_KEY_NUMBER_HEADERS = {"题号", "题目", "序号", "题次"}
+
+
+def _parse_docx(data: bytes, limits: Limits) -> ParseResult:
+    """A Word paper: paragraphs and tables in document order become the lines of a text paper
+    (Word's automatic numbering written out), read by the same reader as a .txt paper. A
+    line's number is its paragraph's (a table row counts as one)."""
+    import docx  # imported here so other imports work even where python-docx is missing
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        body = document.element.body
+        numbering = _Numbering(document)
+        lines: list[tuple[int, str]] = []
+        count = 0
+        for block in _docx_blocks(body):
+            if block.tag == f"{_W}p":
+                texts = [numbering.label(block) + _docx_text(block)]
+            else:
+                texts = _docx_table_lines(block, numbering)
+            for text in texts:
+                count += 1
+                lines.extend((count, part) for part in text.split("\n"))
+    except _FileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - broken XML, a zip that only looks like Word
+        raise _FileError(NOT_DOCX) from exc
+    if not any(text.strip() for _, text in lines):
+        raise _FileError(NO_QUESTIONS)
+    return _paper_result("docx", lines, limits)
+
+
+def _docx_blocks(parent):
+    """Paragraphs and tables in document order, also inside content controls."""
+    for child in parent.iterchildren():
+        if child.tag in (f"{_W}p", f"{_W}tbl"):
+            yield child
+        elif child.tag in (f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"):
+            yield from _docx_blocks(child)
+
+
+def _docx_text(paragraph) -> str:
+    parts = []
+    global _TEXT_XPATH
+    if _TEXT_XPATH is None:
+        from lxml import etree
+
+        _TEXT_XPATH = etree.XPath(_TEXT_PARTS, namespaces=_W_NS)
+    for element in _TEXT_XPATH(paragraph):
+        tag = element.tag[len(_W):]
+        if tag == "t":
+            parts.append(element.text or "")
+        elif tag == "tab":
+            parts.append("\t")
+        elif tag in ("br", "cr"):
+            parts.append("\n")
+        elif tag == "sym":
+            code = (element.get(f"{_W}char") or "").upper()
+            if code in _SYMBOLS:
+                parts.append(_SYMBOLS[code])
+            elif code and not code.startswith("F0"):
+                try:
+                    parts.append(chr(int(code, 16)))
+                except ValueError:
+                    pass
+    return "".join(parts)
+
+
+def _docx_cell_text(cell, numbering: _Numbering) -> str:
+    lines = []
+    for block in _docx_blocks(cell):
+        if block.tag == f"{_W}p":
+            lines.append(numbering.label(block) + _docx_text(block))
+        else:
+            lines.extend(_docx_table_lines(block, numbering))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _docx_table_lines(table, numbering: _Numbering) -> list[str]:
+    """A table's rows as lines: an answer-key table (题号 / 答案 rows or columns) becomes key
+    lines; any other row becomes its cells side by side (e.g. "A.…  B.…")."""
+    rows = [[_docx_cell_text(cell, numbering) for cell in row.iterchildren(f"{_W}tc")]
+            for row in table.iterchildren(f"{_W}tr")]
+    key = _table_key(rows)
+    if key is not None:
+        return key
+    lines = []
+    for cells in rows:
+        filled = [c for c in cells if c.strip()]
+        if len(filled) == 1:
+            lines.extend(filled[0].split("\n"))
+        elif filled:
+            lines.append("  ".join(c.replace("\n", " ") for c in filled))
+    return lines
+
+
+def _table_key(rows: list[list[str]]) -> list[str] | None:
+    """题号 | 1 | 2 … over 答案 | B | A … (or 题号 and 答案 columns) → ["参考答案", "1：B 2：A …"]."""
+    names = [[_header_name(c) for c in row] for row in rows]
+    pairs: list[tuple[str, str]] = []
+    found = False
+    for i, row in enumerate(names):
+        if row and row[0] in _KEY_NUMBER_HEADERS and i + 1 < len(rows) and names[i + 1] \
+                and names[i + 1][0] in _ANSWER_KEYS:
+            found = True
+            pairs.extend(zip(rows[i][1:], rows[i + 1][1:]))
+    if not found:
+        for i, row in enumerate(names):
+            columns = [(c, c + 1) for c in range(len(row) - 1)
+                       if row[c] in _KEY_NUMBER_HEADERS and row[c + 1] in _ANSWER_KEYS]
+            if columns:
+                found = True
+                for cells in rows[i + 1 :]:
+                    pairs.extend((cells[a], cells[b]) for a, b in columns if b < len(cells))
+                break
+    if not found:
+        return None
+    entries = [f"{n.strip()}：{a.strip()}" for n, a in pairs
+               if re.fullmatch(r"\d{1,4}(?:\s*[-－~～—–]\s*\d{1,4})?", _fold(n)) and a.strip()]
+    return ["参考答案", " ".join(entries)] if entries else []
+
+
+_CHINESE_NUMERALS = "零一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    if n < 10:
+        return _CHINESE_NUMERALS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _CHINESE_NUMERALS[tens]) + "十" + (_CHINESE_NUMERALS[ones] if ones else "")
+    return str(n)
+
+
+class _Numbering:
+    """Word's automatic list numbering ("1." "A." "一、" that are not in the text), written out
+    so the paper reader sees the numbers and letters a person sees."""
+
+    def __init__(self, document) -> None:
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}
+        self.counters: dict[str, list[int]] = {}
+        root = None
+        for rel in document.part.rels.values():
+            if rel.reltype.endswith("/numbering") and not rel.is_external:
+                root = rel.target_part.element
+        if root is None:
+            return
+        abstract = {}
+        for node in root.iterchildren(f"{_W}abstractNum"):
+            levels = {}
+            for lvl in node.iterchildren(f"{_W}lvl"):
+                fmt = lvl.find(f"{_W}numFmt")
+                text = lvl.find(f"{_W}lvlText")
+                start = lvl.find(f"{_W}start")
+                levels[int(lvl.get(f"{_W}ilvl", "0"))] = (
+                    fmt.get(f"{_W}val", "decimal") if fmt is not None else "decimal",
+                    text.get(f"{_W}val", "") if text is not None else "",
+                    int(start.get(f"{_W}val", "1")) if start is not None else 1,
+                )
+            abstract[node.get(f"{_W}abstractNumId")] = levels
+        for node in root.iterchildren(f"{_W}num"):
+            ref = node.find(f"{_W}abstractNumId")
+            if ref is not None and ref.get(f"{_W}val") in abstract:
+                self.levels[node.get(f"{_W}numId")] = abstract[ref.get(f"{_W}val")]
+
+    def label(self, paragraph) -> str:
+        props = paragraph.find(f"{_W}pPr/{_W}numPr")
+        if props is None:
+            return ""
+        num = props.find(f"{_W}numId")
+        ilvl = props.find(f"{_W}ilvl")
+        num_id = num.get(f"{_W}val") if num is not None else None
+        level = int(ilvl.get(f"{_W}val", "0")) if ilvl is not None else 0
+        levels = self.levels.get(num_id or "")
+        if not levels or level not in levels or not 0 <= level < 9:
+            return ""
+        counters = self.counters.setdefault(num_id, [0] * 9)
+        fmt, text, start = levels[level]
+        counters[level] = max(counters[level] + 1, start)
+        for deeper in range(level + 1, 9):
+            counters[deeper] = 0
+        if fmt in ("bullet", "none") or not text:
+            return ""
+
+        def value(match: re.Match[str]) -> str:
+            k = int(match.group(1)) - 1
+            kfmt, _, kstart = levels.get(k, ("decimal", "", 1))
+            return self._format(kfmt, counters[k] or kstart)
+
+        return re.sub(r"%([1-9])", value, text) + " "
+
+    @staticmethod
+    def _format(fmt: str, n: int) -> str:
+        if fmt == "upperLetter":
+            return chr(64 + (n - 1) % 26 + 1)
+        if fmt == "lowerLetter":
+            return chr(96 + (n - 1) % 26 + 1)
+        if fmt in ("chineseCounting", "chineseCountingThousand", "taiwaneseCounting",
+                   "japaneseCounting", "ideographDigital"):
+            return _chinese_number(n)
+        if fmt == "decimalEnclosedCircle" and 1 <= n <= 20:
+            return chr(0x2460 + n - 1)
+        return str(n)
 
 
 # --------------------------------------------------------------------------- duplicates

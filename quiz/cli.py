@@ -81,7 +81,7 @@ def bank_check(paths: tuple[Path, ...]) -> None:
 @click.option("--category", help="分类 for rows without a category column.")
 @click.option("--dry-run", is_flag=True, help="Preview only: change nothing.")
 def bank_import(path: Path, category: str | None, dry_run: bool) -> None:
-    """Import questions from .xlsx, .csv, .txt, Aiken or GIFT; exit 1 if any row is rejected."""
+    """Import questions from .xlsx, .csv, .docx, .txt, Aiken or GIFT; exit 1 if any row is rejected."""
     limits = bank_io.limits(current_app.config["IMPORT_MAX_BYTES"])
     data = path.read_bytes()[: limits.max_bytes + 1]
     result = bank_io.preview(path.name, data, category, limits)
