@@ -1035,10 +1035,13 @@ def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> l
             continue
         # An answer key: "参考答案" over key lines, "答案：1-5 BACDA", "1.B 2.A 3.C"…
         items = _key_items(line, single=in_key)
-        title = _KEY_TITLE.match(line)
+        title = _KEY_TITLE.match(line) or _HEADED_KEY.match(line)
         if items is None and title:
             rest = title.group("rest")
             items = _key_items(rest, single=True) if rest else None
+            if items is not None and title.re is _HEADED_KEY:
+                close()
+                key.new_block()  # each section's key is its own block
             if not rest and _key_follows(lines, index):
                 close()
                 key.new_block()
@@ -1096,6 +1099,11 @@ _KEY_TITLE = re.compile(
     r"^(?:附\s*[:：]?\s*|第?[一二三四五六七八九十]+\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)?"
     rf"[【\[]?\s*(?:(?:{_KINDS})题?\s*)?(?:参考|标准|正确)?答案(?:及解析|部分|速查|汇总|一览)?\s*[】\]]?"
     r"\s*[:：]?\s*(?P<rest>.*)$"
+)
+# "一、单选题 1-5 BACDA" "判断题：1-5 √×√√×": a section's key after its heading on one line.
+_HEADED_KEY = re.compile(
+    r"^(?:第?[一二三四五六七八九十]+\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)?"
+    rf"(?:{_KINDS})题?\s*[:：]?\s*(?P<rest>\d.*)$"
 )
 _KEY_UNIT = r"(?:[A-H]+|正确|错误|[√×✓✔✗✘对错])"
 _KEY_RANGE = re.compile(r"(\d{1,4})\s*[-~—–至到]\s*(\d{1,4})\s*(?:题)?\s*[.、:)]?\s*([^\d]*)")
