@@ -1644,6 +1644,13 @@ def _table_key(rows: list[list[str]]) -> list[str] | None:
 _CHINESE_NUMERALS = "零一二三四五六七八九"
 
 
+def _w_val(element, default):
+    """An element's w:val, or the default when the element or the attribute is missing."""
+    if element is None:
+        return default
+    return element.get(f"{_W}val", default)
+
+
 def _chinese_number(n: int) -> str:
     if n < 10:
         return _CHINESE_NUMERALS[n]
@@ -1655,47 +1662,84 @@ def _chinese_number(n: int) -> str:
 
 class _Numbering:
     """Word's automatic list numbering ("1." "A." "一、" that are not in the text), written out
-    so the paper reader sees the numbers and letters a person sees."""
+    so the paper reader sees the numbers and letters a person sees. Lists sharing a
+    definition continue each other's count unless one restarts it (a start override); a
+    paragraph style (列表编号) may carry the numbering too."""
 
     def __init__(self, document) -> None:
-        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # abstractNumId → levels
+        self.nums: dict[str, tuple[str, dict[int, int]]] = {}  # numId → (abstractNumId, restarts)
+        self.styles: dict[str, tuple[str | None, int | None]] = {}  # styleId → (numId, ilvl)
         self.counters: dict[str, list[int]] = {}
+        self.started: set[str] = set()
         root = None
         for rel in document.part.rels.values():
             if rel.reltype.endswith("/numbering") and not rel.is_external:
                 root = rel.target_part.element
         if root is None:
             return
-        abstract = {}
         for node in root.iterchildren(f"{_W}abstractNum"):
             levels = {}
             for lvl in node.iterchildren(f"{_W}lvl"):
-                fmt = lvl.find(f"{_W}numFmt")
-                text = lvl.find(f"{_W}lvlText")
-                start = lvl.find(f"{_W}start")
                 levels[int(lvl.get(f"{_W}ilvl", "0"))] = (
-                    fmt.get(f"{_W}val", "decimal") if fmt is not None else "decimal",
-                    text.get(f"{_W}val", "") if text is not None else "",
-                    int(start.get(f"{_W}val", "1")) if start is not None else 1,
+                    _w_val(lvl.find(f"{_W}numFmt"), "decimal"),
+                    _w_val(lvl.find(f"{_W}lvlText"), ""),
+                    int(_w_val(lvl.find(f"{_W}start"), "1")),
                 )
-            abstract[node.get(f"{_W}abstractNumId")] = levels
+            self.levels[node.get(f"{_W}abstractNumId")] = levels
         for node in root.iterchildren(f"{_W}num"):
-            ref = node.find(f"{_W}abstractNumId")
-            if ref is not None and ref.get(f"{_W}val") in abstract:
-                self.levels[node.get(f"{_W}numId")] = abstract[ref.get(f"{_W}val")]
+            ref = _w_val(node.find(f"{_W}abstractNumId"), "")
+            restarts = {}
+            for override in node.iterchildren(f"{_W}lvlOverride"):
+                start = override.find(f"{_W}startOverride")
+                if start is not None:
+                    restarts[int(override.get(f"{_W}ilvl", "0"))] = int(_w_val(start, "1"))
+            if ref in self.levels:
+                self.nums[node.get(f"{_W}numId")] = (ref, restarts)
+        styles = document.styles.element
+        based: dict[str, str] = {}
+        for style in styles.iterchildren(f"{_W}style"):
+            style_id = style.get(f"{_W}styleId")
+            parent = style.find(f"{_W}basedOn")
+            if parent is not None:
+                based[style_id] = _w_val(parent, "")
+            props = style.find(f"{_W}pPr/{_W}numPr")
+            if props is not None:
+                ilvl = props.find(f"{_W}ilvl")
+                self.styles[style_id] = (_w_val(props.find(f"{_W}numId"), None),
+                                         int(_w_val(ilvl, "0")) if ilvl is not None else None)
+        for style_id in list(based):  # numbering inherited through basedOn (a few steps)
+            seen, current = set(), style_id
+            while current not in self.styles and current in based and current not in seen:
+                seen.add(current)
+                current = based[current]
+            if current in self.styles and style_id not in self.styles:
+                self.styles[style_id] = self.styles[current]
 
     def label(self, paragraph) -> str:
+        style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+        num_id, level = self.styles.get(_w_val(style, ""), (None, None)) if style is not None else (None, None)
         props = paragraph.find(f"{_W}pPr/{_W}numPr")
-        if props is None:
+        if props is not None:
+            num = props.find(f"{_W}numId")
+            ilvl = props.find(f"{_W}ilvl")
+            if num is not None:
+                num_id = _w_val(num, None)
+            if ilvl is not None:
+                level = int(_w_val(ilvl, "0"))
+        level = level or 0
+        if num_id not in self.nums or not 0 <= level < 9:
+            return ""  # not numbered, or numId 0: numbering switched off
+        abstract, restarts = self.nums[num_id]
+        levels = self.levels[abstract]
+        if level not in levels:
             return ""
-        num = props.find(f"{_W}numId")
-        ilvl = props.find(f"{_W}ilvl")
-        num_id = num.get(f"{_W}val") if num is not None else None
-        level = int(ilvl.get(f"{_W}val", "0")) if ilvl is not None else 0
-        levels = self.levels.get(num_id or "")
-        if not levels or level not in levels or not 0 <= level < 9:
-            return ""
-        counters = self.counters.setdefault(num_id, [0] * 9)
+        counters = self.counters.setdefault(abstract, [0] * 9)
+        if num_id not in self.started:
+            self.started.add(num_id)
+            for k, start in restarts.items():
+                if 0 <= k < 9:
+                    counters[k] = start - 1
         fmt, text, start = levels[level]
         counters[level] = max(counters[level] + 1, start)
         for deeper in range(level + 1, 9):

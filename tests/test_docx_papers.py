@@ -308,6 +308,47 @@ def test_word_automatic_numbering_of_questions_and_option_letters():
     assert [a for _, _, a in accepted(result)] == ["A", "B"]
 
 
+def test_word_numbering_from_the_list_style_and_restarted_per_section():
+    def build(d):
+        num = _numbered(d, [("decimal", "%1、"), ("upperLetter", "%2.")])
+        restart = OxmlElement("w:num")  # "重新开始编号": the same list, counting from 1 again
+        restart.set(qn("w:numId"), "91")
+        for tag, attrs in (("w:abstractNumId", {"w:val": "90"}),):
+            ref = OxmlElement(tag)
+            for k, v in attrs.items():
+                ref.set(qn(k), v)
+            restart.append(ref)
+        override = OxmlElement("w:lvlOverride")
+        override.set(qn("w:ilvl"), "0")
+        start = OxmlElement("w:startOverride")
+        start.set(qn("w:val"), "1")
+        override.append(start)
+        restart.append(override)
+        d.part.numbering_part.element.append(restart)
+        d.add_paragraph("一、单选题")
+        d.add_paragraph("动火作业前应当办理（ ）。", style="List Number")  # numbered by its style
+        d.add_paragraph("A．动火作业许可证  B．出入证")
+        d.add_paragraph("有限空间作业应当坚持（ ）的原则。", style="List Number")
+        d.add_paragraph("A．先作业后检测  B．先通风、再检测、后作业")
+        d.add_paragraph("二、判断题")
+        _list_item(d.add_paragraph("动火作业结束后应清理现场。"), num, 0)
+        _list_item(d.add_paragraph("进入有限空间作业可以用纯氧通风换气。"), num, 0)
+        d.add_paragraph("三、多选题")
+        _list_item(d.add_paragraph("动火作业现场应当配备（ ）。"), "91", 0)  # 1、 again
+        d.add_paragraph("A．灭火器材  B．监护人  C．音响")
+        _list_item(d.add_paragraph("下列属于特种作业的有（ ）。"), num, 0)  # continues: 2、
+        d.add_paragraph("A．电工作业  B．文秘工作  C．焊接与热切割作业")
+        d.add_paragraph("参考答案")
+        d.add_paragraph("一、单选题 1-2 AB")
+        d.add_paragraph("二、判断题 1-2 √×")
+        d.add_paragraph("三、多选题 1-2 AB AC")
+
+    result = parse_file("试卷.docx", word(build))
+    assert (rejected(result), result.errors) == ([], [])
+    assert [(q, a) for q, _, a in accepted(result)] == [
+        ("single", "A"), ("single", "B"), ("judge", "A"), ("judge", "B"), ("multi", "AB"), ("multi", "AC")]
+
+
 def test_word_file_guards_and_old_doc():
     def big(d):
         d.add_paragraph("1. 动火作业前应当办理（ ）。")
