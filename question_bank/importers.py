@@ -961,6 +961,13 @@ _JUDGE_MARK = re.compile(r"\s*[（(]\s*(对|错|√|×|✓|✔|✗|✘|正确|�
 _TYPE_TAG = re.compile(r"\s*[【\[](单选题?|多选题?|判断题?)[】\]]\s*")  # 问卷星: "1.题目【单选题】"
 
 
+# An answer written at the end of a stem or option line, after spaces: "…B．出入证    答案：A".
+_TRAILING_ANSWER = re.compile(
+    r"^(?P<body>.*?\S)\s+(?P<key>(?:【\s*(?:正确|参考|标准)?答案\s*】|(?:正确|参考|标准)?答案\s*[:：])\s*"
+    r"(?:[A-HＡ-Ｈ](?:\s*[、,，]?\s*[A-HＡ-Ｈ]){0,7}|[√×对错]|正确|错误)\s*[。.]?)$"
+)
+
+
 def _key(line: str) -> tuple[str, str] | None:
     """("answer" | "explanation" | a table field, value) for lines such as 答案：B or 难度：中等."""
     match = _KEY_LINE.match(line)
@@ -1005,7 +1012,15 @@ def _paper_result(fmt: str, lines: list[tuple[int, str]], limits: Limits) -> Par
 
 
 def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> list[_Draft]:
-    lines = [(number, line.translate(_INVISIBLE).strip()) for number, line in numbered_lines]
+    lines = []
+    for number, raw in numbered_lines:
+        line = raw.translate(_INVISIBLE).strip()
+        trailing = _TRAILING_ANSWER.match(line)
+        if trailing and not _key(line):
+            # "A．xx  B．xx    答案：A" (Word papers keep the answer on the options' line)
+            lines.extend([(number, trailing.group("body")), (number, trailing.group("key"))])
+        else:
+            lines.append((number, line))
     numbered = any(_QUESTION_START.match(line) for _, line in lines)
     section_type: str | None = None
     section_error: str | None = None
@@ -1634,6 +1649,15 @@ def _table_key(rows: list[list[str]]) -> list[str] | None:
                 for cells in rows[i + 1 :]:
                     pairs.extend((cells[a], cells[b]) for a, b in columns if b < len(cells))
                 break
+    if not found:
+        # No labels: a row of question numbers over a row of answers (1 | 2 | 3 over B | A | C).
+        for i in range(len(rows) - 1):
+            numbers = [c for c in rows[i] if c.strip()]
+            answers = [c for c in rows[i + 1] if c.strip()]
+            if (len(numbers) >= 2 and all(re.fullmatch(r"\d{1,4}", _fold(c)) for c in numbers)
+                    and answers and all(re.fullmatch(rf"{_KEY_UNIT}", _fold(c)) for c in answers)):
+                found = True
+                pairs.extend(zip(rows[i], rows[i + 1]))
     if not found:
         return None
     entries = [f"{n.strip()}：{a.strip()}" for n, a in pairs

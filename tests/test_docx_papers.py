@@ -251,7 +251,21 @@ def test_word_paper_key_table_in_columns_and_a_text_key_at_the_end():
         questions(d)
         d.add_paragraph("答案：1-2 A AB")
 
-    for build in (columns, text_key):
+    def unlabelled(d):
+        questions(d)
+        d.add_paragraph("参考答案")
+        key = d.add_table(rows=2, cols=2)
+        for col, (number, answer) in enumerate([("1", "A"), ("2", "AB")]):
+            key.cell(0, col).text = number
+            key.cell(1, col).text = answer
+
+    def trailing(d):
+        d.add_paragraph("1. 动火作业前应当办理（ ）。")
+        d.add_paragraph("A．动火作业许可证  B．出入证\t答案：A")
+        d.add_paragraph("2. 动火作业现场应当配备（ ）。")
+        d.add_paragraph("A．灭火器材  B．监护人  C．音响    【答案】A、B")
+
+    for build in (columns, text_key, unlabelled, trailing):
         result = parse_file("试卷.docx", word(build))
         assert (rejected(result), result.errors) == ([], [])
         assert [(q, a) for q, _, a in accepted(result)] == [("single", "A"), ("multi", "AB")]
