@@ -41,6 +41,10 @@ BAD_ENCODING = "无法识别文件编码，请另存为 UTF-8 或 GBK"
 UNSUPPORTED_GIFT = "不支持的 GIFT 题型"
 OLD_DOC = "不支持旧版 Word .doc 文件，请在 Word 中另存为 .docx 后再导入"
 NOT_DOCX = "文件不是有效的 Word（.docx）文件"
+MACRO_DOCX = "这是 Word 模板或启用宏的文档，请在 Word 中另存为 .docx 后再导入"
+ENCRYPTED = "文件设有打开密码，请在 Office 中取消密码后再导入"
+_DOCX_HINTS = ("docx", "docm", "dotx")
+_WORD_HINTS = ("doc", "dot", "wps", "rtf", *_DOCX_HINTS)
 
 
 # --------------------------------------------------------------------------- public types
@@ -114,7 +118,7 @@ def _format_from_hint(hint: str) -> str:
         return "csv"
     if hint in ("gift", "aiken"):
         return hint
-    if hint in ("docx", "doc", "docm", "wps"):
+    if hint in _WORD_HINTS:
         return "docx"
     return "txt"
 
@@ -123,8 +127,13 @@ def _parse(hint: str, data: bytes, limits: Limits) -> ParseResult:
     if len(data) > limits.max_bytes:
         raise _FileError(f"文件超过 {_size_text(limits.max_bytes)} 上限")
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        # OLE compound file: Excel 97-2003 or Word 97-2003; neither reader can read it.
-        raise _FileError(OLD_DOC if hint in ("doc", "dot", "wps") else OLD_XLS)
+        # OLE compound file: Excel 97-2003, Word 97-2003, or an Office file with a password.
+        if "EncryptedPackage".encode("utf-16-le") in data[:1024 * 1024]:
+            raise _FileError(ENCRYPTED)
+        raise _FileError(OLD_DOC if hint in _WORD_HINTS else OLD_XLS)
+    if hint in _WORD_HINTS and re.match(rb"\s*(?:\{\\rtf|<)", data[:64]):
+        # "Word" files that are RTF, HTML or Word 2003 XML (web exports often are)
+        raise _FileError(OLD_DOC)
     if data.startswith(b"PK") and zipfile.is_zipfile(io.BytesIO(data)):
         if _check_zip(data, limits, hint) == "docx":
             result = _parse_docx(data, limits)
@@ -132,7 +141,7 @@ def _parse(hint: str, data: bytes, limits: Limits) -> ParseResult:
             result = _parse_xlsx(data, limits)
     elif hint in ("xlsx", "xlsm"):
         raise _FileError(NOT_XLSX)
-    elif hint in ("docx", "docm"):
+    elif hint in _DOCX_HINTS:
         raise _FileError(NOT_DOCX)
     else:
         result = _parse_text(hint, data, limits)
@@ -704,7 +713,7 @@ def _check_zip(data: bytes, limits: Limits, hint: str = "") -> str:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise _FileError(NOT_DOCX if hint in ("docx", "docm") else NOT_XLSX) from exc
+        raise _FileError(NOT_DOCX if hint in _DOCX_HINTS else NOT_XLSX) from exc
     total = 0
     for member in members:
         total += member.file_size
@@ -719,7 +728,7 @@ def _check_zip(data: bytes, limits: Limits, hint: str = "") -> str:
         if total > limits.max_docx_uncompressed:
             raise _FileError(f"Word 文件解压后超过 {_size_text(limits.max_docx_uncompressed)} 上限，已拒绝")
         return "docx"
-    if hint in ("docx", "docm"):
+    if hint in _DOCX_HINTS:
         raise _FileError(NOT_DOCX)
     return "xlsx"
 
@@ -1544,7 +1553,12 @@ def _parse_docx(data: bytes, limits: Limits) -> ParseResult:
     import docx  # imported here so other imports work even where python-docx is missing
 
     try:
-        document = docx.Document(io.BytesIO(data))
+        try:
+            document = docx.Document(io.BytesIO(data))
+        except ValueError as exc:
+            if "content type" in str(exc):  # .docm, .dotx: python-docx reads plain documents only
+                raise _FileError(MACRO_DOCX) from exc
+            raise
         body = document.element.body
         numbering = _Numbering(document)
         lines: list[tuple[int, str]] = []

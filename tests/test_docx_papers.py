@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import zipfile
 
 import docx
 import pytest
@@ -384,6 +385,26 @@ def test_word_file_guards_and_old_doc():
     assert parse_file("试卷.doc", old).errors == ["不支持旧版 Word .doc 文件，请在 Word 中另存为 .docx 后再导入"]
     assert parse_file("试卷.docx", b"not a zip at all").errors == ["文件不是有效的 Word（.docx）文件"]
     assert parse_file("空白.docx", word(lambda d: None)).errors == ["文件中没有找到题目"]
+
+
+def test_word_files_that_are_not_docx_get_a_clear_message():
+    save_as = "不支持旧版 Word .doc 文件，请在 Word 中另存为 .docx 后再导入"
+    ole = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(2048)
+    assert parse_file("改了扩展名.docx", ole).errors == [save_as]
+    encrypted = bytes.fromhex("D0CF11E0A1B11AE1") + bytes(512) + "EncryptedPackage".encode("utf-16-le")
+    assert parse_file("有密码.docx", encrypted).errors == ["文件设有打开密码，请在 Office 中取消密码后再导入"]
+    assert parse_file("试卷.doc", rb"{\rtf1\ansi 1. A" + b"}").errors == [save_as]
+    assert parse_file("试卷.doc", "<html><body>1. 题目</body></html>".encode()).errors == [save_as]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(word(lambda d: d.add_paragraph("1. 题目")))) as source, \
+            zipfile.ZipFile(buffer, "w") as target:
+        for item in source.infolist():
+            body = source.read(item)
+            if item.filename == "[Content_Types].xml":
+                body = body.replace(b"document.main+xml", b"template.main+xml")
+            target.writestr(item, body)
+    result = parse_file("模板.dotx", buffer.getvalue())
+    assert (result.format, result.errors) == ("docx", ["这是 Word 模板或启用宏的文档，请在 Word 中另存为 .docx 后再导入"])
 
 
 # --------------------------------------------------------------------------- web and command line
