@@ -1131,7 +1131,9 @@ _HEADED_KEY = re.compile(
 )
 _KEY_UNIT = r"(?:[A-H]+|正确|错误|[√×✓✔✗✘对错])"
 _KEY_RANGE = re.compile(r"(\d{1,4})\s*[-~—–至到]\s*(\d{1,4})\s*(?:题)?\s*[.、:)]?\s*([^\d]*)")
-_KEY_ENTRY = re.compile(rf"(\d{{1,4}})\s*(?:题)?\s*[.、:)]?\s*({_KEY_UNIT})(?=[\s,，;；、]|\d|$)")
+_KEY_ENTRY = re.compile(
+    rf"(?:\(\s*(\d{{1,4}})\s*\)|(\d{{1,4}})\s*(?:题)?\s*[.、:)]?)\s*({_KEY_UNIT})(?=[\s,，;；、(]|\d|$)"
+)
 _KEY_SEPARATORS = re.compile(r"[\s,，;；、]*")
 _KEY_TOKEN = re.compile(r"[A-H]+|正确|错误|[√×✓✔✗✘对错]")
 _KEY_SINGLE = re.compile(r"[A-H]|正确|错误|[√×✓✔✗✘对错]")
@@ -1149,8 +1151,8 @@ def _key_items(text: str, single: bool = False) -> list[_KeyItem] | None:
 
     "1-5 BACDA" (one letter each), "6-8 ABC BD ACD" (space-separated), "1-5 √×√√×",
     "1.B 2.A 3.C", "1、对"; one entry alone ("1.B") only where a key is already going on."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    if not text or not text[0].isdigit():
+    text = unicodedata.normalize("NFKC", text).strip().upper()
+    if not text or not (text[0].isdigit() or text[0] == "("):
         return None
     items: list[_KeyItem] = []
     ranges = 0
@@ -1182,7 +1184,7 @@ def _key_items(text: str, single: bool = False) -> list[_KeyItem] | None:
         entry = _KEY_ENTRY.match(text, pos)
         if not entry:
             return None
-        items.append(_KeyItem(int(entry.group(1)), entry.group(2)))
+        items.append(_KeyItem(int(entry.group(1) or entry.group(2)), entry.group(3)))
         pos = entry.end()
     if not items or (not ranges and len(items) < 2 and not single):
         return None

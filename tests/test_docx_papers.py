@@ -118,7 +118,8 @@ A. 动火作业许可证  B. 出入证
 2.√
 3.×
 """
-    for text in (across, down):
+    brackets = across.replace("1.A 2.对 3、错", "（1）a （2）√ （3）×")
+    for text in (across, down, brackets):
         result = paper(text)
         assert (rejected(result), result.errors) == ([], [])
         assert [(q, a) for q, _, a in accepted(result)] == [("single", "A"), ("judge", "A"), ("judge", "B")]
