@@ -1564,22 +1564,37 @@ def _parse_docx(data: bytes, limits: Limits) -> ParseResult:
         body = document.element.body
         numbering = _Numbering(document)
         lines: list[tuple[int, str]] = []
+        table_drafts: list[_Draft] = []  # tables with a 题干/答案 header, read as spreadsheets
         count = 0
         for block in _docx_blocks(body):
             if block.tag == f"{_W}p":
                 texts = [numbering.label(block) + _docx_text(block)]
             else:
-                texts = _docx_table_lines(block, numbering)
+                rows = _docx_table_rows(block, numbering)
+                drafts = None if _table_key(rows) is not None else _table_drafts(
+                    [_Row(count + i + 1, cells, set()) for i, cells in enumerate(rows)], None, None)
+                if drafts is not None:
+                    table_drafts.extend(drafts)
+                    count += len(rows)
+                    continue
+                texts = _docx_table_lines(rows)
             for text in texts:
                 count += 1
                 lines.extend((count, part) for part in text.split("\n"))
+            if count > 4 * limits.max_rows:
+                raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
     except _FileError:
         raise
     except Exception as exc:  # noqa: BLE001 - broken XML, a zip that only looks like Word
         raise _FileError(NOT_DOCX) from exc
-    if not any(text.strip() for _, text in lines):
+    if not table_drafts and not any(text.strip() for _, text in lines):
         raise _FileError(NO_QUESTIONS)
-    return _paper_result("docx", lines, limits)
+    errors: list[str] = []
+    drafts = _paper_drafts(lines, errors) + table_drafts
+    if len(drafts) > limits.max_rows:
+        raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
+    rows = sorted((_finish(d) for d in drafts), key=lambda row: row.line)
+    return ParseResult("docx", rows, errors)
 
 
 def _docx_blocks(parent):
@@ -1624,15 +1639,18 @@ def _docx_cell_text(cell, numbering: _Numbering) -> str:
         if block.tag == f"{_W}p":
             lines.append(numbering.label(block) + _docx_text(block))
         else:
-            lines.extend(_docx_table_lines(block, numbering))
+            lines.extend(_docx_table_lines(_docx_table_rows(block, numbering)))
     return "\n".join(line for line in lines if line.strip())
 
 
-def _docx_table_lines(table, numbering: _Numbering) -> list[str]:
+def _docx_table_rows(table, numbering: _Numbering) -> list[list[str]]:
+    return [[_docx_cell_text(cell, numbering) for cell in row.iterchildren(f"{_W}tc")]
+            for row in table.iterchildren(f"{_W}tr")]
+
+
+def _docx_table_lines(rows: list[list[str]]) -> list[str]:
     """A table's rows as lines: an answer-key table (题号 / 答案 rows or columns) becomes key
     lines; any other row becomes its cells side by side (e.g. "A.…  B.…")."""
-    rows = [[_docx_cell_text(cell, numbering) for cell in row.iterchildren(f"{_W}tc")]
-            for row in table.iterchildren(f"{_W}tr")]
     key = _table_key(rows)
     if key is not None:
         return key

@@ -273,6 +273,30 @@ def test_word_paper_key_table_in_columns_and_a_text_key_at_the_end():
         assert [(q, a) for q, _, a in accepted(result)] == [("single", "A"), ("multi", "AB")]
 
 
+def test_word_question_table_with_a_header_is_read_like_a_spreadsheet():
+    def build(d):
+        d.add_paragraph("附：题库（表格）")
+        table = d.add_table(rows=4, cols=5)
+        rows = [["序号", "题干", "选项", "答案", "题型"],
+                ["1", "动火作业前应当办理（ ）。", "A、动火作业许可证\nB、出入证", "A", "单选"],
+                ["2", "进入有限空间作业可以用纯氧通风换气。", "", "错", "判断"],
+                ["3", "下列属于特种作业的有（ ）。", "A、电工作业\nB、文秘工作", "C", "单选"]]
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                table.cell(r, c).text = text
+        d.add_paragraph("4. 动火作业现场应当配备（ ）。")
+        d.add_paragraph("A．灭火器材  B．音响  答案：A")
+
+    result = parse_file("题库.docx", word(build))
+    assert result.errors == []
+    assert accepted(result) == [
+        ("single", "动火作业前应当办理（　）。", "A"),
+        ("judge", "进入有限空间作业可以用纯氧通风换气。", "B"),
+        ("single", "动火作业现场应当配备（　）。", "A"),
+    ]
+    assert rejected(result) == [(5, ["答案 C 不在选项中"])]
+
+
 def _numbered(document, numbering_xml_levels):
     """A numbering definition in the document's numbering part; returns its numId."""
     numbering = document.part.numbering_part.element
