@@ -1050,8 +1050,10 @@ def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> l
                 places.append((current.number, current.section))
         current = None
 
+    explaining: _KeyItem | None = None  # a key entry whose explanation may go on
     for index, (number, line) in enumerate(lines):
         if not line:
+            explaining = None
             if current is not None and current.mode == "explanation":
                 current.mode = "done"  # an explanation runs until the next blank line
             if not numbered:
@@ -1059,6 +1061,9 @@ def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> l
             continue
         # An answer key: "参考答案" over key lines, "答案：1-5 BACDA", "1.B 2.A 3.C"…
         items = _key_items(line, single=in_key)
+        if items is None and in_key:
+            explained = _explained_item(line)
+            items = [explained] if explained else None
         title = _KEY_TITLE.match(line) or _HEADED_KEY.match(line)
         if items is None and title:
             rest = title.group("rest")
@@ -1077,10 +1082,15 @@ def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> l
                 key.new_block()
             in_key = True
             key.add(number, items)
+            explaining = items[-1] if items[-1].explanation else None
             continue
         heading = _HEADING.match(line)
         if in_key and heading and _key_follows(lines, index):
             key.new_block()  # "一、单选题" inside the key: a new block of numbers
+            explaining = None
+            continue
+        if in_key and explaining is not None and not heading:
+            explaining.explanation += "\n" + line  # the explanation runs until a blank line
             continue
         in_key = False
         if heading and not _QUESTION_START.match(line):
@@ -1144,6 +1154,16 @@ class _KeyItem:
     number: int
     answer: str | None
     error: str | None = None
+    explanation: str = ""
+
+
+# "1.【答案】B【解析】……" "2. B。解析：……" "（3）【答案】√": one entry of a key with explanations.
+_KEY_EXPLAINED = re.compile(
+    r"^[（(]?\s*(?P<n>\d{1,4})\s*[)）]?\s*[.．、:：]?\s*"
+    r"(?:[【\[]\s*(?:参考|正确|标准)?答案\s*[】\]]\s*[:：]?|(?:参考|正确|标准)?答案\s*[:：])?\s*"
+    r"(?P<answer>[A-Ha-hＡ-Ｈａ-ｈ]+|正确|错误|[√×✓✔✗✘对错])\s*[。.．;；,，]?\s*"
+    r"(?:(?:[【\[]\s*(?:答案|试题)?解析\s*[】\]]|(?:答案|试题)?解析\s*[:：])\s*(?P<explanation>.*))?$"
+)
 
 
 def _key_items(text: str, single: bool = False) -> list[_KeyItem] | None:
@@ -1191,6 +1211,14 @@ def _key_items(text: str, single: bool = False) -> list[_KeyItem] | None:
     return items
 
 
+def _explained_item(line: str) -> _KeyItem | None:
+    match = _KEY_EXPLAINED.match(line)
+    if not match:
+        return None
+    answer = unicodedata.normalize("NFKC", match.group("answer")).upper()
+    return _KeyItem(int(match.group("n")), answer, explanation=(match.group("explanation") or "").strip())
+
+
 def _key_follows(lines: list[tuple[int, str]], index: int) -> bool:
     """Whether the next line that is not blank or a heading is an answer-key line."""
     for _, line in lines[index + 1 :]:
@@ -1199,7 +1227,7 @@ def _key_follows(lines: list[tuple[int, str]], index: int) -> bool:
         title = _KEY_TITLE.match(line)
         if title and not title.group("rest"):
             continue  # "参考答案" over "一、单选题答案"
-        return _key_items(line, single=True) is not None
+        return _key_items(line, single=True) is not None or _explained_item(line) is not None
     return False
 
 
@@ -1272,6 +1300,8 @@ class _AnswerKey:
                         d.errors.append(item.error)
                 elif not _has_answer(d):
                     d.answer = item.answer or ""
+                    if item.explanation and not d.explanation.strip():
+                        d.explanation = item.explanation
                 elif _answer_sign(d.answer) != _answer_sign(item.answer or ""):
                     d.errors.append(f"答案「{d.answer}」与答案表中的「{item.answer}」不一致")
         if missing:

@@ -125,6 +125,23 @@ A. 动火作业许可证  B. 出入证
         assert [(q, a) for q, _, a in accepted(result)] == [("single", "A"), ("judge", "A"), ("judge", "B")]
 
 
+def test_key_with_explanations_at_the_end():
+    text = """1. 动火作业前应当办理（ ）。
+A. 动火作业许可证  B. 出入证
+2. 进入有限空间作业可以用纯氧通风换气。
+
+参考答案及解析
+1.【答案】A【解析】动火作业实行许可管理。
+未办理许可证不得动火。
+
+2. ×。解析：纯氧会助燃，易引发火灾。
+"""
+    result = paper(text)
+    assert (rejected(result), result.errors) == ([], [])
+    assert [(row.question.answer, row.question.explanation) for row in result.rows] == [
+        ("A", "动火作业实行许可管理。\n未办理许可证不得动火。"), ("B", "纯氧会助燃，易引发火灾。")]
+
+
 def test_a_key_that_does_not_match_the_questions_says_so_per_question():
     text = """1. 动火作业前应当办理（ ）。
 A. 动火作业许可证  B. 出入证
