@@ -1030,7 +1030,8 @@ def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> l
             lines.extend([(number, trailing.group("body")), (number, trailing.group("key"))])
         else:
             lines.append((number, line))
-    numbered = any(_QUESTION_START.match(line) for _, line in lines)
+    # Key lines ("1.B 2.A") do not make a paper numbered.
+    numbered = any(_QUESTION_START.match(line) and _key_items(line) is None for _, line in lines)
     section_type: str | None = None
     section_error: str | None = None
     section = 0  # how many headings so far: answer keys per section are matched by it

@@ -171,6 +171,21 @@ A. 氧含量  B. 气温
     assert result.errors == ["答案表中第 7 题在试卷中找不到，这些答案未使用"]
 
 
+def test_a_key_under_unnumbered_questions_does_not_hide_them():
+    text = """动火作业前应当办理（ ）。
+A. 动火作业许可证  B. 出入证
+答案：A
+
+进入有限空间作业可以用纯氧通风换气。
+
+1.A 2.错
+"""
+    result = paper(text)
+    assert accepted(result) == [("single", "动火作业前应当办理（　）。", "A")]
+    assert rejected(result) == []  # unnumbered: a block without options or answer is a note
+    assert result.errors == ["答案表中第 1、2 题在试卷中找不到，这些答案未使用"]
+
+
 def test_lines_that_only_look_like_keys_stay_questions():
     text = """1.A级动火作业由谁审批（ ）。
 A. 厂长  B. 班长
