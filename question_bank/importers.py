@@ -1572,7 +1572,11 @@ _W_NS = {"w": _W[1:-1], "mc": "http://schemas.openxmlformats.org/markup-compatib
 # deleted or moved-away text, text boxes, or the fallback copy of a drawing.
 _TEXT_PARTS = (".//w:r[not(ancestor::mc:Fallback or ancestor::w:txbxContent or ancestor::w:del"
                " or ancestor::w:moveFrom)]"
-               "/*[self::w:t or self::w:tab or self::w:br or self::w:cr or self::w:sym]")
+               "/*[self::w:t or self::w:tab or self::w:br or self::w:cr or self::w:sym"
+               " or self::w:drawing or self::w:pict or self::w:object or self::mc:AlternateContent]")
+# Where a picture (a safety sign, a diagram) was: a question that needs it cannot be imported.
+_PICTURE = "\ue0ff"
+PICTURE_ERROR = "题目含图片，图片无法导入：请把图片内容改写成文字，或删掉这道题"
 _TEXT_XPATH = None  # compiled on first use (lxml is imported only for Word files)
 # Wingdings ticks and crosses, as Word's Insert Symbol writes them.
 _SYMBOLS = {"F0FC": "√", "F0FB": "×", "F0FE": "√", "F0FD": "×", "F052": "√", "F04F": "×", "F050": "√"}
@@ -1622,6 +1626,10 @@ def _parse_docx(data: bytes, limits: Limits) -> ParseResult:
         raise _FileError(NO_QUESTIONS)
     errors: list[str] = []
     drafts = _paper_drafts(lines, errors) + table_drafts
+    for d in drafts:
+        if any(_PICTURE in f for f in [d.stem, d.answer, *d.options]) and not d.errors:
+            d.errors.append(PICTURE_ERROR)
+        d.explanation = d.explanation.replace(_PICTURE, "")  # the 解析 reads without its figure
     if len(drafts) > limits.max_rows:
         raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
     rows = sorted((_finish(d) for d in drafts), key=lambda row: row.line)
@@ -1652,6 +1660,8 @@ def _docx_text(paragraph) -> str:
             parts.append("\t")
         elif tag in ("br", "cr"):
             parts.append("\n")
+        elif tag in ("drawing", "pict", "object") or element.tag.endswith("}AlternateContent"):
+            parts.append(_PICTURE)
         elif tag == "sym":
             code = (element.get(f"{_W}char") or "").upper()
             if code in _SYMBOLS:

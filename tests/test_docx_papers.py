@@ -329,6 +329,41 @@ def test_word_question_table_with_a_header_is_read_like_a_spreadsheet():
     assert rejected(result) == [(5, ["答案 C 不在选项中"])]
 
 
+def _png() -> io.BytesIO:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    buffer.seek(0)
+    return buffer
+
+
+def test_word_questions_that_need_a_picture_are_refused_not_imported_without_it():
+    def build(d):
+        d.add_picture(_png())  # a logo above the title: not part of any question
+        d.add_paragraph("一、单选题")
+        d.add_paragraph("1. 下图所示安全标志的含义是（ ）。")
+        d.add_picture(_png())
+        d.add_paragraph("A．禁止吸烟  B．当心火灾")
+        d.add_paragraph("答案：A")
+        d.add_paragraph("2. 表示“必须戴安全帽”的标志是（ ）。")
+        option = d.add_paragraph("A．")
+        option.add_run().add_picture(_png())
+        d.add_paragraph("B．")
+        d.add_paragraph("答案：A")
+        d.add_paragraph("3. 动火作业前应当办理（ ）。")
+        d.add_paragraph("A．动火作业许可证  B．出入证")
+        d.add_paragraph("答案：A")
+        d.add_paragraph("解析：见下图。")
+        d.add_picture(_png())
+
+    result = parse_file("试卷.docx", word(build))
+    picture = "题目含图片，图片无法导入：请把图片内容改写成文字，或删掉这道题"
+    assert rejected(result) == [(3, [picture]), (7, [picture])]
+    assert [(row.question.stem, row.question.explanation) for row in result.rows if row.question] == [
+        ("动火作业前应当办理（　）。", "见下图。")]
+
+
 def _numbered(document, numbering_xml_levels):
     """A numbering definition in the document's numbering part; returns its numId."""
     numbering = document.part.numbering_part.element
