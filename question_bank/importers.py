@@ -1567,16 +1567,18 @@ def _gift_answers(d: _Draft, inner: str) -> bool:
 # --------------------------------------------------------------------------- Word papers (.docx)
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_W_NS = {"w": _W[1:-1], "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
+_W_NS = {"w": _W[1:-1], "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+         "m": "http://schemas.openxmlformats.org/officeDocument/2006/math"}
 # Runs directly in the paragraph or in hyperlinks, insertions, fields, content controls; not
 # deleted or moved-away text, text boxes, or the fallback copy of a drawing.
 _TEXT_PARTS = (".//w:r[not(ancestor::mc:Fallback or ancestor::w:txbxContent or ancestor::w:del"
                " or ancestor::w:moveFrom)]"
                "/*[self::w:t or self::w:tab or self::w:br or self::w:cr or self::w:sym"
-               " or self::w:drawing or self::w:pict or self::w:object or self::mc:AlternateContent]")
+               " or self::w:drawing or self::w:pict or self::w:object or self::mc:AlternateContent]"
+               " | .//m:oMath[not(ancestor::m:oMath)]")
 # Where a picture (a safety sign, a diagram) was: a question that needs it cannot be imported.
 _PICTURE = "\ue0ff"
-PICTURE_ERROR = "题目含图片，图片无法导入：请把图片内容改写成文字，或删掉这道题"
+PICTURE_ERROR = "题目含图片或公式，无法导入：请把图片、公式改写成文字，或删掉这道题"
 _TEXT_XPATH = None  # compiled on first use (lxml is imported only for Word files)
 # Wingdings ticks and crosses, as Word's Insert Symbol writes them.
 _SYMBOLS = {"F0FC": "√", "F0FB": "×", "F0FE": "√", "F0FD": "×", "F052": "√", "F04F": "×", "F050": "√"}
@@ -1660,7 +1662,7 @@ def _docx_text(paragraph) -> str:
             parts.append("\t")
         elif tag in ("br", "cr"):
             parts.append("\n")
-        elif tag in ("drawing", "pict", "object") or element.tag.endswith("}AlternateContent"):
+        elif tag in ("drawing", "pict", "object") or element.tag.endswith(("}AlternateContent", "}oMath")):
             parts.append(_PICTURE)
         elif tag == "sym":
             code = (element.get(f"{_W}char") or "").upper()

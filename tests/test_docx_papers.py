@@ -351,15 +351,23 @@ def test_word_questions_that_need_a_picture_are_refused_not_imported_without_it(
         option.add_run().add_picture(_png())
         d.add_paragraph("B．")
         d.add_paragraph("答案：A")
-        d.add_paragraph("3. 动火作业前应当办理（ ）。")
+        formula = d.add_paragraph("3. 氧含量低于（ ）时不得进入有限空间，即 ")
+        math = OxmlElement("m:oMath")  # an Equation Editor formula: its text is not in the runs
+        run, text = OxmlElement("m:r"), OxmlElement("m:t")
+        text.text = "19.5%"
+        run.append(text)
+        math.append(run)
+        formula._p.append(math)
+        d.add_paragraph("A．正确  B．错误")
+        d.add_paragraph("4. 动火作业前应当办理（ ）。")
         d.add_paragraph("A．动火作业许可证  B．出入证")
         d.add_paragraph("答案：A")
         d.add_paragraph("解析：见下图。")
         d.add_picture(_png())
 
     result = parse_file("试卷.docx", word(build))
-    picture = "题目含图片，图片无法导入：请把图片内容改写成文字，或删掉这道题"
-    assert rejected(result) == [(3, [picture]), (7, [picture])]
+    picture = "题目含图片或公式，无法导入：请把图片、公式改写成文字，或删掉这道题"
+    assert rejected(result) == [(3, [picture]), (7, [picture]), (11, [picture])]
     assert [(row.question.stem, row.question.explanation) for row in result.rows if row.question] == [
         ("动火作业前应当办理（　）。", "见下图。")]
 
