@@ -1137,8 +1137,8 @@ _KEY_TITLE = re.compile(
 )
 # "一、单选题 1-5 BACDA" "判断题：1-5 √×√√×": a section's key after its heading on one line.
 _HEADED_KEY = re.compile(
-    r"^(?:第?[一二三四五六七八九十]+\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)?"
-    rf"(?:{_KINDS})题?\s*[:：]?\s*(?P<rest>\d.*)$"
+    r"^(?:(?:第?[一二三四五六七八九十]+\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)"
+    rf"(?:(?:{_KINDS})题?)?|(?:{_KINDS})题?)\s*[:：]?\s*(?P<rest>\d.*)$"
 )
 _KEY_UNIT = r"(?:[A-H]+|正确|错误|[√×✓✔✗✘对错])"
 _KEY_RANGE = re.compile(r"(\d{1,4})\s*[-~—–至到]\s*(\d{1,4})\s*(?:题)?\s*[.、:)]?\s*([^\d]*)")

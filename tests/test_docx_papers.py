@@ -78,10 +78,11 @@ def test_key_at_the_end_per_section_with_numbers_restarting():
 
 def test_key_written_after_each_section_heading_on_one_line():
     questions, _ = SECTIONS.split("参考答案")
-    key = "参考答案\n一、单选题 1-2 AB\n二、多选题：1-2 AB,AB\n（三）判断题 1-2 对错\n"
-    result = paper(questions + key)
-    assert (rejected(result), result.errors) == ([], [])
-    assert [a for _, _, a in accepted(result)] == ["A", "B", "AB", "AB", "A", "B"]
+    for key in ("参考答案\n一、单选题 1-2 AB\n二、多选题：1-2 AB,AB\n（三）判断题 1-2 对错\n",
+                "答案：\n一、1-2 AB\n二、1-2 AB AB\n三、1-2 √×\n"):
+        result = paper(questions + key)
+        assert (rejected(result), result.errors) == ([], [])
+        assert [a for _, _, a in accepted(result)] == ["A", "B", "AB", "AB", "A", "B"]
 
 
 def test_key_on_one_answer_line_with_groups_and_multi_answers_spaced():
