@@ -46,6 +46,12 @@ TOO_COMPLEX = "文件过大或过于复杂，读取超时，请拆分成几个�
 GROUP_COLUMNS = frozenset({"作业种类", "部分", "所属部分", "一级纲要", "知识点", "二级纲要", "题库", "所属题库"})
 BAD_ENCODING = "无法识别文件编码，请另存为 UTF-8 或 GBK"
 UNSUPPORTED_GIFT = "不支持的 GIFT 题型"
+OLD_DOC = "不支持旧版 Word .doc 文件，请在 Word 中另存为 .docx 后再导入"
+NOT_DOCX = "文件不是有效的 Word（.docx）文件"
+MACRO_DOCX = "这是 Word 模板或启用宏的文档，请在 Word 中另存为 .docx 后再导入"
+ENCRYPTED = "文件设有打开密码，请在 Office 中取消密码后再导入"
+_DOCX_HINTS = ("docx", "docm", "dotx")
+_WORD_HINTS = ("doc", "dot", "wps", "rtf", *_DOCX_HINTS)
 
 
 # --------------------------------------------------------------------------- public types
@@ -93,6 +99,7 @@ class Limits:
     # ``clock`` is injectable so tests need not wait.
     max_seconds: float = 20.0
     clock: Callable[[], float] = time.monotonic
+    max_docx_uncompressed: int = 50 * 1024 * 1024  # a Word paper is text: 50 MB unpacked is plenty
 
 
 class _FileError(Exception):
@@ -140,6 +147,8 @@ def _format_from_hint(hint: str) -> str:
         return "csv"
     if hint in ("gift", "aiken"):
         return hint
+    if hint in _WORD_HINTS:
+        return "docx"
     return "txt"
 
 
@@ -147,12 +156,22 @@ def _parse(hint: str, data: bytes, limits: Limits) -> ParseResult:
     if len(data) > limits.max_bytes:
         raise _FileError(f"文件超过 {_size_text(limits.max_bytes)} 上限")
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        # OLE compound file: Excel 97-2003 (or an old .doc); openpyxl cannot read it.
-        raise _FileError(OLD_XLS)
+        # OLE compound file: Excel 97-2003, Word 97-2003, or an Office file with a password.
+        if "EncryptedPackage".encode("utf-16-le") in data[:1024 * 1024]:
+            raise _FileError(ENCRYPTED)
+        raise _FileError(OLD_DOC if hint in _WORD_HINTS else OLD_XLS)
+    if hint in _WORD_HINTS and re.match(rb"\s*(?:\{\\rtf|<)", data[:64]):
+        # "Word" files that are RTF, HTML or Word 2003 XML (web exports often are)
+        raise _FileError(OLD_DOC)
     if data.startswith(b"PK") and zipfile.is_zipfile(io.BytesIO(data)):
-        result = _parse_xlsx(data, limits)
+        if _check_zip(data, limits, hint) == "docx":
+            result = _parse_docx(data, limits)
+        else:
+            result = _parse_xlsx(data, limits)
     elif hint in ("xlsx", "xlsm"):
         raise _FileError(NOT_XLSX)
+    elif hint in _DOCX_HINTS:
+        raise _FileError(NOT_DOCX)
     else:
         result = _parse_text(hint, data, limits)
     _reject_duplicates(result.rows)
@@ -895,16 +914,17 @@ def _looks_like_table(rows: list[_Row]) -> bool:
 # --------------------------------------------------------------------------- xlsx
 
 
-def _check_zip(data: bytes, limits: Limits) -> None:
-    """Refuse zip bombs from the central directory, before anything is decompressed.
+def _check_zip(data: bytes, limits: Limits, hint: str = "") -> str:
+    """Refuse zip bombs from the central directory, before anything is decompressed; say
+    whether the zip is a Word document ("docx") or, presumably, a workbook ("xlsx").
 
     zipfile never inflates a member beyond the size its header declares, so checking the
-    declared sizes bounds what openpyxl can unpack."""
+    declared sizes bounds what openpyxl or python-docx can unpack."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise _FileError(NOT_XLSX) from exc
+        raise _FileError(NOT_DOCX if hint in _DOCX_HINTS else NOT_XLSX) from exc
     total = 0
     for member in members:
         total += member.file_size
@@ -919,11 +939,15 @@ def _check_zip(data: bytes, limits: Limits) -> None:
         raise _FileError(ZIP_BOMB)
     names = {m.filename for m in members}
     if "word/document.xml" in names:
-        raise _FileError("这是 Word 文件：请把题目复制到 .txt 文本文件，或整理成 Excel 表格后再导入")
+        if total > limits.max_docx_uncompressed:
+            raise _FileError(f"Word 文件解压后超过 {_size_text(limits.max_docx_uncompressed)} 上限，已拒绝")
+        return "docx"
+    if hint in _DOCX_HINTS:
+        raise _FileError(NOT_DOCX)
+    return "xlsx"
 
 
 def _parse_xlsx(data: bytes, limits: Limits) -> ParseResult:
-    _check_zip(data, limits)
     sheets = _read_workbook(data, limits)
     several = len(sheets) > 1
     rows: list[RowResult] = []
@@ -1070,7 +1094,7 @@ def _parse_text(hint: str, data: bytes, limits: Limits) -> ParseResult:
                                      for d in (",", "\t", ";"))), NO_HEADER)
         result = ParseResult("csv", [], [message])
     else:
-        result = _drafts_result("txt", _paper_drafts(text), limits)
+        result = _paper_result("txt", list(enumerate(text.splitlines(), start=1)), limits)
     result.encoding = encoding
     return result
 
@@ -1165,6 +1189,13 @@ _JUDGE_MARK = re.compile(r"\s*[（(]\s*(对|错|√|×|✓|✔|✗|✘|正确|�
 _TYPE_TAG = re.compile(r"\s*[【\[](单选题?|多选题?|判断题?)[】\]]\s*")  # 问卷星: "1.题目【单选题】"
 
 
+# An answer written at the end of a stem or option line, after spaces: "…B．出入证    答案：A".
+_TRAILING_ANSWER = re.compile(
+    r"^(?P<body>.*?\S)\s+(?P<key>(?:【\s*(?:正确|参考|标准)?答案\s*】|(?:正确|参考|标准)?答案\s*[:：])\s*"
+    r"(?:[A-HＡ-Ｈ](?:\s*[、,，]?\s*[A-HＡ-Ｈ]){0,7}|[√×对错]|正确|错误)\s*[。.]?)$"
+)
+
+
 def _key(line: str) -> tuple[str, str] | None:
     """("answer" | "explanation" | a table field, value) for lines such as 答案：B or 难度：中等."""
     match = _KEY_LINE.match(line)
@@ -1190,6 +1221,7 @@ class _PaperQuestion:
     number: int | None
     section_type: str | None
     section_error: str | None
+    section: int = 0
     stem_lines: list[str] = field(default_factory=list)
     option_lines: list[str] = field(default_factory=list)
     answer: str | None = None
@@ -1198,13 +1230,35 @@ class _PaperQuestion:
     mode: str = "stem"  # which part the next plain line continues: stem, options, explanation
 
 
-def _paper_drafts(text: str) -> list[_Draft]:
-    lines = text.splitlines()
-    numbered = any(_QUESTION_START.match(line.strip()) for line in lines)
+def _paper_result(fmt: str, lines: list[tuple[int, str]], limits: Limits) -> ParseResult:
+    """A text paper (or a Word paper's text) given as (line number as shown, text) pairs."""
+    errors: list[str] = []
+    drafts = _paper_drafts(lines, errors)
+    if len(drafts) > limits.max_rows:
+        raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
+    return ParseResult(fmt, [_finish(d) for d in drafts], errors)
+
+
+def _paper_drafts(numbered_lines: list[tuple[int, str]], errors: list[str]) -> list[_Draft]:
+    lines = []
+    for number, raw in numbered_lines:
+        line = raw.translate(_INVISIBLE).strip()
+        trailing = _TRAILING_ANSWER.match(line)
+        if trailing and not _key(line):
+            # "A．xx  B．xx    答案：A" (Word papers keep the answer on the options' line)
+            lines.extend([(number, trailing.group("body")), (number, trailing.group("key"))])
+        else:
+            lines.append((number, line))
+    # Key lines ("1.B 2.A") do not make a paper numbered.
+    numbered = any(_QUESTION_START.match(line) and _key_items(line) is None for _, line in lines)
     section_type: str | None = None
     section_error: str | None = None
+    section = 0  # how many headings so far: answer keys per section are matched by it
     current: _PaperQuestion | None = None
     drafts: list[_Draft] = []
+    places: list[tuple[int | None, int]] = []  # (question number, section) of each draft
+    key = _AnswerKey()
+    in_key = False
 
     def close() -> None:
         nonlocal current
@@ -1213,22 +1267,58 @@ def _paper_drafts(text: str) -> list[_Draft]:
             # Unnumbered papers: a block with neither options nor answer is a title or a note.
             if numbered or draft.options or draft.answer or draft.letters is not None:
                 drafts.append(draft)
+                places.append((current.number, current.section))
         current = None
 
-    for number, raw in enumerate(lines, start=1):
-        line = raw.translate(_INVISIBLE).strip()
+    explaining: _KeyItem | None = None  # a key entry whose explanation may go on
+    for index, (number, line) in enumerate(lines):
         if not line:
+            explaining = None
             if current is not None and current.mode == "explanation":
                 current.mode = "done"  # an explanation runs until the next blank line
             if not numbered:
                 close()  # unnumbered papers: blank lines separate questions
             continue
+        # An answer key: "参考答案" over key lines, "答案：1-5 BACDA", "1.B 2.A 3.C"…
+        items = _key_items(line, single=in_key)
+        if items is None and in_key:
+            explained = _explained_item(line)
+            items = [explained] if explained else None
+        title = _KEY_TITLE.match(line) or _HEADED_KEY.match(line)
+        if items is None and title:
+            rest = title.group("rest")
+            items = _key_items(rest, single=True) if rest else None
+            if items is not None and title.re is _HEADED_KEY:
+                close()
+                key.new_block()  # each section's key is its own block
+            if not rest and _key_follows(lines, index):
+                close()
+                key.new_block()
+                in_key = True
+                continue
+        if items is not None:
+            close()
+            if not in_key:
+                key.new_block()
+            in_key = True
+            key.add(number, items)
+            explaining = items[-1] if items[-1].explanation else None
+            continue
         heading = _HEADING.match(line)
+        if in_key and heading and _key_follows(lines, index):
+            key.new_block()  # "一、单选题" inside the key: a new block of numbers
+            explaining = None
+            continue
+        if in_key and explaining is not None and not heading:
+            explaining.explanation += "\n" + line  # the explanation runs until a blank line
+            continue
+        in_key = False
         if heading and not _QUESTION_START.match(line):
             close()
             kind = heading.group("kind") or heading.group("bare")
             section_type = _HEADING_TYPES.get(kind)
             section_error = None if kind in _HEADING_TYPES else f"不支持的题型「{kind}题」，只能导入单选、多选、判断题"
+            section += 1
             continue
         start = _QUESTION_START.match(line) if numbered else None
         question_number = int(next(g for g in start.groups() if g)) if start else 0
@@ -1243,24 +1333,221 @@ def _paper_drafts(text: str) -> list[_Draft]:
             continue
         if start and _starts_question(current, question_number):
             close()
-            current = _PaperQuestion(number, question_number, section_type, section_error)
+            current = _PaperQuestion(number, question_number, section_type, section_error, section)
             current.stem_lines.append(line)
             continue
         if current is None:
             if numbered:
                 continue  # title, instructions before question 1
-            current = _PaperQuestion(number, None, section_type, section_error)
+            current = _PaperQuestion(number, None, section_type, section_error, section)
             current.stem_lines.append(line)
             continue
         if (not numbered and current.mode == "after_answer"
                 and not _key(line) and not _OPTION_LINE.match(line)):
             close()  # unnumbered, no blank line: a new stem right after the previous answer
-            current = _PaperQuestion(number, None, section_type, section_error)
+            current = _PaperQuestion(number, None, section_type, section_error, section)
             current.stem_lines.append(line)
             continue
         _paper_line(current, line)
     close()
+    if key.blocks:
+        key.apply(drafts, places, errors)
     return drafts
+
+
+# ---- answer keys at the end of a paper ("参考答案  1-5 BACDA 6-10 √×√√×", "1.B 2.A", tables)
+
+# "参考答案" "【参考答案】" "三、参考答案及解析" "单选题答案：" "答案：1-5 BACDA": a title, maybe with the key.
+_KEY_TITLE = re.compile(
+    r"^(?:附\s*[:：]?\s*|第?[一二三四五六七八九十]+\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)?"
+    rf"[【\[]?\s*(?:(?:{_KINDS})题?\s*)?(?:参考|标准|正确)?答案(?:及解析|部分|速查|汇总|一览)?\s*[】\]]?"
+    r"\s*[:：]?\s*(?P<rest>.*)$"
+)
+# "一、单选题 1-5 BACDA" "判断题：1-5 √×√√×": a section's key after its heading on one line.
+_HEADED_KEY = re.compile(
+    r"^(?:(?:第?[一二三四五六七八九十]+\s*[、.．:：\s]\s*|[（(][一二三四五六七八九十]+[)）]\s*)"
+    rf"(?:(?:{_KINDS})题?)?|(?:{_KINDS})题?)\s*[:：]?\s*(?P<rest>\d.*)$"
+)
+_KEY_UNIT = r"(?:[A-H]+|正确|错误|[√×✓✔✗✘对错])"
+_KEY_RANGE = re.compile(r"(\d{1,4})\s*[-~—–至到]\s*(\d{1,4})\s*(?:题)?\s*[.、:)]?\s*([^\d]*)")
+_KEY_ENTRY = re.compile(
+    rf"(?:\(\s*(\d{{1,4}})\s*\)|(\d{{1,4}})\s*(?:题)?\s*[.、:)]?)\s*({_KEY_UNIT})(?=[\s,，;；、(]|\d|$)"
+)
+_KEY_SEPARATORS = re.compile(r"[\s,，;；、]*")
+_KEY_TOKEN = re.compile(r"[A-H]+|正确|错误|[√×✓✔✗✘对错]")
+_KEY_SINGLE = re.compile(r"[A-H]|正确|错误|[√×✓✔✗✘对错]")
+
+
+@dataclass
+class _KeyItem:
+    number: int
+    answer: str | None
+    error: str | None = None
+    explanation: str = ""
+
+
+# "1.【答案】B【解析】……" "2. B。解析：……" "（3）【答案】√": one entry of a key with explanations.
+_KEY_EXPLAINED = re.compile(
+    r"^[（(]?\s*(?P<n>\d{1,4})\s*[)）]?\s*[.．、:：]?\s*"
+    r"(?:[【\[]\s*(?:参考|正确|标准)?答案\s*[】\]]\s*[:：]?|(?:参考|正确|标准)?答案\s*[:：])?\s*"
+    r"(?P<answer>[A-Ha-hＡ-Ｈａ-ｈ]+|正确|错误|[√×✓✔✗✘对错])\s*[。.．;；,，]?\s*"
+    r"(?:(?:[【\[]\s*(?:答案|试题)?解析\s*[】\]]|(?:答案|试题)?解析\s*[:：])\s*(?P<explanation>.*))?$"
+)
+
+
+def _key_items(text: str, single: bool = False) -> list[_KeyItem] | None:
+    """The entries of a whole line that is an answer key, else None.
+
+    "1-5 BACDA" (one letter each), "6-8 ABC BD ACD" (space-separated), "1-5 √×√√×",
+    "1.B 2.A 3.C", "1、对"; one entry alone ("1.B") only where a key is already going on."""
+    text = unicodedata.normalize("NFKC", text).strip().upper()
+    if not text or not (text[0].isdigit() or text[0] == "("):
+        return None
+    items: list[_KeyItem] = []
+    ranges = 0
+    pos = 0
+    while pos < len(text):
+        pos = _KEY_SEPARATORS.match(text, pos).end()
+        if pos >= len(text):
+            break
+        span = _KEY_RANGE.match(text, pos)
+        if span:
+            first, last, answers = int(span.group(1)), int(span.group(2)), span.group(3)
+            count = last - first + 1
+            if not 1 <= count <= 500 or _KEY_TOKEN.sub("", answers).strip(" \t,，;；、"):
+                return None
+            tokens = _KEY_TOKEN.findall(answers)
+            units = _KEY_SINGLE.findall(answers)
+            if len(tokens) == count:
+                items.extend(_KeyItem(first + i, t) for i, t in enumerate(tokens))
+            elif len(tokens) < count and len(units) == count:
+                items.extend(_KeyItem(first + i, t) for i, t in enumerate(units))
+            else:
+                given = len(tokens) if len(tokens) > 1 else len(units)
+                error = (f"答案表「{first}-{last}」有 {given} 个答案，与 {count} 道题不符，"
+                         "无法确定本题答案")
+                items.extend(_KeyItem(first + i, None, error) for i in range(count))
+            ranges += 1
+            pos = span.end()
+            continue
+        entry = _KEY_ENTRY.match(text, pos)
+        if not entry:
+            return None
+        items.append(_KeyItem(int(entry.group(1) or entry.group(2)), entry.group(3)))
+        pos = entry.end()
+    if not items or (not ranges and len(items) < 2 and not single):
+        return None
+    return items
+
+
+def _explained_item(line: str) -> _KeyItem | None:
+    match = _KEY_EXPLAINED.match(line)
+    if not match:
+        return None
+    answer = unicodedata.normalize("NFKC", match.group("answer")).upper()
+    return _KeyItem(int(match.group("n")), answer, explanation=(match.group("explanation") or "").strip())
+
+
+def _key_follows(lines: list[tuple[int, str]], index: int) -> bool:
+    """Whether the next line that is not blank or a heading is an answer-key line."""
+    for _, line in lines[index + 1 :]:
+        if not line or (_HEADING.match(line) and not _QUESTION_START.match(line)):
+            continue
+        title = _KEY_TITLE.match(line)
+        if title and not title.group("rest"):
+            continue  # "参考答案" over "一、单选题答案"
+        return _key_items(line, single=True) is not None or _explained_item(line) is not None
+    return False
+
+
+@dataclass
+class _AnswerKey:
+    """Key lines collected while reading; blocks restart with each key section."""
+
+    blocks: list[list[tuple[int, _KeyItem]]] = field(default_factory=list)
+
+    def new_block(self) -> None:
+        if not self.blocks or self.blocks[-1]:
+            self.blocks.append([])
+
+    def add(self, line: int, items: list[_KeyItem]) -> None:
+        if not self.blocks:
+            self.blocks.append([])
+        for item in items:
+            block = self.blocks[-1]
+            if block and item.number <= block[-1][1].number:
+                self.blocks.append([])  # numbering restarts: the next section's key
+            self.blocks[-1].append((line, item))
+
+    def apply(self, drafts: list[_Draft], places: list[tuple[int | None, int]],
+              errors: list[str]) -> None:
+        """Give questions without an inline answer theirs from the key; say per question
+        what does not match."""
+        blocks = [b for b in self.blocks if b]
+        numbers = [n for n, _ in places if n is not None]
+        groups: list[list[int]] = []  # draft indexes per question section
+        if len(set(numbers)) == len(numbers):
+            groups = [[i for i, (n, _) in enumerate(places) if n is not None]]
+            blocks = [[pair for b in blocks for pair in b]]
+        else:
+            last: tuple[int, int] | None = None
+            for i, (n, section) in enumerate(places):
+                if n is None:
+                    continue
+                if last is None or section != last[1] or n <= last[0]:
+                    groups.append([])
+                groups[-1].append(i)
+                last = (n, section)
+            if len(blocks) != len(groups):
+                unanswered = [g for g in groups if any(not _has_answer(drafts[i]) for i in g)]
+                if len(blocks) == len(unanswered):
+                    groups = unanswered
+                else:
+                    for d in drafts:
+                        if not _has_answer(d) and not d.errors:
+                            d.errors.append("答案表无法对应到题目：试卷各大题题号重新编号，"
+                                            "答案表也请按大题分开写")
+                    return
+        missing: list[int] = []
+        for group, block in zip(groups, blocks):
+            by_number = {places[i][0]: drafts[i] for i in group}
+            keyed: dict[int, _KeyItem] = {}
+            for _, item in block:
+                if item.number in by_number:
+                    keyed.setdefault(item.number, item)
+                else:
+                    missing.append(item.number)
+            for number, d in by_number.items():
+                item = keyed.get(number)
+                if d.errors:
+                    continue
+                if item is None:
+                    if not _has_answer(d):
+                        d.errors.append(f"答案表中没有第 {number} 题的答案")
+                elif item.error:
+                    if not _has_answer(d):
+                        d.errors.append(item.error)
+                elif not _has_answer(d):
+                    d.answer = item.answer or ""
+                    if item.explanation and not d.explanation.strip():
+                        d.explanation = item.explanation
+                elif _answer_sign(d.answer) != _answer_sign(item.answer or ""):
+                    d.errors.append(f"答案「{d.answer}」与答案表中的「{item.answer}」不一致")
+        if missing:
+            listed = "、".join(str(n) for n in dict.fromkeys(missing))
+            errors.append(f"答案表中第 {listed} 题在试卷中找不到，这些答案未使用")
+
+
+def _has_answer(d: _Draft) -> bool:
+    return bool(d.answer.strip()) or d.letters is not None
+
+
+def _answer_sign(text: str) -> str:
+    """正确/√/对 → T, 错误/×/错 → F, "A、C" → "AC": for comparing an inline answer with the key."""
+    truth = _truth_word(text)
+    if truth is not None:
+        return "T" if truth else "F"
+    return "".join(sorted(set(re.sub(r"[^A-H]", "", _fold(text)))))
 
 
 def _starts_question(current: _PaperQuestion | None, number: int) -> bool:
@@ -1508,6 +1795,311 @@ def _gift_answers(d: _Draft, inner: str) -> bool:
     d.letters = "".join(letters)
     d.explanation = "；".join(feedback)
     return True
+
+
+# --------------------------------------------------------------------------- Word papers (.docx)
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_W_NS = {"w": _W[1:-1], "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006",
+         "m": "http://schemas.openxmlformats.org/officeDocument/2006/math"}
+# Runs directly in the paragraph or in hyperlinks, insertions, fields, content controls; not
+# deleted or moved-away text, text boxes, or the fallback copy of a drawing.
+_TEXT_PARTS = (".//w:r[not(ancestor::mc:Fallback or ancestor::w:txbxContent or ancestor::w:del"
+               " or ancestor::w:moveFrom)]"
+               "/*[self::w:t or self::w:tab or self::w:br or self::w:cr or self::w:sym"
+               " or self::w:drawing or self::w:pict or self::w:object or self::mc:AlternateContent]"
+               " | .//m:oMath[not(ancestor::m:oMath)]")
+# Where a picture (a safety sign, a diagram) was: a question that needs it cannot be imported.
+_PICTURE = "\ue0ff"
+PICTURE_ERROR = "题目含图片或公式，无法导入：请把图片、公式改写成文字，或删掉这道题"
+_TEXT_XPATH = None  # compiled on first use (lxml is imported only for Word files)
+# Wingdings ticks and crosses, as Word's Insert Symbol writes them.
+_SYMBOLS = {"F0FC": "√", "F0FB": "×", "F0FE": "√", "F0FD": "×", "F052": "√", "F04F": "×", "F050": "√"}
+_KEY_NUMBER_HEADERS = {"题号", "题目", "序号", "题次"}
+
+
+def _parse_docx(data: bytes, limits: Limits) -> ParseResult:
+    """A Word paper: paragraphs and tables in document order become the lines of a text paper
+    (Word's automatic numbering written out), read by the same reader as a .txt paper. A
+    line's number is its paragraph's (a table row counts as one)."""
+    import docx  # imported here so other imports work even where python-docx is missing
+
+    try:
+        try:
+            document = docx.Document(io.BytesIO(data))
+        except ValueError as exc:
+            if "content type" in str(exc):  # .docm, .dotx: python-docx reads plain documents only
+                raise _FileError(MACRO_DOCX) from exc
+            raise
+        body = document.element.body
+        numbering = _Numbering(document)
+        lines: list[tuple[int, str]] = []
+        table_drafts: list[_Draft] = []  # tables with a 题干/答案 header, read as spreadsheets
+        count = 0
+        for block in _docx_blocks(body):
+            if block.tag == f"{_W}p":
+                texts = [numbering.label(block) + _docx_text(block)]
+            else:
+                rows = _docx_table_rows(block, numbering)
+                drafts = None if _table_key(rows) is not None else _table_drafts(
+                    [_Row(count + i + 1, cells, set()) for i, cells in enumerate(rows)], None, None)
+                if drafts is not None:
+                    table_drafts.extend(drafts)
+                    count += len(rows)
+                    continue
+                texts = _docx_table_lines(rows)
+            for text in texts:
+                count += 1
+                lines.extend((count, part) for part in text.split("\n"))
+            if count > 4 * limits.max_rows:
+                raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
+    except _FileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - broken XML, a zip that only looks like Word
+        raise _FileError(NOT_DOCX) from exc
+    if not table_drafts and not any(text.strip() for _, text in lines):
+        raise _FileError(NO_QUESTIONS)
+    errors: list[str] = []
+    drafts = _paper_drafts(lines, errors) + table_drafts
+    for d in drafts:
+        if any(_PICTURE in f for f in [d.stem, d.answer, *d.options]) and not d.errors:
+            d.errors.append(PICTURE_ERROR)
+        d.explanation = d.explanation.replace(_PICTURE, "")  # the 解析 reads without its figure
+    if len(drafts) > limits.max_rows:
+        raise _FileError(f"文件超过 {limits.max_rows} 道题上限，请拆分后再导入")
+    rows = sorted((_finish(d) for d in drafts), key=lambda row: row.line)
+    return ParseResult("docx", rows, errors)
+
+
+def _docx_blocks(parent):
+    """Paragraphs and tables in document order, also inside content controls."""
+    for child in parent.iterchildren():
+        if child.tag in (f"{_W}p", f"{_W}tbl"):
+            yield child
+        elif child.tag in (f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"):
+            yield from _docx_blocks(child)
+
+
+def _docx_text(paragraph) -> str:
+    parts = []
+    global _TEXT_XPATH
+    if _TEXT_XPATH is None:
+        from lxml import etree
+
+        _TEXT_XPATH = etree.XPath(_TEXT_PARTS, namespaces=_W_NS)
+    for element in _TEXT_XPATH(paragraph):
+        tag = element.tag[len(_W):]
+        if tag == "t":
+            parts.append(element.text or "")
+        elif tag == "tab":
+            parts.append("\t")
+        elif tag in ("br", "cr"):
+            parts.append("\n")
+        elif tag in ("drawing", "pict", "object") or element.tag.endswith(("}AlternateContent", "}oMath")):
+            parts.append(_PICTURE)
+        elif tag == "sym":
+            code = (element.get(f"{_W}char") or "").upper()
+            if code in _SYMBOLS:
+                parts.append(_SYMBOLS[code])
+            elif code and not code.startswith("F0"):
+                try:
+                    parts.append(chr(int(code, 16)))
+                except ValueError:
+                    pass
+    return "".join(parts)
+
+
+def _docx_cell_text(cell, numbering: _Numbering) -> str:
+    lines = []
+    for block in _docx_blocks(cell):
+        if block.tag == f"{_W}p":
+            lines.append(numbering.label(block) + _docx_text(block))
+        else:
+            lines.extend(_docx_table_lines(_docx_table_rows(block, numbering)))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _docx_table_rows(table, numbering: _Numbering) -> list[list[str]]:
+    return [[_docx_cell_text(cell, numbering) for cell in row.iterchildren(f"{_W}tc")]
+            for row in table.iterchildren(f"{_W}tr")]
+
+
+def _docx_table_lines(rows: list[list[str]]) -> list[str]:
+    """A table's rows as lines: an answer-key table (题号 / 答案 rows or columns) becomes key
+    lines; any other row becomes its cells side by side (e.g. "A.…  B.…")."""
+    key = _table_key(rows)
+    if key is not None:
+        return key
+    lines = []
+    for cells in rows:
+        filled = [c for c in cells if c.strip()]
+        if len(filled) == 1:
+            lines.extend(filled[0].split("\n"))
+        elif filled:
+            lines.append("  ".join(c.replace("\n", " ") for c in filled))
+    return lines
+
+
+def _table_key(rows: list[list[str]]) -> list[str] | None:
+    """题号 | 1 | 2 … over 答案 | B | A … (or 题号 and 答案 columns) → ["参考答案", "1：B 2：A …"]."""
+    names = [[_header_name(c) for c in row] for row in rows]
+    pairs: list[tuple[str, str]] = []
+    found = False
+    for i, row in enumerate(names):
+        if row and row[0] in _KEY_NUMBER_HEADERS and i + 1 < len(rows) and names[i + 1] \
+                and names[i + 1][0] in _ANSWER_KEYS:
+            found = True
+            pairs.extend(zip(rows[i][1:], rows[i + 1][1:]))
+    if not found:
+        for i, row in enumerate(names):
+            columns = [(c, c + 1) for c in range(len(row) - 1)
+                       if row[c] in _KEY_NUMBER_HEADERS and row[c + 1] in _ANSWER_KEYS]
+            if columns:
+                found = True
+                for cells in rows[i + 1 :]:
+                    pairs.extend((cells[a], cells[b]) for a, b in columns if b < len(cells))
+                break
+    if not found:
+        # No labels: a row of question numbers over a row of answers (1 | 2 | 3 over B | A | C).
+        for i in range(len(rows) - 1):
+            numbers = [c for c in rows[i] if c.strip()]
+            answers = [c for c in rows[i + 1] if c.strip()]
+            if (len(numbers) >= 2 and all(re.fullmatch(r"\d{1,4}", _fold(c)) for c in numbers)
+                    and answers and all(re.fullmatch(rf"{_KEY_UNIT}", _fold(c)) for c in answers)):
+                found = True
+                pairs.extend(zip(rows[i], rows[i + 1]))
+    if not found:
+        return None
+    entries = [f"{n.strip()}：{a.strip()}" for n, a in pairs
+               if re.fullmatch(r"\d{1,4}(?:\s*[-－~～—–]\s*\d{1,4})?", _fold(n)) and a.strip()]
+    return ["参考答案", " ".join(entries)] if entries else []
+
+
+_CHINESE_NUMERALS = "零一二三四五六七八九"
+
+
+def _w_val(element, default):
+    """An element's w:val, or the default when the element or the attribute is missing."""
+    if element is None:
+        return default
+    return element.get(f"{_W}val", default)
+
+
+def _chinese_number(n: int) -> str:
+    if n < 10:
+        return _CHINESE_NUMERALS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _CHINESE_NUMERALS[tens]) + "十" + (_CHINESE_NUMERALS[ones] if ones else "")
+    return str(n)
+
+
+class _Numbering:
+    """Word's automatic list numbering ("1." "A." "一、" that are not in the text), written out
+    so the paper reader sees the numbers and letters a person sees. Lists sharing a
+    definition continue each other's count unless one restarts it (a start override); a
+    paragraph style (列表编号) may carry the numbering too."""
+
+    def __init__(self, document) -> None:
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # abstractNumId → levels
+        self.nums: dict[str, tuple[str, dict[int, int]]] = {}  # numId → (abstractNumId, restarts)
+        self.styles: dict[str, tuple[str | None, int | None]] = {}  # styleId → (numId, ilvl)
+        self.counters: dict[str, list[int]] = {}
+        self.started: set[str] = set()
+        root = None
+        for rel in document.part.rels.values():
+            if rel.reltype.endswith("/numbering") and not rel.is_external:
+                root = rel.target_part.element
+        if root is None:
+            return
+        for node in root.iterchildren(f"{_W}abstractNum"):
+            levels = {}
+            for lvl in node.iterchildren(f"{_W}lvl"):
+                levels[int(lvl.get(f"{_W}ilvl", "0"))] = (
+                    _w_val(lvl.find(f"{_W}numFmt"), "decimal"),
+                    _w_val(lvl.find(f"{_W}lvlText"), ""),
+                    int(_w_val(lvl.find(f"{_W}start"), "1")),
+                )
+            self.levels[node.get(f"{_W}abstractNumId")] = levels
+        for node in root.iterchildren(f"{_W}num"):
+            ref = _w_val(node.find(f"{_W}abstractNumId"), "")
+            restarts = {}
+            for override in node.iterchildren(f"{_W}lvlOverride"):
+                start = override.find(f"{_W}startOverride")
+                if start is not None:
+                    restarts[int(override.get(f"{_W}ilvl", "0"))] = int(_w_val(start, "1"))
+            if ref in self.levels:
+                self.nums[node.get(f"{_W}numId")] = (ref, restarts)
+        styles = document.styles.element
+        based: dict[str, str] = {}
+        for style in styles.iterchildren(f"{_W}style"):
+            style_id = style.get(f"{_W}styleId")
+            parent = style.find(f"{_W}basedOn")
+            if parent is not None:
+                based[style_id] = _w_val(parent, "")
+            props = style.find(f"{_W}pPr/{_W}numPr")
+            if props is not None:
+                ilvl = props.find(f"{_W}ilvl")
+                self.styles[style_id] = (_w_val(props.find(f"{_W}numId"), None),
+                                         int(_w_val(ilvl, "0")) if ilvl is not None else None)
+        for style_id in list(based):  # numbering inherited through basedOn (a few steps)
+            seen, current = set(), style_id
+            while current not in self.styles and current in based and current not in seen:
+                seen.add(current)
+                current = based[current]
+            if current in self.styles and style_id not in self.styles:
+                self.styles[style_id] = self.styles[current]
+
+    def label(self, paragraph) -> str:
+        style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+        num_id, level = self.styles.get(_w_val(style, ""), (None, None)) if style is not None else (None, None)
+        props = paragraph.find(f"{_W}pPr/{_W}numPr")
+        if props is not None:
+            num = props.find(f"{_W}numId")
+            ilvl = props.find(f"{_W}ilvl")
+            if num is not None:
+                num_id = _w_val(num, None)
+            if ilvl is not None:
+                level = int(_w_val(ilvl, "0"))
+        level = level or 0
+        if num_id not in self.nums or not 0 <= level < 9:
+            return ""  # not numbered, or numId 0: numbering switched off
+        abstract, restarts = self.nums[num_id]
+        levels = self.levels[abstract]
+        if level not in levels:
+            return ""
+        counters = self.counters.setdefault(abstract, [0] * 9)
+        if num_id not in self.started:
+            self.started.add(num_id)
+            for k, start in restarts.items():
+                if 0 <= k < 9:
+                    counters[k] = start - 1
+        fmt, text, start = levels[level]
+        counters[level] = max(counters[level] + 1, start)
+        for deeper in range(level + 1, 9):
+            counters[deeper] = 0
+        if fmt in ("bullet", "none") or not text:
+            return ""
+
+        def value(match: re.Match[str]) -> str:
+            k = int(match.group(1)) - 1
+            kfmt, _, kstart = levels.get(k, ("decimal", "", 1))
+            return self._format(kfmt, counters[k] or kstart)
+
+        return re.sub(r"%([1-9])", value, text) + " "
+
+    @staticmethod
+    def _format(fmt: str, n: int) -> str:
+        if fmt == "upperLetter":
+            return chr(64 + (n - 1) % 26 + 1)
+        if fmt == "lowerLetter":
+            return chr(96 + (n - 1) % 26 + 1)
+        if fmt in ("chineseCounting", "chineseCountingThousand", "taiwaneseCounting",
+                   "japaneseCounting", "ideographDigital"):
+            return _chinese_number(n)
+        if fmt == "decimalEnclosedCircle" and 1 <= n <= 20:
+            return chr(0x2460 + n - 1)
+        return str(n)
 
 
 # --------------------------------------------------------------------------- duplicates

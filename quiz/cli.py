@@ -88,7 +88,7 @@ def bank_check(paths: tuple[Path, ...]) -> None:
 @click.option("--dry-run", is_flag=True, help="Preview only: change nothing.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any row is refused.")
 def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run: bool, strict: bool) -> None:
-    """Import questions from .xlsx, .csv, .txt, Aiken or GIFT.
+    """Import questions from .xlsx, .csv, .docx, .txt, Aiken or GIFT.
 
     Imports what it can and says how many rows it refused (exit 0; --strict: exit 1 on any
     refusal). Categories are never created here: a value that is not an existing category

@@ -281,11 +281,24 @@ def test_an_import_with_nothing_to_write_offers_no_confirmation(app, organiser_c
     assert response.status_code == 422 and "确认导入" not in html and "未变 1 人" in html
 
 
+def _word_file() -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("姓名 工号")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def test_malformed_uploads_get_a_clear_message(app, organiser_client, enterprises):
     company = enterprises[0]
     for name, body, message in [
         ("r.xlsx", b"not a spreadsheet", "文件不是有效的 Excel（.xlsx）文件"),
         ("r.doc", b"hello", "只支持 Excel（.xlsx）或 CSV（.csv）文件"),
+        ("r.docx", _word_file(), "这是 Word 文件：请把名单整理成 Excel 表格后再导入"),
         ("r.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "不支持旧版 .xls 文件"),
         ("r.csv", b"", "文件是空的"),
         ("r.csv", "名字,数量\n甲,1\n".encode(), "找不到表头：需要“姓名”列"),

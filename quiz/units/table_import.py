@@ -28,6 +28,7 @@ from ..errors import NotFound
 
 ONLY_XLSX = "只支持 Excel（.xlsx）文件"
 ONLY_TABLES = "只支持 Excel（.xlsx）或 CSV（.csv）文件"
+WORD_FILE = "这是 Word 文件：请把名单整理成 Excel 表格后再导入"
 TOTAL_ROWS = {"合计", "总计", "小计", "共计", "合计:", "合计：", "总计:", "总计："}
 STATUS_LABELS = {"new": "新增", "update": "更新", "same": "未变", "error": "错误"}
 UPLOAD_LIFETIME_SECONDS = 24 * 3600
@@ -106,7 +107,8 @@ def read_sheets(filename: str, data: bytes, max_bytes: int, headers: dict[str, l
         return None, importers.OLD_XLS
     try:
         if data.startswith(b"PK"):
-            importers._check_zip(data, limits)
+            if importers._check_zip(data, limits) == "docx":
+                return None, WORD_FILE
             return importers._read_workbook(data, limits), None
         if name.endswith((".xlsx", ".xlsm")):
             return None, importers.NOT_XLSX
