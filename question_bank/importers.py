@@ -56,6 +56,7 @@ class ImportedQuestion:
     basis: str | None = None
     tags: list[str] = field(default_factory=list)
     score: float | None = None
+    uid: str | None = None  # the 编号 column of our own export: which bank question the row is
 
 
 @dataclass
@@ -159,6 +160,7 @@ class _Draft:
     five_scale: bool = False  # the table's numeric 难度 runs 1–5 (some value is 4 or 5)
     basis: str = ""
     score: str = ""
+    uid: str = ""
     tags: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # found while reading; they end the checks
 
@@ -222,6 +224,7 @@ def _finish(d: _Draft) -> RowResult:
         basis=_clean_text(d.basis) or None,
         tags=[t for t in dict.fromkeys(_clean_text(t) for t in d.tags) if t],
         score=score,
+        uid=_clean_text(d.uid)[:40] or None,
     )
     return RowResult(d.line, d.sheet, question, [])
 
@@ -468,6 +471,7 @@ _FIELD_NAMES: dict[str, list[str]] = {
     "score": ["分值", "试题分数", "分数", "题目分值"],
     "tags": ["标签", "关键词", "关键字"],
     "packed": ["选项", "选项内容", "备选项", "答案选项", "题目选项", "所有选项"],
+    "uid": ["编号", "题目编号", "试题编号"],  # our export's 编号: a re-import updates by it
 }
 _FLAG_NAMES = {"是否正确", "是否正确答案", "正确与否", "是否答案"}
 _CHINESE_DIGITS = "一二三四五六七八"
@@ -649,6 +653,7 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
     d.difficulty = cell(f.get("difficulty"))
     d.basis = cell(f.get("basis"))
     d.score = cell(f.get("score"))
+    d.uid = cell(f.get("uid"))
     d.tags = [t for col in columns.tag_columns for t in re.split(r"[,，、;；\s]+", cell(col)) if t]
     if columns.options:
         count = max(columns.options) + 1

@@ -90,6 +90,8 @@ def bank_import(path: Path, category: str | None, dry_run: bool) -> None:
     for row in result.rows:
         for message in row.messages:
             click.echo(f"{row.where}：{message}", err=row.status == "rejected")
+        if row.status == "update":
+            click.echo(f"{row.where}：更新 {row.target.uid}（{row.changed_fields}）")
     imported = 0
     if not dry_run:
         imported = bank_io.commit(result, category, f"导入:{path.name}")
@@ -97,7 +99,8 @@ def bank_import(path: Path, category: str | None, dry_run: bool) -> None:
     click.echo(
         f"读取 {len(result.rows)}，{'可导入' if dry_run else '导入'} "
         f"{result.count('ok') if dry_run else imported}，跳过 {result.count('duplicate')}，"
-        f"拒绝 {result.count('rejected')}。"
+        f"拒绝 {result.count('rejected')}，{'可更新' if dry_run else '更新'} {len(result.updates)}，"
+        f"未变 {result.count('same')}。"
     )
     if result.file_errors or result.count("rejected"):
         sys.exit(1)

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from question_bank.laws import basis_error, parse_basis
 from question_bank.loader import normalise_stem
 
 from ..contests.scoring import LETTERS
-from .queries import category_by_name
+from .queries import EDITABLE, answered_ids, category_by_name, revise
 from ..extensions import db
 from ..models import Category, Question
 
@@ -34,9 +36,15 @@ EXPORT_HEADERS = ["编号", "分类", "题型", "题干", *[f"选项{c}" for c i
 class PreviewRow:
     line: int
     sheet: str | None
-    status: str  # "ok" | "duplicate" | "rejected"
+    status: str  # "ok" (new) | "update" | "same" | "duplicate" | "rejected"
     messages: list[str]
     question: ImportedQuestion | None
+    target: Question | None = None  # the bank question of the row's 编号 (update / same)
+    changes: dict = field(default_factory=dict)  # field → new value, for an update
+
+    @property
+    def changed_fields(self) -> str:
+        return "、".join(FIELD_LABELS[key] for key in EDITABLE if key in self.changes)
 
     @property
     def where(self) -> str:
@@ -56,6 +64,10 @@ class Preview:
     @property
     def importable(self) -> list[PreviewRow]:
         return [row for row in self.rows if row.status == "ok"]
+
+    @property
+    def updates(self) -> list[PreviewRow]:
+        return [row for row in self.rows if row.status == "update"]
 
 
 def _existing_stems() -> dict[str, str]:
@@ -133,17 +145,72 @@ def limits(max_bytes: int):
     return Limits(max_bytes=max_bytes)
 
 
+FIELD_LABELS = {
+    "category_id": "分类", "qtype": "题型", "stem": "题干", "options": "选项", "answer": "答案",
+    "explanation": "解析", "difficulty": "难度", "tags": "标签", "basis": "依据",
+}
+
+
+def _current_by_uid(uids: set[str]) -> dict[str, Question]:
+    """The current version of each of these uids that is in the bank (with its category)."""
+    found: dict[str, Question] = {}
+    wanted = sorted(uids)
+    for start in range(0, len(wanted), 500):  # SQLite limits the number of bound parameters
+        chunk = wanted[start:start + 500]
+        found.update((q.uid, q) for q in db.session.scalars(
+            select(Question).where(Question.current.is_(True), Question.uid.in_(chunk))
+            .options(joinedload(Question.category))))
+    return found
+
+
+def _changes(question: ImportedQuestion, existing: Question, default_category: str | None) -> dict:
+    """What the row would change in the bank question: field → new value (category by name)."""
+    values = {
+        "qtype": question.qtype, "stem": question.stem, "options": list(question.options),
+        "answer": question.answer, "explanation": question.explanation or "",
+        "difficulty": question.difficulty or 1, "tags": list(question.tags or []), "basis": question.basis,
+    }
+    changed = {key: value for key, value in values.items() if getattr(existing, key) != value}
+    category = question.category or default_category
+    if category and category != existing.category.name:
+        changed["category_id"] = category
+    return changed
+
+
 def preview(filename: str, data: bytes, default_category: str | None, limits) -> Preview:
+    """What importing the file would do, row by row; stores nothing.
+
+    A row whose 编号 is a question of the bank (our own export, edited or not) is that
+    question: 更新 with the changed fields, or 未变. Other rows are new questions, unless
+    their stem is already in the bank (a duplicate, skipped)."""
     from question_bank.importers import parse_file
 
     parsed = parse_file(filename, data, limits)
     result = Preview(filename=filename, format=parsed.format, file_errors=list(parsed.errors))
     existing = _existing_stems()
+    by_uid = _current_by_uid({row.question.uid for row in parsed.rows if row.question and row.question.uid})
+    seen_uids: dict[str, PreviewRow] = {}
     for row in parsed.rows:
         messages = list(row.errors)
         question = row.question
         status = "rejected" if question is None or row.errors else "ok"
-        if question is not None and status == "ok":
+        target = by_uid.get(question.uid) if question is not None and question.uid else None
+        changes: dict = {}
+        if status == "ok" and target is not None:
+            first = seen_uids.get(target.uid)
+            if first is not None:
+                status = "rejected"
+                messages.append(f"编号 {target.uid} 与{first.where}重复")
+            else:
+                _settle_basis(question, messages)
+                changes = _changes(question, target, default_category)
+                uid = existing.get(normalise_stem(question.stem))
+                if "stem" in changes and uid and uid != target.uid:
+                    status = "rejected"
+                    messages.append(f"改后的题干与题库中已有题目重复（编号 {uid}）")
+                else:
+                    status = "update" if changes else "same"
+        elif question is not None and status == "ok":
             if not (question.category or default_category):
                 status = "rejected"
                 messages.append("缺少分类（请在文件中加“分类”列，或导入时指定分类）")
@@ -152,13 +219,20 @@ def preview(filename: str, data: bytes, default_category: str | None, limits) ->
                 status = "duplicate"
                 messages.append(f"与题库中已有题目重复（编号 {uid}），将跳过")
             if status == "ok":
+                if question.uid:
+                    messages.append(f"编号 {question.uid} 不在题库中，将作为新题导入")
                 _settle_basis(question, messages)
-        result.rows.append(PreviewRow(row.line, row.sheet, status, messages, question))
+        preview_row = PreviewRow(row.line, row.sheet, status, messages, question, target, changes)
+        if target is not None and status in ("update", "same"):
+            seen_uids[target.uid] = preview_row
+        result.rows.append(preview_row)
     return result
 
 
 def commit(result: Preview, default_category: str | None, source: str) -> int:
-    """Add every importable row, in the caller's transaction (all or nothing)."""
+    """Add every new row and apply every update, in the caller's transaction (all or
+    nothing). An update of a question that has been answered is a new version (as the
+    bank's edit page does); returns the number of questions added."""
     added = 0
     for row in result.importable:
         q = row.question
@@ -170,6 +244,13 @@ def commit(result: Preview, default_category: str | None, source: str) -> int:
             difficulty=q.difficulty or 1, tags=list(q.tags or []),
         ))
         added += 1
+    updates = result.updates
+    answered = answered_ids([row.target.id for row in updates])
+    for row in updates:
+        values = dict(row.changes)
+        if "category_id" in values:
+            values["category_id"] = category_by_name(values["category_id"]).id
+        revise(row.target, values, answered=row.target.id in answered)
     db.session.flush()
     return added
 
@@ -182,14 +263,27 @@ def text_cell(cell, value) -> None:
 
 
 def workbook(questions: list[Question]) -> bytes:
-    """Our own template; the importer reads it back to the same questions."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "题库"
-    sheet.append(EXPORT_HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    """Our own template; the importer reads it back to the same questions.
+
+    Written row by row (openpyxl's write-only mode, one shared style): time and memory grow
+    linearly with the number of questions."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("题库")
     sheet.freeze_panes = "A2"
+    for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 16, 6, 50, *[18] * 8, 8, 40, 6, 16, 22)):
+        sheet.column_dimensions[column].width = width
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def cell(value, **style) -> WriteOnlyCell:
+        written = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            written.data_type = "s"  # a stem starting with "=" must never become a formula
+        for key, found in style.items():
+            setattr(written, key, found)
+        return written
+
+    sheet.append([cell(header, font=bold) for header in EXPORT_HEADERS])
     for q in questions:
         options = [] if q.qtype == "judge" else list(q.options)
         values = [
@@ -197,14 +291,7 @@ def workbook(questions: list[Question]) -> bytes:
             *(options + [""] * (len(LETTERS) - len(options))),
             q.answer_label, q.explanation, q.difficulty, ",".join(q.tags or []), q.basis or "",
         ]
-        row = sheet.max_row + 1
-        for column, value in enumerate(values, start=1):
-            text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
-    for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 16, 6, 50, *[18] * 8, 8, 40, 6, 16, 22)):
-        sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.append([cell(value if value != "" else None, alignment=wrap) for value in values])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

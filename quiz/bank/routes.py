@@ -262,13 +262,13 @@ def import_file():
     filename = Path(upload.filename or "upload").name[:120]
     result = bank_io.preview(filename, data, form.category.data or None, _limits())
     token = None
-    if result.importable:
+    if result.importable or result.updates:
         token = secrets.token_hex(16)
         (_upload_dir() / f"{token}.bin").write_bytes(data)
         (_upload_dir() / f"{token}.json").write_text(json.dumps(
             {"user_id": current_user.id, "filename": filename, "category": form.category.data or None},
             ensure_ascii=False), encoding="utf-8")
-    status = 200 if result.importable else 422
+    status = 200 if result.importable or result.updates or result.count("same") else 422
     return render("questions/import.html", "questions/import.html", status, form=form,
                   categories=bank_io.categories(), result=result, token=token)
 
@@ -282,7 +282,7 @@ def import_confirm(token: str):
     db.session.commit()
     data_path.unlink(missing_ok=True)
     data_path.with_suffix(".json").unlink(missing_ok=True)
-    flash(f"已导入 {added} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
+    flash(f"已导入 {added} 题；更新 {len(result.updates)} 题，未变 {result.count('same')} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
     return redirect(url_for(".index", source=f"导入:{meta['filename']}"[:60]), 303)
 
 
