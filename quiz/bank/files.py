@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -21,6 +20,7 @@ from question_bank.laws import basis_error, parse_basis
 from question_bank.loader import normalise_stem
 
 from ..contests.scoring import LETTERS
+from . import xlsx
 from .queries import EDITABLE, answered_ids, category_by_name, revise
 from ..extensions import db
 from ..models import Category, Question
@@ -262,39 +262,24 @@ def text_cell(cell, value) -> None:
         cell.data_type = "s"
 
 
+EXPORT_WIDTHS = (12, 16, 6, 50, *[18] * 8, 8, 40, 6, 16, 22)
+
+
 def workbook(questions: list[Question]) -> bytes:
-    """Our own template; the importer reads it back to the same questions.
+    """Our own template; the importer reads it back to the same questions (by 编号).
 
-    Written row by row (openpyxl's write-only mode, one shared style): time and memory grow
-    linearly with the number of questions."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("题库")
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKLMNOPQ", (12, 16, 6, 50, *[18] * 8, 8, 40, 6, 16, 22)):
-        sheet.column_dimensions[column].width = width
-    bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    Written by ``quiz.bank.xlsx`` row by row: linear in the number of questions (10 000 in
+    about a second), where openpyxl took seconds and its ``max_row`` per row made it quadratic."""
+    def rows():
+        for q in questions:
+            options = [] if q.qtype == "judge" else list(q.options)
+            yield [
+                q.uid, q.category.name, TYPE_NAMES[q.qtype], q.stem,
+                *(options + [None] * (len(LETTERS) - len(options))),
+                q.answer_label, q.explanation, q.difficulty, ",".join(q.tags or []), q.basis,
+            ]
 
-    def cell(value, **style) -> WriteOnlyCell:
-        written = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            written.data_type = "s"  # a stem starting with "=" must never become a formula
-        for key, found in style.items():
-            setattr(written, key, found)
-        return written
-
-    sheet.append([cell(header, font=bold) for header in EXPORT_HEADERS])
-    for q in questions:
-        options = [] if q.qtype == "judge" else list(q.options)
-        values = [
-            q.uid, q.category.name, TYPE_NAMES[q.qtype], q.stem,
-            *(options + [""] * (len(LETTERS) - len(options))),
-            q.answer_label, q.explanation, q.difficulty, ",".join(q.tags or []), q.basis or "",
-        ]
-        sheet.append([cell(value if value != "" else None, alignment=wrap) for value in values])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx.write("题库", EXPORT_HEADERS, rows(), EXPORT_WIDTHS)
 
 
 def template() -> bytes:
