@@ -863,3 +863,16 @@ def test_a_rejected_row_does_not_make_a_later_one_a_duplicate():
     result = parse_file("x.csv", csv_bytes(text))
     assert rejected(result) == [(2, ["缺少答案"])]
     assert accepted(result) == [(3, Q("single", "火警电话是（　）", ["110", "119"], "B"))]
+
+
+def test_the_number_column_of_our_export_is_read_as_the_question_uid():
+    """编号 (our export's column) says which bank question a row is; a re-import updates it."""
+    rows = [["编号", "分类", "题型", "题干", "选项A", "选项B", "答案"],
+            ["law-001", "法规", "单选", "主要负责人是（　）。", "第一责任人", "监督人", "A"],
+            ["", "法规", "判断", "可以违章指挥。", None, None, "错误"],
+            [" imp-0a1b2c3d4e ", "法规", "判断", "应当遵守规程。", None, None, "正确"]]
+    result = parse_file("题库导出.xlsx", xlsx(("题库", rows)))
+    assert [q.uid for _, q in accepted(result)] == ["law-001", None, "imp-0a1b2c3d4e"]
+    # Other files: no 编号 column, no uid.
+    result = parse_file("bank.csv", csv_bytes("题干,答案,选项A,选项B\n主要负责人是（　）。,A,甲,乙\n"))
+    assert only_question(result).uid is None

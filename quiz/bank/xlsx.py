@@ -2,10 +2,11 @@
 
 openpyxl spends tens of microseconds on every cell (binding, styles, its XML writer): a
 10 000-question export is 170 000 cells, several seconds. Here each row is one string of
-SpreadsheetML, written as it comes into the zip: time and memory are linear and small.
+SpreadsheetML, written as it comes into the zip (texts go to the shared-string table, each
+distinct text once): time is linear and small.
 
 What it writes: one worksheet with a bold, frozen header row, column widths, and body
-cells wrapped and aligned to the top. Every ``str`` is an inline string, never a
+cells wrapped and aligned to the top. Every ``str`` is a (shared) string, never a
 formula (a stem starting with "=" stays text). Characters XML cannot hold (control
 characters other than tab and newline) are left out. Excel, WPS, LibreOffice and
 openpyxl read it.
@@ -31,6 +32,8 @@ _CONTENT_TYPES = (
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
     '<Override PartName="/xl/styles.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
     '</Types>'
 )
 _ROOT_RELS = (
@@ -45,7 +48,9 @@ _WORKBOOK_RELS = (
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
     'worksheet" Target="worksheets/sheet1.xml"/>'
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-    'styles" Target="styles.xml"/></Relationships>'
+    'styles" Target="styles.xml"/>'
+    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'sharedStrings" Target="sharedStrings.xml"/></Relationships>'
 )
 # Cell formats: 0 default, 1 bold (the header), 2 wrapped and aligned to the top (the body).
 _STYLES = (
@@ -76,20 +81,45 @@ def _column(index: int) -> str:
     return name
 
 
-def _cell(ref: str, value, style: int) -> str:
+class _Strings:
+    """The shared-string table: each distinct text once (categories, types, answers repeat)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.count = 0
+
+    def __call__(self, text: str) -> int:
+        self.count += 1
+        found = self.index.get(text)
+        if found is None:
+            found = self.index[text] = len(self.index)
+        return found
+
+    def xml(self) -> str:
+        items = []
+        for text in self.index:
+            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() or "\n" in text else ""
+            items.append(f"<si><t{space}>{escape(text)}</t></si>")
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{self.count}" uniqueCount="{len(self.index)}">' + "".join(items) + "</sst>"
+        )
+
+
+def _cell(ref: str, value, style: int, strings: _Strings) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
         return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float)):
         return f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>'
-    text = escape(_ILLEGAL.sub("", str(value)))
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() or "\n" in text else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f'<c r="{ref}" s="{style}" t="s"><v>{strings(_ILLEGAL.sub("", str(value)))}</v></c>'
 
 
 def write(sheet_name: str, headers: Sequence[str], rows: Iterable[Sequence], widths: Sequence[float] = ()) -> bytes:
     """The .xlsx file: ``headers`` in bold and frozen, then ``rows`` (text, numbers or None)."""
+    strings = _Strings()
     letters = [_column(i) for i in range(max(len(headers), 64))]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as package:
@@ -113,14 +143,15 @@ def write(sheet_name: str, headers: Sequence[str], rows: Iterable[Sequence], wid
                 '<sheetFormatPr defaultRowHeight="15"/>'
                 + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
             ).encode("utf-8"))
-            header = "".join(_cell(f"{letters[i]}1", h, 1) for i, h in enumerate(headers))
+            header = "".join(_cell(f"{letters[i]}1", h, 1, strings) for i, h in enumerate(headers))
             chunk = [f'<row r="1">{header}</row>']
             for number, row in enumerate(rows, start=2):
-                cells = "".join(_cell(f"{letters[i]}{number}", v, 2) for i, v in enumerate(row))
+                cells = "".join(_cell(f"{letters[i]}{number}", v, 2, strings) for i, v in enumerate(row))
                 chunk.append(f'<row r="{number}">{cells}</row>')
                 if len(chunk) >= 500:
                     sheet.write("".join(chunk).encode("utf-8"))
                     chunk = []
             chunk.append("</sheetData></worksheet>")
             sheet.write("".join(chunk).encode("utf-8"))
+        package.writestr("xl/sharedStrings.xml", strings.xml())
     return out.getvalue()
