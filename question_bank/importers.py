@@ -679,7 +679,8 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
 def _strip_letter(text: str, index: int) -> str:
     """"A.直接责任人" in column 选项A → "直接责任人" (only the column's own letter)."""
     letter = LETTERS[index]
-    return re.sub(rf"^\s*[（(]?{letter}\s*(?:{_MARKER_SEPARATORS}|-)\s*", "", text, count=1)
+    # "A-B-C（开放气道—人工呼吸—胸外按压）" is a sequence of letters, not "A-" and an option.
+    return re.sub(rf"^\s*[（(]?{letter}\s*(?:{_MARKER_SEPARATORS}|-(?!\s*[A-Z]\s*[-—]))\s*", "", text, count=1)
 
 
 def _looks_like_table(rows: list[_Row]) -> bool:

@@ -876,3 +876,15 @@ def test_the_number_column_of_our_export_is_read_as_the_question_uid():
     # Other files: no 编号 column, no uid.
     result = parse_file("bank.csv", csv_bytes("题干,答案,选项A,选项B\n主要负责人是（　）。,A,甲,乙\n"))
     assert only_question(result).uid is None
+
+
+def test_an_option_that_is_a_sequence_of_letters_keeps_them():
+    """Column 选项A with "A-B-C（…）" (the built-in bank's CPR question) is not "A-" + "B-C（…）"."""
+    rows = [["题干", "选项A", "选项B", "选项C", "答案"],
+            ["心肺复苏的顺序是（　）。", "A-B-C（开放气道—人工呼吸—胸外按压）", "B-A-C（人工呼吸—开放气道—胸外按压）",
+             "C-A-B（胸外按压—开放气道—人工呼吸）", "C"],
+            ["检修时应（　）。", "A-带电", "B-停电", "C - 验电", "B"]]
+    result = parse_file("bank.xlsx", xlsx(("题库", rows)))
+    assert [q.options for _, q in accepted(result)] == [
+        ["A-B-C（开放气道—人工呼吸—胸外按压）", "B-A-C（人工呼吸—开放气道—胸外按压）", "C-A-B（胸外按压—开放气道—人工呼吸）"],
+        ["带电", "停电", "验电"]]
