@@ -181,3 +181,21 @@ def test_export_cells_stay_text(app):
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert sheet["A2"].value == "=1+1" and sheet["A2"].data_type == "s" and sheet["B2"].value == 2
     assert sheet["A3"].value == "ab" and sheet.freeze_panes == "A2" and sheet["A1"].font.b
+
+
+def test_stored_text_the_importer_writes_differently_is_not_a_change(app, organiser_client):
+    """A question stored with "(  )" and stray spaces (typed on the edit page, an old version…)
+    comes back "（　）" and trimmed from its own export: 未变, and it is left alone."""
+    book, questions = _export_category(organiser_client, "消防安全")
+    target = questions[0]
+    target.stem = "  发生火灾时(  )应当立即报警  "
+    target.explanation = "解析。  "
+    db.session.commit()
+    book, questions = _export_category(organiser_client, "消防安全")
+    status, html = preview_of(organiser_client, _bytes(book))
+    assert f"未变 {len(questions)} 题" in html and "更新 <strong>0</strong> 题" in html
+    # A real edit of that question is still seen.
+    sheet = book.active
+    sheet.cell(_row_of(sheet, target.uid), 4).value = "发生火灾时（　）应当立即拨打119报警"
+    status, html = preview_of(organiser_client, _bytes(book))
+    assert "更新 <strong>1</strong> 题" in html and "改动：题干<" in html

@@ -171,10 +171,31 @@ def _changes(question: ImportedQuestion, existing: Question, default_category: s
         "difficulty": question.difficulty or 1, "tags": list(question.tags or []), "basis": question.basis,
     }
     changed = {key: value for key, value in values.items() if getattr(existing, key) != value}
+    if changed:
+        # A stored text the importer would write differently ("(  )" for "（　）", spaces…) is
+        # not a change: only what was edited in the file is.
+        normal = _as_read_back(existing)
+        if normal is not None:
+            changed = {key: value for key, value in changed.items() if normal[key] != value}
     category = question.category or default_category
     if category and category != existing.category.name:
         changed["category_id"] = category
     return changed
+
+
+def _as_read_back(existing: Question) -> dict | None:
+    """The question's fields as the importer reads them back from its exported row."""
+    from question_bank.importers import check_typed as importer_check
+
+    judge = existing.qtype == "judge"
+    read = importer_check(existing.qtype, existing.stem, [] if judge else list(existing.options),
+                          existing.answer_label, existing.explanation or "", str(existing.difficulty or ""),
+                          existing.basis or "", list(existing.tags or [])).question
+    if read is None:
+        return None
+    return {"qtype": read.qtype, "stem": read.stem, "options": read.options, "answer": read.answer,
+            "explanation": read.explanation or "", "difficulty": read.difficulty or 1,
+            "tags": list(read.tags or []), "basis": existing.basis}
 
 
 def preview(filename: str, data: bytes, default_category: str | None, limits) -> Preview:
