@@ -125,7 +125,10 @@ def test_an_edited_export_updates_exactly_the_edited_questions(
     assert db.session.scalar(select(func.count(Question.id))) == len(before) + db.session.scalar(
         select(func.count(Question.id)).where(Question.current.is_(False)))  # the preview stored nothing
 
-    assert _confirm(organiser_client, html).status_code == 303
+    confirmed = _confirm(organiser_client, html)
+    assert confirmed.status_code == 303
+    page = organiser_client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert f"已导入 2 题；更新 2 题，未变 {len(questions) - 2} 题；跳过重复 0 题；拒绝 1 行。" in page
     # The unanswered question changed in place; the answered one got a new version.
     edited = current(plain.uid)
     assert (edited.id, edited.version, edited.stem) == (plain.id, 1, "修改后的题干：动火作业前必须（　）。")
@@ -199,3 +202,6 @@ def test_stored_text_the_importer_writes_differently_is_not_a_change(app, organi
     sheet.cell(_row_of(sheet, target.uid), 4).value = "发生火灾时（　）应当立即拨打119报警"
     status, html = preview_of(organiser_client, _bytes(book))
     assert "更新 <strong>1</strong> 题" in html and "改动：题干<" in html
+    confirmed = _confirm(organiser_client, html)
+    assert confirmed.headers["Location"].endswith("/admin/questions/")  # nothing new to list
+    assert current(target.uid).stem == "发生火灾时（　）应当立即拨打119报警"

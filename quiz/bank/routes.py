@@ -283,6 +283,8 @@ def import_confirm(token: str):
     data_path.unlink(missing_ok=True)
     data_path.with_suffix(".json").unlink(missing_ok=True)
     flash(f"已导入 {added} 题；更新 {len(result.updates)} 题，未变 {result.count('same')} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
+    if not added:  # only updates: they keep their own source
+        return redirect(url_for(".index"), 303)
     return redirect(url_for(".index", source=f"导入:{meta['filename']}"[:60]), 303)
 
 
