@@ -51,6 +51,7 @@ def test_ten_thousand_questions_round_trip_unchanged(app, organiser_client):
     assert f"共读取 {total} 题，可导入 <strong>0</strong> 题（新增），" in html
     assert f"更新 <strong>0</strong> 题，未变 {total} 题，跳过重复 0 题，拒绝 0 行" in html
     assert "确认导入" not in html  # nothing to do
+    assert f"未变的 {total} 题（编号对应的题与题库一致）不逐行列出" in html and "<td>未变</td>" not in html
     assert db.session.scalar(select(func.count(Question.id))) == versions
     # The texts that look like formulas came back as text (and unchanged).
     assert db.session.scalar(select(func.count(Question.id)).where(
