@@ -120,7 +120,9 @@ def test_an_edited_export_updates_exactly_the_edited_questions(
     assert "可导入 <strong>2</strong> 题（新增）" in html
     assert "更新 <strong>2</strong> 题" in html and f"未变 {len(questions) - 2} 题" in html
     assert "拒绝 1 行" in html and f"编号 {plain.uid} 与第 {stem_row} 行重复" in html
-    assert "改动：题干" in html and "改动：答案" in html
+    assert "改动：题干<br>" in html and "改动：答案<br>" in html
+    assert f"题干：{plain.stem[:30]}" in html and "→ 修改后的题干：动火作业前必须（　）。<br>" in html
+    assert f"答案：{answered.answer_label} → {new_answer}<br>" in html
     assert "编号 no-such-id 不在题库中，将作为新题导入" in html
     assert "确认导入（新增 2，更新 2）" in html
     assert db.session.scalar(select(func.count(Question.id))) == len(before) + db.session.scalar(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -30,6 +30,24 @@ if TYPE_CHECKING:
 
 TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}
 EXPORT_HEADERS = ["编号", "分类", "题型", "题干", *[f"选项{c}" for c in LETTERS], "答案", "解析", "难度", "标签", "依据"]
+FIELD_LABELS = {
+    "category_id": "分类", "qtype": "题型", "stem": "题干", "options": "选项", "answer": "答案",
+    "explanation": "解析", "difficulty": "难度", "tags": "标签", "basis": "依据",
+}
+
+
+def _shown(key: str, value, qtype: str) -> str:
+    """A field's value as the preview shows it: labels, lists joined, long text cut at 30 characters."""
+    if key == "qtype":
+        value = TYPE_NAMES.get(value, value)
+    elif key == "answer" and qtype == "judge" and value in ("A", "B"):
+        value = "正确" if value == "A" else "错误"
+    elif isinstance(value, list):
+        value = "、".join(str(v) for v in value)
+    text = "" if value is None else str(value)
+    if not text:
+        return "（空）"
+    return text if len(text) <= 30 else text[:30] + "…"
 
 
 @dataclass
@@ -45,6 +63,19 @@ class PreviewRow:
     @property
     def changed_fields(self) -> str:
         return "、".join(FIELD_LABELS[key] for key in EDITABLE if key in self.changes)
+
+    @property
+    def change_lines(self) -> list[str]:
+        """“答案：B → C”, “题干：……（前 30 字）→ ……” for each changed field, as the unit import says."""
+        if self.target is None:
+            return []
+        lines = []
+        for key in EDITABLE:
+            if key in self.changes:
+                before = self.target.category.name if key == "category_id" else getattr(self.target, key)
+                lines.append(f"{FIELD_LABELS[key]}：{_shown(key, before, self.target.qtype)} → "
+                             f"{_shown(key, self.changes[key], self.changes.get('qtype', self.target.qtype))}")
+        return lines
 
     @property
     def where(self) -> str:
@@ -143,12 +174,6 @@ def limits(max_bytes: int):
     from question_bank.importers import Limits
 
     return Limits(max_bytes=max_bytes)
-
-
-FIELD_LABELS = {
-    "category_id": "分类", "qtype": "题型", "stem": "题干", "options": "选项", "answer": "答案",
-    "explanation": "解析", "difficulty": "难度", "tags": "标签", "basis": "依据",
-}
 
 
 def _current_by_uid(uids: set[str]) -> dict[str, Question]:
