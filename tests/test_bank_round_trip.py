@@ -196,6 +196,7 @@ def test_stored_text_the_importer_writes_differently_is_not_a_change(app, organi
     target = questions[0]
     target.stem = "  发生火灾时(  )应当立即报警  "
     target.explanation = "解析。  "
+    target.tags = ["高处 作业", "消防"]  # a tag with a space comes back as two
     db.session.commit()
     book, questions = _export_category(organiser_client, "消防安全")
     status, html = preview_of(organiser_client, _bytes(book))

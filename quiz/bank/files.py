@@ -7,6 +7,7 @@ questions already in the bank, and the 依据.
 from __future__ import annotations
 
 import io
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -208,6 +209,11 @@ def _changes(question: ImportedQuestion, existing: Question, default_category: s
     return changed
 
 
+def _tags_read_back(tags: list[str] | None) -> list[str]:
+    """The export joins tags with commas; the importer splits a tag cell at commas, 、, ; and spaces."""
+    return [t for t in re.split(r"[,，、;；\s]+", ",".join(tags or [])) if t]
+
+
 def _as_read_back(existing: Question) -> dict | None:
     """The question's fields as the importer reads them back from its exported row."""
     from question_bank.importers import check_typed as importer_check
@@ -215,7 +221,7 @@ def _as_read_back(existing: Question) -> dict | None:
     judge = existing.qtype == "judge"
     read = importer_check(existing.qtype, existing.stem, [] if judge else list(existing.options),
                           existing.answer_label, existing.explanation or "", str(existing.difficulty or ""),
-                          existing.basis or "", list(existing.tags or [])).question
+                          existing.basis or "", _tags_read_back(existing.tags)).question
     if read is None:
         return None
     return {"qtype": read.qtype, "stem": read.stem, "options": read.options, "answer": read.answer,
