@@ -46,11 +46,11 @@ def answered_ids(question_ids: list[int]) -> set[int]:
     for start in range(0, len(question_ids), 500):
         chunk = question_ids[start:start + 500]
         found.update(db.session.scalars(select(AttemptQuestion.question_id).where(
-            AttemptQuestion.question_id.in_(chunk), AttemptQuestion.chosen.is_not(None))))
+            AttemptQuestion.question_id.in_(chunk), AttemptQuestion.chosen.is_not(None)).distinct()))
         found.update(db.session.scalars(select(PracticeAnswer.question_id).where(
-            PracticeAnswer.question_id.in_(chunk))))
+            PracticeAnswer.question_id.in_(chunk)).distinct()))
         found.update(db.session.scalars(select(LiveQuestion.question_id).where(
-            LiveQuestion.question_id.in_(chunk), LiveQuestion.started_at.is_not(None))))
+            LiveQuestion.question_id.in_(chunk), LiveQuestion.started_at.is_not(None)).distinct()))
     return found
 
 
