@@ -71,6 +71,7 @@ class ImportedQuestion:
     score: float | None = None
     # The header of the column the category came from (e.g. "作业种类"); None for other formats.
     category_column: str | None = field(default=None, compare=False)
+    uid: str | None = None  # the 编号 column of our own export: which bank question the row is
 
 
 @dataclass
@@ -208,6 +209,7 @@ class _Draft:
     five_scale: bool = False  # the table's numeric 难度 runs 1–5 (some value is 4 or 5)
     basis: str = ""
     score: str = ""
+    uid: str = ""
     tags: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # found while reading; they end the checks
 
@@ -276,6 +278,7 @@ def _finish(d: _Draft) -> RowResult:
         tags=[t for t in dict.fromkeys(_clean_text(t) for t in d.tags) if t],
         score=score,
         category_column=d.category_column if d.category else None,
+        uid=_clean_text(d.uid)[:40] or None,
     )
     return RowResult(d.line, d.sheet, question, [])
 
@@ -590,6 +593,7 @@ _FIELD_NAMES: dict[str, list[str]] = {
     "score": ["分值", "试题分数", "分数", "题目分值"],
     "tags": ["标签", "关键词", "关键字"],
     "packed": ["选项", "选项内容", "备选项", "答案选项", "题目选项", "所有选项"],
+    "uid": ["编号", "题目编号", "试题编号"],  # our export's 编号: a re-import updates by it
 }
 _FLAG_NAMES = {"是否正确", "是否正确答案", "正确与否", "是否答案", "是否正确项", "正确项", "是否为正确答案"}
 _CHINESE_DIGITS = "一二三四五六七八"
@@ -857,6 +861,7 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
     d.difficulty = cell(f.get("difficulty"))
     d.basis = cell(f.get("basis"))
     d.score = cell(f.get("score"))
+    d.uid = cell(f.get("uid"))
     d.tags = [t for col in columns.tag_columns for t in re.split(r"[,，、;；\s]+", cell(col)) if t]
     if columns.options:
         count = max(columns.options) + 1
@@ -889,7 +894,8 @@ def _row_draft(row: _Row, columns: _Columns, sheet: str | None, type_hint: str |
 
 
 def _own_letter(index: int) -> re.Pattern[str]:
-    return re.compile(rf"^\s*[（(]?{LETTERS[index]}\s*(?:{_MARKER_SEPARATORS}|-)\s*")
+    # "A-B-C（开放气道—人工呼吸—胸外按压）" is a sequence of letters, not "A-" and an option.
+    return re.compile(rf"^\s*[（(]?{LETTERS[index]}\s*(?:{_MARKER_SEPARATORS}|-(?!\s*[A-Z]\s*[-—]))\s*")
 
 
 def _strip_letters(options: list[str]) -> list[str]:

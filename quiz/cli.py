@@ -110,6 +110,8 @@ def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run
     for row in result.rows:
         for message in row.messages:
             click.echo(f"{row.where}：{message}", err=row.status == "rejected")
+        if row.status == "update":
+            click.echo(f"{row.where}：更新 {row.target.uid}（{row.changed_fields}）")
     for value in result.unresolved:
         hint = f" --map {value.value}={value.suggestion}" if value.suggestion else ""
         click.echo(f"未对应的分类“{value.value}”（{value.rows} 行）{('：可用' + hint) if hint else ''}", err=True)
@@ -120,7 +122,8 @@ def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run
     click.echo(
         f"读取 {len(result.rows)}，{'可导入' if dry_run else '导入'} "
         f"{result.count('ok') if dry_run else imported}，跳过 {result.count('duplicate')}，"
-        f"拒绝 {result.count('rejected')}。"
+        f"拒绝 {result.count('rejected')}，{'可更新' if dry_run else '更新'} {len(result.updates)}，"
+        f"未变 {result.count('same')}。"
     )
     # A file that could not be read at all is an error; refused rows only with --strict.
     if (result.file_errors and not result.rows) or (

@@ -275,12 +275,14 @@ def test_export_then_import_gives_back_the_same_questions(app, organiser_client)
     originals = db.session.scalars(select(Question).where(
         Question.category_id == category.id, Question.current.is_(True), Question.active.is_(True))).all()
     assert sheet.max_row == len(originals) + 1
-    # Into an empty bank, the file gives back the same questions.
+    # Into an empty bank (a bank without these stems nor these 编号), the file gives back the
+    # same questions, as new ones. (Into the same bank: tests/test_bank_round_trip.py.)
     snapshot = {q.stem: (q.qtype, q.options, q.answer, q.explanation, q.difficulty, q.tags, q.basis)
                 for q in originals}
     db.session.execute(AttemptQuestion.__table__.delete())
     for q in db.session.scalars(select(Question)):
         q.stem = "旧：" + q.stem  # make room: the originals are no longer duplicates
+        q.uid = "old-" + q.uid  # … and their 编号 are not in the bank
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["bank", "import", _save(response.data)])
     assert result.exit_code == 0, result.output

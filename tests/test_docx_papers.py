@@ -551,7 +551,7 @@ def test_cli_imports_a_word_paper(app, tmp_path):
     before = db.session.scalar(select(func.count(Question.id)))
     result = app.test_cli_runner().invoke(args=["bank", "import", str(path), "--category", "导入测试"])
     assert result.exit_code == 0, result.output
-    assert "读取 2，导入 2，跳过 0，拒绝 0。" in result.output
+    assert "读取 2，导入 2，跳过 0，拒绝 0，更新 0，未变 0。" in result.output
     assert db.session.scalar(select(func.count(Question.id))) == before + 2
     answers = db.session.scalars(select(Question.answer).where(Question.source == "导入:试卷.docx")).all()
     assert sorted(answers) == ["A", "B"]

@@ -862,3 +862,28 @@ def test_a_rejected_row_does_not_make_a_later_one_a_duplicate():
     result = parse_file("x.csv", csv_bytes(text))
     assert rejected(result) == [(2, ["缺少答案"])]
     assert accepted(result) == [(3, Q("single", "火警电话是（　）", ["110", "119"], "B"))]
+
+
+def test_the_number_column_of_our_export_is_read_as_the_question_uid():
+    """编号 (our export's column) says which bank question a row is; a re-import updates it."""
+    rows = [["编号", "分类", "题型", "题干", "选项A", "选项B", "答案"],
+            ["law-001", "法规", "单选", "主要负责人是（　）。", "第一责任人", "监督人", "A"],
+            ["", "法规", "判断", "可以违章指挥。", None, None, "错误"],
+            [" imp-0a1b2c3d4e ", "法规", "判断", "应当遵守规程。", None, None, "正确"]]
+    result = parse_file("题库导出.xlsx", xlsx(("题库", rows)))
+    assert [q.uid for _, q in accepted(result)] == ["law-001", None, "imp-0a1b2c3d4e"]
+    # Other files: no 编号 column, no uid.
+    result = parse_file("bank.csv", csv_bytes("题干,答案,选项A,选项B\n主要负责人是（　）。,A,甲,乙\n"))
+    assert only_question(result).uid is None
+
+
+def test_an_option_that_is_a_sequence_of_letters_keeps_them():
+    """Column 选项A with "A-B-C（…）" (the built-in bank's CPR question) is not "A-" + "B-C（…）"."""
+    rows = [["题干", "选项A", "选项B", "选项C", "答案"],
+            ["心肺复苏的顺序是（　）。", "A-B-C（开放气道—人工呼吸—胸外按压）", "B-A-C（人工呼吸—开放气道—胸外按压）",
+             "C-A-B（胸外按压—开放气道—人工呼吸）", "C"],
+            ["检修时应（　）。", "A-带电", "B-停电", "C - 验电", "B"]]
+    result = parse_file("bank.xlsx", xlsx(("题库", rows)))
+    assert [q.options for _, q in accepted(result)] == [
+        ["A-B-C（开放气道—人工呼吸—胸外按压）", "B-A-C（人工呼吸—开放气道—胸外按压）", "C-A-B（胸外按压—开放气道—人工呼吸）"],
+        ["带电", "停电", "验电"]]

@@ -40,16 +40,31 @@ def is_answered(question_id: int) -> bool:
     )
 
 
+def answered_ids(question_ids: list[int]) -> set[int]:
+    """Which of these question versions have been answered (``is_answered`` for many at once)."""
+    found: set[int] = set()
+    for start in range(0, len(question_ids), 500):
+        chunk = question_ids[start:start + 500]
+        found.update(db.session.scalars(select(AttemptQuestion.question_id).where(
+            AttemptQuestion.question_id.in_(chunk), AttemptQuestion.chosen.is_not(None)).distinct()))
+        found.update(db.session.scalars(select(PracticeAnswer.question_id).where(
+            PracticeAnswer.question_id.in_(chunk)).distinct()))
+        found.update(db.session.scalars(select(LiveQuestion.question_id).where(
+            LiveQuestion.question_id.in_(chunk), LiveQuestion.started_at.is_not(None)).distinct()))
+    return found
+
+
 def current_version(uid: str) -> Question | None:
     return db.session.scalar(select(Question).where(Question.uid == uid, Question.current.is_(True)))
 
 
-def revise(question: Question, values: dict) -> Question:
-    """Apply an edit; returns the row that now holds the question (a new version if answered)."""
+def revise(question: Question, values: dict, answered: bool | None = None) -> Question:
+    """Apply an edit; returns the row that now holds the question (a new version if answered).
+    ``answered``: already known (see ``answered_ids``), else looked up."""
     changed = {k: v for k, v in values.items() if k in EDITABLE and getattr(question, k) != v}
     if not changed:
         return question
-    if not is_answered(question.id):
+    if not (is_answered(question.id) if answered is None else answered):
         for key, value in changed.items():
             setattr(question, key, value)
         db.session.flush()

@@ -277,7 +277,7 @@ def import_file():
         token = table_import.keep_upload(UPLOAD_KIND, data, {
             "user_id": current_user.id, "filename": filename, "category": form.category.data or None,
             "mapping": {}})
-    status = 200 if result.importable else 422
+    status = 200 if result.importable or result.updates or result.count("same") else 422
     return _import_page(status, form, result, token)
 
 
@@ -332,7 +332,9 @@ def import_confirm(token: str):
     added = bank_io.commit(result, f"导入:{meta['filename']}")
     db.session.commit()
     table_import.drop_upload(data_path)
-    flash(f"已导入 {added} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
+    flash(f"已导入 {added} 题；更新 {len(result.updates)} 题，未变 {result.count('same')} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
+    if not added:  # only updates: they keep their own source
+        return redirect(url_for(".index"), 303)
     return redirect(url_for(".index", source=f"导入:{meta['filename']}"[:60]), 303)
 
 
