@@ -256,3 +256,141 @@ def test_gunicorn_builds_its_server_from_the_module_level_stream_server(monkeypa
     ours = run(GeventWorker)
     assert ggevent.StreamServer is _AcceptingStreamServer
     assert type(ours) is _AcceptingStreamServer and ours.max_accept == StreamServer.max_accept
+
+
+# ---------------------------------------------------------------- web.Environment (Jinja, Flask)
+
+
+def test_jinja_loads_templates_with_make_globals_and_renders_from_a_mapping():
+    """quiz.web.Environment overrides make_globals(d): Jinja must still call it for each
+    template it loads (get_template and from_string), keep what it returns as
+    template.globals, and build each render's context from that mapping."""
+    from jinja2 import DictLoader
+    from jinja2 import Environment as JinjaEnvironment
+
+    from quiz import web
+
+    assert list(inspect.signature(JinjaEnvironment.make_globals).parameters) == ["self", "d"]
+    calls = []
+
+    class Spy(JinjaEnvironment):
+        def make_globals(self, d):
+            calls.append(d)
+            return {**self.globals, **(d or {})}
+
+    env = Spy(loader=DictLoader({"t.html": "{{ site }} {{ extra }}"}))
+    env.globals["site"] = "SafeQuiz"
+    template = env.get_template("t.html", globals={"extra": "x"})
+    assert calls == [{"extra": "x"}] and type(template.globals) is dict
+    assert template.render() == "SafeQuiz x"
+    assert env.from_string("{{ site }}").render() == "SafeQuiz" and calls[-1] is None
+
+    app = Flask(__name__)
+    app.jinja_environment = web.Environment
+    app.jinja_env.globals["site"] = "SafeQuiz"
+    assert isinstance(app.jinja_env, web.Environment)  # Flask instantiates app.jinja_environment
+    loaded = app.jinja_env.from_string("{{ site }}")
+    assert type(loaded.globals) is dict and loaded.render() == "SafeQuiz"
+
+
+# ---------------------------------------------------------------- prepared (SQLAlchemy)
+
+
+def _prepared_table():
+    from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, Table
+
+    return Table("contract", MetaData(), Column("id", Integer, primary_key=True), Column("at", DateTime),
+                 Column("data", JSON), Column("ok", Boolean), Column("n", Integer))
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+def test_sqlalchemy_compiles_what_prepared_reads(dialect_name):
+    """quiz.prepared compiles once and reads the compiled form: string, positional and
+    positiontup (the order of SQLite's "?"), bind_names (BindParameter → the name in the
+    parameters), construct_params (the given values, and the values a statement carries
+    itself), post_compile_params / literal_execute_params (expanding IN: refused), and each
+    type's dialect_impl(...).bind_processor / result_processor."""
+    from sqlalchemy import bindparam, select, update
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from quiz.prepared import Prepared
+
+    dialect = sqlite.dialect() if dialect_name == "sqlite" else postgresql.psycopg.dialect()
+    table = _prepared_table()
+    at = datetime(2026, 6, 16, 9, 30)
+    statement = (update(table).where(table.c.id == bindparam("item_id"), table.c.at.is_(None))
+                 .values(at=bindparam("new_at"), data=bindparam("new_data"), n=5))
+    compiled = statement.compile(dialect=dialect)
+    assert compiled.string and not compiled.post_compile_params and not compiled.literal_execute_params
+    names = {bind.key: name for bind, name in compiled.bind_names.items()}
+    assert {names["item_id"], names["new_at"], names["new_data"]} == {"item_id", "new_at", "new_data"}
+    values = compiled.construct_params({"item_id": 3, "new_at": at, "new_data": [1, 2]})
+    assert values["item_id"] == 3 and values["new_at"] == at and values["new_data"] == [1, 2]
+    assert 5 in values.values()  # the literal of .values(n=5) travels as a parameter
+    if dialect_name == "sqlite":
+        assert compiled.positional and len(compiled.positiontup) == compiled.string.count("?") == 4
+        assert set(compiled.positiontup) == set(values)
+    else:
+        assert not compiled.positional and all(f"%({name})s" in compiled.string for name in values)
+
+    by_key = {bind.key: bind for bind in compiled.bind_names}
+    if dialect_name == "sqlite":  # SQLite keeps datetimes and JSON as text: SQLAlchemy converts both ways
+        json_in = by_key["new_data"].type.dialect_impl(dialect).bind_processor(dialect)
+        assert json_in([1, 2]) in ("[1, 2]", "[1,2]")
+        stored = by_key["new_at"].type.dialect_impl(dialect).bind_processor(dialect)(at)
+        assert isinstance(stored, str)
+        date_out = table.c.at.type.dialect_impl(dialect).result_processor(dialect, None)
+        assert date_out(stored) == at
+        json_out = table.c.data.type.dialect_impl(dialect).result_processor(dialect, None)
+        assert json_out("[1, 2]") == [1, 2]
+        bool_out = table.c.ok.type.dialect_impl(dialect).result_processor(dialect, None)
+        assert bool_out(1) is True
+
+    expanding = select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    assert expanding.compile(dialect=dialect).post_compile_params
+    with pytest.raises(TypeError):
+        Prepared(expanding)._compile(dialect)
+
+
+def test_the_sessions_dbapi_connection_is_inside_its_transaction(app):
+    """Prepared runs on session.connection().connection.cursor(): what it writes there is the
+    session's own transaction (seen by the session, undone by its rollback); the dialect
+    names its DBAPI (loaded_dbapi) and tells a dropped connection (is_disconnect(e, conn,
+    cursor)); DBAPIError.instance wraps a driver error as the session would raise it."""
+    from sqlalchemy import exc, func, insert, select
+
+    from quiz.extensions import db
+    from quiz.models import Enterprise
+
+    connection = db.session.connection()
+    dialect = connection.dialect
+    assert list(inspect.signature(dialect.is_disconnect).parameters) == ["e", "connection", "cursor"]
+    compiled = insert(Enterprise.__table__).values(name="契约单位", code="CONTRACT", headcount=1, region="", industry="",
+                                                   active=True).compile(dialect=dialect)
+    values = compiled.construct_params()
+    if compiled.positional:
+        values = tuple(values[name] for name in compiled.positiontup)
+    cursor = connection.connection.cursor()
+    cursor.execute(compiled.string, values)
+    assert cursor.rowcount == 1
+    cursor.close()
+    count = select(func.count()).select_from(Enterprise.__table__).where(Enterprise.code == "CONTRACT")
+    assert db.session.scalar(count) == 1
+    db.session.rollback()
+    assert db.session.scalar(count) == 0
+
+    try:
+        connection = db.session.connection()
+        cursor = connection.connection.cursor()
+        cursor.execute(compiled.string, values)
+        cursor.execute(compiled.string, values)  # the same code twice: a unique constraint
+    except dialect.loaded_dbapi.Error as error:
+        wrapped = exc.DBAPIError.instance(compiled.string, values, error, dialect.loaded_dbapi.Error,
+                                          connection_invalidated=False, dialect=dialect)
+        assert isinstance(wrapped, exc.IntegrityError) and wrapped.orig is error
+        assert dialect.is_disconnect(error, connection.connection, cursor) is False
+    else:
+        pytest.fail("a duplicate enterprise code was stored")
+    finally:
+        cursor.close()
+        db.session.rollback()
