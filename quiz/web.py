@@ -202,14 +202,15 @@ def every(app: Flask, seconds: float, chore) -> None:
     app.extensions.setdefault("safequiz.chores", []).append([timedelta(seconds=seconds), None, chore])
 
 
-def managed(model, row_id: int, missing: str, others: str):
-    """The row (a contest, a live round) if this user may manage it: 404 with ``missing``
-    when there is none, 403 with ``others`` when it is another enterprise's."""
+def managed(model, row_id: int, missing: str, others, may=None):
+    """The row (a contest, a live round) if this user may manage it (or ``may`` says so): 404
+    with ``missing`` when there is none, 403 with ``others`` (a text, or a function of the row)
+    when it is another enterprise's."""
     row = db.session.get(model, row_id)
     if row is None:
         raise NotFound(missing)
-    if not may_manage(row):
-        raise QuizError(others, status=403)
+    if not (may or may_manage)(row):
+        raise QuizError(others(row) if callable(others) else others, status=403)
     return row
 
 
@@ -218,13 +219,8 @@ def managed_contest(contest_id: int):
     403 saying it is read only for an admin who may view it, else that it is another unit's."""
     from .models import Contest
 
-    contest = db.session.get(Contest, contest_id)
-    if contest is None:
-        raise NotFound(CONTEST_MISSING)
-    if not may_manage(contest):
-        raise QuizError(CONTEST_READ_ONLY if may_view(contest) else "这是其他单位的竞赛，您没有权限管理。",
-                        status=403)
-    return contest
+    return managed(Contest, contest_id, CONTEST_MISSING,
+                   lambda c: CONTEST_READ_ONLY if may_view(c) else "这是其他单位的竞赛，您没有权限管理。")
 
 
 def viewed_contest(contest_id: int):
@@ -232,12 +228,7 @@ def viewed_contest(contest_id: int):
     it is another unit's. The caller limits a reader (:func:`read_only`) to its own staff."""
     from .models import Contest
 
-    contest = db.session.get(Contest, contest_id)
-    if contest is None:
-        raise NotFound(CONTEST_MISSING)
-    if not may_view(contest):
-        raise QuizError(CONTEST_OF_OTHERS, status=403)
-    return contest
+    return managed(Contest, contest_id, CONTEST_MISSING, CONTEST_OF_OTHERS, may=may_view)
 
 
 def init_app(app: Flask) -> None:
