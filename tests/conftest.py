@@ -97,6 +97,9 @@ def app(database_uri, _schema, clock):
                 db.session.execute(delete(table))
         # The built-in bank stays loaded between tests (fast); what a test added or changed goes.
         db.session.execute(delete(Question).where((Question.source != "builtin") | (Question.version > 1)))
+        # A test that renamed a built-in question's 编号 leaves a row the bank no longer names.
+        builtin_uids = [q.uid for f in _schema for q in f.questions]
+        db.session.execute(delete(Question).where(Question.uid.not_in(builtin_uids)))
         db.session.execute(Question.__table__.update().values(current=True, active=True))
         db.session.execute(delete(Category).where(~Category.id.in_(select(Question.category_id))))
         load_bank(db.session, _schema)  # restores any question a test changed
