@@ -243,8 +243,8 @@ def test_starting_on_a_slow_network_shows_at_once(app, enterprises, server, phon
     page = phone_page
     contest = three_questions(enterprises, leave_limit=1)
     page.goto(f"{server}/j/{contest.code}/{enterprises[0].code}")
-    # The page-leave rule is said before the start (the contest's summary may say it too).
-    expect(page.locator("#leave-rule")).to_contain_text("超过 1 次将自动交卷")
+    # The page-leave rule is said before the start, in the contest's summary.
+    expect(page.locator(".contest-rules")).to_contain_text("离开答题页面超过 1 次将自动交卷")
     page.get_by_label("姓名").fill("李四")
     page.get_by_label("手机号或工号").fill("13900139000")
     page.get_by_label("部门").fill("运输车队")
