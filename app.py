@@ -32,7 +32,6 @@ BLUEPRINTS = (participant_bp, training_bp, league_bp, auth_bp, contests_bp, unit
 def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_object(config or Config())
-    app.jinja_environment = web.Environment  # before anything creates app.jinja_env
     app.session_interface = RememberingSessionInterface()  # checks each signed cookie once per worker
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
     uri, options = app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]

@@ -13,8 +13,6 @@ this factory patches the running worker only.
   the DBAPI cursor;
 * ``signing``: Flask's own ``SecureCookieSessionInterface`` (a new serializer and a full
   signature check on every request) and Flask-WTF's own ``CSRFProtect.protect``;
-* ``web``: Flask's own Jinja environment (``flask.templating.Environment``, whose templates
-  keep their globals in a ChainMap) instead of ``quiz.web.Environment``.
 
 The fourth override, ``quiz.serving.GeventWorker``, is gunicorn's worker, not part of the
 app: run without it with ``--worker-class gevent`` (gunicorn's own gevent worker).
@@ -25,7 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-PIECES = ("prepared", "signing", "web")
+PIECES = ("prepared", "signing")
 
 
 def wanted() -> set[str]:
@@ -71,22 +69,12 @@ def _plain_csrf() -> None:
     RememberingCSRFProtect.protect = CSRFProtect.protect  # the before_request hook calls self.protect()
 
 
-def _plain_jinja() -> None:
-    from flask.templating import Environment
-
-    from quiz import web
-
-    web.Environment = Environment  # create_app sets app.jinja_environment = web.Environment
-
-
 def create():
     without = wanted()
     if "prepared" in without:
         _plain_prepared()
     if "signing" in without:
         _plain_csrf()
-    if "web" in without:
-        _plain_jinja()
 
     from flask.sessions import SecureCookieSessionInterface
 

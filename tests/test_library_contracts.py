@@ -258,41 +258,6 @@ def test_gunicorn_builds_its_server_from_the_module_level_stream_server(monkeypa
     assert type(ours) is _AcceptingStreamServer and ours.max_accept == StreamServer.max_accept
 
 
-# ---------------------------------------------------------------- web.Environment (Jinja, Flask)
-
-
-def test_jinja_loads_templates_with_make_globals_and_renders_from_a_mapping():
-    """quiz.web.Environment overrides make_globals(d): Jinja must still call it for each
-    template it loads (get_template and from_string), keep what it returns as
-    template.globals, and build each render's context from that mapping."""
-    from jinja2 import DictLoader
-    from jinja2 import Environment as JinjaEnvironment
-
-    from quiz import web
-
-    assert list(inspect.signature(JinjaEnvironment.make_globals).parameters) == ["self", "d"]
-    calls = []
-
-    class Spy(JinjaEnvironment):
-        def make_globals(self, d):
-            calls.append(d)
-            return {**self.globals, **(d or {})}
-
-    env = Spy(loader=DictLoader({"t.html": "{{ site }} {{ extra }}"}))
-    env.globals["site"] = "SafeQuiz"
-    template = env.get_template("t.html", globals={"extra": "x"})
-    assert calls == [{"extra": "x"}] and type(template.globals) is dict
-    assert template.render() == "SafeQuiz x"
-    assert env.from_string("{{ site }}").render() == "SafeQuiz" and calls[-1] is None
-
-    app = Flask(__name__)
-    app.jinja_environment = web.Environment
-    app.jinja_env.globals["site"] = "SafeQuiz"
-    assert isinstance(app.jinja_env, web.Environment)  # Flask instantiates app.jinja_environment
-    loaded = app.jinja_env.from_string("{{ site }}")
-    assert type(loaded.globals) is dict and loaded.render() == "SafeQuiz"
-
-
 # ---------------------------------------------------------------- prepared (SQLAlchemy)
 
 
