@@ -63,14 +63,16 @@ def connection_factory(busy_timeout_ms: int) -> type[sqlite3.Connection]:
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
 
     class Cursor(sqlite3.Cursor):
-        def execute(self, sql, parameters=(), /):
+        def _before(self, sql: str) -> None:
             if not self.connection.in_transaction and sql.lstrip()[:6].upper() in _OPENS_WRITE:
                 begin_immediately(self)
+
+        def execute(self, sql, parameters=(), /):
+            self._before(sql)
             return super().execute(sql, parameters)
 
         def executemany(self, sql, parameters, /):
-            if not self.connection.in_transaction and sql.lstrip()[:6].upper() in _OPENS_WRITE:
-                begin_immediately(self)
+            self._before(sql)
             return super().executemany(sql, parameters)
 
     class Connection(sqlite3.Connection):

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
-import secrets
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
@@ -360,18 +358,14 @@ def categories():
                   problem=problem, name=request.form.get("name", ""))
 
 
-def _xlsx(body: bytes, name: str, fallback: str):
-    return downloads.attachment(body, name, fallback)
-
-
 @bp.get("/export.xlsx")
 @organiser_required
 def export():
     questions = db.session.scalars(bank.search(_filter_from_args())).all()
-    return _xlsx(bank_io.workbook(questions), "题库导出.xlsx", "question-bank.xlsx")
+    return downloads.attachment(bank_io.workbook(questions), "题库导出.xlsx", "question-bank.xlsx")
 
 
 @bp.get("/template.xlsx")
 @organiser_required
 def template():
-    return _xlsx(bank_io.template(), "题库导入模板.xlsx", "question-bank-template.xlsx")
+    return downloads.attachment(bank_io.template(), "题库导入模板.xlsx", "question-bank-template.xlsx")

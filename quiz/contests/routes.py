@@ -16,7 +16,7 @@ from ..models import (
     CAMPAIGNS_NEWEST_FIRST, IDENTITY_LABELS, REVIEW_LABELS, Attempt, Campaign, Category, Contest, Enterprise,
     Participant,
 )
-from ..web import (CONTEST_OF_OTHERS, managed_contest, may_view, organiser_required, own_enterprise_id, read_only,
+from ..web import (managed_contest, organiser_required, own_enterprise_id, read_only,
                    render, staff_required, viewed_contest)
 from . import draws, lifecycle, participant_list, progress, voiding
 from .forms import CloseTimeForm, ContestForm, StartedContestForm
@@ -462,13 +462,7 @@ def poster(contest_id: int):
 
 def _contest_in_view(contest_id: int) -> tuple[Contest, int | None]:
     """The contest and the enterprise whose people this user sees (None: everyone)."""
-    contest = db.session.get(Contest, contest_id)
-    if contest is None:
-        raise NotFound("找不到这个竞赛。")
-    own = own_enterprise_id()
-    if own is not None and not may_view(contest):  # its own contests, and the campaign's that admit it
-        raise QuizError(CONTEST_OF_OTHERS, status=403)
-    return contest, own
+    return viewed_contest(contest_id), own_enterprise_id()
 
 
 def _attempt(contest: Contest, attempt_id: int, own: int | None) -> Attempt:
