@@ -152,18 +152,21 @@ def read_bank(paths: list[Path] | None = None) -> tuple[list[BankFile], list[str
     return files, problems
 
 
-def load_bank(session, files: list[BankFile]) -> dict[str, int]:
+def load_bank(session, files: list[BankFile], retire_missing: bool = False) -> dict[str, int]:
     """Upsert the questions of valid files by stable id; returns counts.
 
     A changed question that has already been answered becomes a new version
     (``quiz.bank.queries.revise``), so results keep the version they asked.
+    With ``retire_missing`` (``files`` is the whole built-in bank), a built-in question no
+    longer in the files is retired (not deleted: results keep it), so a trimmed bank reaches
+    databases that loaded the old one. A question an organiser retired stays retired.
     """
     from quiz.bank.queries import revise
     from quiz.models import Category, Question
 
     categories = {c.name: c for c in session.scalars(select(Category))}
     existing = {q.uid: q for q in session.scalars(select(Question).where(Question.current.is_(True)))}
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    counts = {"added": 0, "updated": 0, "unchanged": 0, "retired": 0}
     for position, bank_file in enumerate(files, start=1):
         category = categories.get(bank_file.category)
         if category is None:
@@ -193,5 +196,11 @@ def load_bank(session, files: list[BankFile]) -> dict[str, int]:
                 counts["updated"] += 1
             else:
                 counts["unchanged"] += 1
+    if retire_missing:
+        named = {q.uid for f in files for q in f.questions}
+        for uid, row in existing.items():
+            if row.source == "builtin" and row.active and uid not in named:
+                row.active = False
+                counts["retired"] += 1
     session.flush()
     return counts

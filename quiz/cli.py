@@ -57,10 +57,11 @@ def bank_load() -> None:
     if problems:
         click.echo("\n".join(problems), err=True)
         sys.exit(1)
-    counts = load_bank(db.session, files)
+    counts = load_bank(db.session, files, retire_missing=True)
     db.session.commit()
     click.echo(
-        f"新增 {counts['added']}，更新 {counts['updated']}，未变 {counts['unchanged']}。"
+        f"新增 {counts['added']}，更新 {counts['updated']}，未变 {counts['unchanged']}，"
+        f"停用 {counts['retired']}（已从内置题库删除）。"
     )
 
 

@@ -115,3 +115,29 @@ def test_migrations_match_the_models(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == []
+
+
+def test_a_question_removed_from_the_builtin_bank_is_retired_on_load(app):
+    """Trimming the built-in bank (trivia removed in a release) reaches databases that loaded the
+    old bank: `bank load` retires built-in questions no longer in the files; others stay."""
+    from question_bank.loader import BankFile, load_bank
+
+    files, _ = read_bank()
+    first = files[0]
+    removed = first.questions[0]
+    trimmed = [BankFile(first.path, first.category, first.questions[1:], [])] + files[1:]
+    mine = Question(uid="org-001", version=1, current=True, source="import", active=True,
+                    category_id=db.session.scalar(select(Question.category_id).limit(1)), qtype="judge",
+                    stem="组织者自己的题。", options=["正确", "错误"], answer="A", explanation="", tags=[])
+    db.session.add(mine)
+    db.session.flush()
+    counts = load_bank(db.session, trimmed, retire_missing=True)
+    assert counts["retired"] == 1
+    active = lambda uid: db.session.scalar(  # noqa: E731
+        select(Question.active).where(Question.uid == uid, Question.current.is_(True)))
+    assert active(removed.uid) is False and active(first.questions[1].uid) is True and active("org-001") is True
+    # Loading it again retires nothing more; a partial load (retire_missing off) retires nothing.
+    assert load_bank(db.session, trimmed, retire_missing=True)["retired"] == 0
+    result = app.test_cli_runner().invoke(args=["bank", "load"])
+    assert result.exit_code == 0 and "停用 0" in result.output, result.output
+    db.session.rollback()

@@ -188,3 +188,53 @@ def test_a_visitor_not_signed_up_is_asked_to_sign_up_then_taken_where_they_were_
     # An htmx request (the 下一题 button) leaves the swap for the sign-up page.
     response = new_phone().get("/practice/mistakes/practice", htmx=True)
     assert response.status_code == 204 and response.headers["HX-Redirect"].endswith("/practice/")
+
+
+def _shown_options(html: str) -> list[tuple[str, str, str]]:
+    """(printed letter, submitted value, option text) of the practice question as shown."""
+    return re.findall(r'value="([A-H])">\s*<span><b>([A-H])</b> ([^<]+)</span>', html)
+
+
+def test_practice_shuffles_options_as_contests_do(app, enterprises, phone):
+    """The same question served again shows its options in another order (so nobody learns
+    "the answer is B"); 正确/错误 keep their order; the feedback speaks in the letters shown."""
+    practice_phone(phone, enterprises)
+    question = db.session.scalars(select(Question).where(
+        Question.qtype == "single", Question.current.is_(True), func.length(Question.answer) == 1)
+        .order_by(Question.id)).first()
+    orders = set()
+    for _ in range(12):
+        shown = _shown_options(serve(phone, question))
+        assert [printed for _, printed, _ in shown] == list("ABCDEFGH"[: len(question.options)])
+        assert sorted(text.strip() for _, _, text in shown) == sorted(question.options)
+        orders.add(tuple(text for _, _, text in shown))
+    assert len(orders) > 1  # a fixed order twelve times in a row: 1 in 24^11
+
+    page = serve(phone, question)
+    shown = _shown_options(page)
+    order = re.search(r'name="order" value="([\d,]+)"', page).group(1)
+    key_text = question.options["ABCDEFGH".index(question.answer)]
+    value, printed = next((v, p) for v, p, text in shown if text.strip() == key_text)
+    html = phone.post("/practice/answer", {"question_id": question.id, "choice": [value],
+                                           "order": order}).get_data(as_text=True)
+    assert "回答正确" in html and f"正确答案：<strong>{printed}</strong>" in html
+    # The options of the feedback are listed in the order the phone showed them.
+    listed = re.findall(r"<li[^>]*><b>([A-H])</b> ([^<✓✗]+)", html)
+    assert [(p, t.strip()) for p, t in listed] == [(p, t.strip()) for _, p, t in shown]
+
+    judge = db.session.scalars(select(Question).where(
+        Question.qtype == "judge", Question.current.is_(True))).first()
+    for _ in range(3):
+        assert [t.strip() for _, _, t in _shown_options(serve(phone, judge))] == ["正确", "错误"]
+
+
+def test_a_forged_order_only_changes_how_feedback_is_listed(app, enterprises, phone):
+    practice_phone(phone, enterprises)
+    question = db.session.scalars(select(Question).where(
+        Question.qtype == "single", Question.current.is_(True)).order_by(Question.id)).first()
+    serve(phone, question)
+    for forged in ("9,9,9,9", "x", "0,0,1,2", ""):
+        html = phone.post("/practice/answer", {"question_id": question.id, "choice": list(question.answer),
+                                               "order": forged}).get_data(as_text=True)
+        assert "回答正确" in html
+        serve(phone, question)

@@ -24,7 +24,7 @@ def load_builtin_bank() -> dict[str, int]:
     files, problems = read_bank()
     if problems:
         raise RuntimeError("内置题库有错误：\n" + "\n".join(problems))
-    return load_bank(db.session, files)
+    return load_bank(db.session, files, retire_missing=True)
 
 
 def create_user(username: str, password: str, role: str = "organiser", now=None) -> User:

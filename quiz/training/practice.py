@@ -14,6 +14,7 @@ from question_bank.laws import article_text
 from ..bank import queries as bank
 from . import mistakes
 from ..contests import scoring
+from ..contests.attempts import shuffled_order
 from ..contests.draws import drawable
 from ..errors import Conflict, NotFound, QuizError
 from ..extensions import db
@@ -142,6 +143,38 @@ def require_served(served: dict | None, participant_id: int, question_id: int) -
         raise QuizError(NOT_SERVED, status=409)
 
 
+# ---- the shown order of options ---------------------------------------------------------------
+#
+# Practice shuffles options as contests do (``attempts.shuffled_order``), so nobody learns "the
+# answer is B". The form submits the bank's own letters, so grading needs no stored order; the
+# order travels back in a hidden field only to list the feedback as the phone showed it, and a
+# forged one changes nothing but that listing.
+
+@dataclass(frozen=True)
+class ShownOption:
+    letter: str    # printed on the phone
+    original: str  # the bank's letter, submitted by the form
+    text: str
+
+
+def shown_options(question: Question, order: list[int]) -> list[ShownOption]:
+    return [ShownOption(scoring.LETTERS[i], scoring.LETTERS[o], question.options[o])
+            for i, o in enumerate(order)]
+
+
+def new_order(question: Question, rng: random.Random) -> list[int]:
+    return shuffled_order(question, rng)
+
+
+def parse_order(raw: str | None, count: int) -> list[int]:
+    """The order a form sent back; the bank's own order when it is not a permutation."""
+    try:
+        order = [int(part) for part in (raw or "").split(",")]
+    except ValueError:
+        order = []
+    return order if sorted(order) == list(range(count)) else list(range(count))
+
+
 @dataclass(frozen=True)
 class Feedback:
     question: Question
@@ -149,9 +182,31 @@ class Feedback:
     is_correct: bool
     basis_text: str | None
     streak_left: int | None  # right answers still needed to leave the 错题本, if it is in it
+    order: list[int] | None = None  # as shown on the phone
+
+    @property
+    def shown(self) -> list[ShownOption]:
+        return shown_options(self.question, self.order or list(range(len(self.question.options))))
+
+    def _printed(self, originals: str) -> str:
+        return "".join(sorted(o.letter for o in self.shown if o.original in originals))
+
+    @property
+    def answer_label(self) -> str:
+        """The key in the letters shown (正确/错误 for a 判断题)."""
+        if self.question.qtype == "judge":
+            return self.question.answer_label
+        return self._printed(self.question.answer)
+
+    @property
+    def chosen_label(self) -> str:
+        if self.question.qtype == "judge":
+            return "正确" if self.chosen == "A" else "错误"
+        return self._printed(self.chosen)
 
 
-def answer(participant_id: int, question_id: int, letters: list[str], now: datetime) -> Feedback:
+def answer(participant_id: int, question_id: int, letters: list[str], now: datetime,
+           order: str | None = None) -> Feedback:
     question = db.session.get(Question, question_id)
     if question is None or not question.active:
         raise NotFound("这道题不存在或已停用。")
@@ -167,4 +222,5 @@ def answer(participant_id: int, question_id: int, letters: list[str], now: datet
     streak_left = None
     if mistake is not None and mistake.cleared_at is None:
         streak_left = mistakes.CLEAR_AFTER - mistake.right_streak
-    return Feedback(question, chosen, correct, found[2] if found else None, streak_left)
+    return Feedback(question, chosen, correct, found[2] if found else None, streak_left,
+                    parse_order(order, len(question.options)))

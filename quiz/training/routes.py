@@ -93,11 +93,14 @@ def _require_participant():
 
 def _question_page(participant, question, mode: str, title: str, message: str | None = None, status=200,
                    **extra):
+    order = None
     if question is not None:
         session[SERVED_KEY] = practice.remember_served(session.get(SERVED_KEY), participant.id, question.id)
+        order = practice.new_order(question, random.SystemRandom())
     return render(
         "training/question.html", "training/_question.html", status,
-        question=question, mode=mode, title=title, message=message, **extra,
+        question=question, mode=mode, title=title, message=message, order=order,
+        shown=practice.shown_options(question, order) if order else [], **extra,
     )
 
 
@@ -169,7 +172,7 @@ def answer():
     practice.require_served(session.get(SERVED_KEY), participant.id, question_id)
     try:
         feedback = practice.answer(participant.id, question_id, request.form.getlist("choice"),
-                                   clock.now())
+                                   clock.now(), request.form.get("order"))
     except QuizError as error:
         db.session.rollback()
         if error.status != 400:
