@@ -6,26 +6,52 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup db browser fonts clean
+.PHONY: run dev test setup setup-dev db browser fonts lock clean
 
+# Python 3.11 or newer, checked before .venv is made (an older one would leave a broken .venv).
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "SafeQuiz needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)."; \
+		echo "Install it (Debian 12 / Ubuntu 24.04: apt-get install python3 python3-venv) and run"; \
+		echo "  make PYTHON=python3.11 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "python3 -m venv failed: apt-get install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Reinstall only when requirements.txt changes.
+# The app's packages (hash-checked); the tests' tools only for `make test`.
+# Each reinstalls only when its requirements file changes.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+# Re-pin after editing requirements.in / requirements-dev.in (needs pip-tools and PyPI).
+lock:
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--allow-unsafe -o requirements.txt requirements.in
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+		--allow-unsafe -o requirements-dev.txt requirements-dev.in
 
 db: setup fonts
 	$(FLASK) db upgrade
 	$(FLASK) setup
 
+# The production server (gunicorn + gevent, gunicorn.conf.py). HOST=0.0.0.0 serves the LAN:
+# QR codes then carry this machine's LAN address (or PUBLIC_BASE_URL when set).
 run: db
-	@echo "SafeQuiz: http://$(HOST):$(PORT)/  (organiser login: http://$(HOST):$(PORT)/admin/login)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@URL=$${PUBLIC_BASE_URL:-$$($(BIN)/python -m quiz.lan $(HOST) $(PORT))}; \
+	echo "SafeQuiz: $$URL/  (organiser login: $$URL/admin/login)"; \
+	PUBLIC_BASE_URL=$$URL exec $(BIN)/gunicorn -c gunicorn.conf.py -b $(HOST):$(PORT) 'app:create_app()'
+
+# Flask's development server, reloading on every change.
+dev: db
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the phone tests (Playwright drives it; no browser download).
 # Without root or apt, the browser tests skip with a message saying so.
@@ -51,7 +77,7 @@ fonts:
 	fi
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: setup browser fonts
+test: setup-dev browser fonts
 	$(FLASK) bank check
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -30,6 +30,30 @@ from quiz.extensions import db, limiter
 from quiz.models import Campaign, Category, Contest, Enterprise, Question, User
 
 BANK_TABLES = {"question", "category"}
+
+
+def refused_test_database(url: str | None) -> str | None:
+    """Why the suite refuses ``TEST_DATABASE_URL`` (it drops that database's schema), or None.
+    Only a database whose name contains "test" is used."""
+    if not url:
+        return None
+    from sqlalchemy.engine import make_url
+
+    try:
+        name = make_url(database_url(url)).database or ""
+    except Exception:  # noqa: BLE001 - any unreadable URL is refused, with the reason
+        return f"TEST_DATABASE_URL 无法解析：{url!r}"
+    if "test" not in name.lower():
+        return (f"TEST_DATABASE_URL 指向数据库 {name!r}：测试会删除它的全部数据，只允许名称含 \"test\" 的数据库 "
+                f"(the suite drops the schema of the database it names; its name must contain 'test').")
+    return None
+
+
+def pytest_configure(config):
+    refusal = refused_test_database(os.environ.get("TEST_DATABASE_URL"))
+    if refusal:
+        raise pytest.UsageError(refusal)
+
 START = datetime(2026, 6, 16, 1, 0, 0)  # 09:00 in Beijing on 6·16 咨询日, as naive UTC
 
 
