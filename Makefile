@@ -27,8 +27,10 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
+# English catalogues (*.po → *.mo), compiled when changed.
 setup: $(VENV)/.installed
-setup-dev: $(VENV)/.installed-dev
+	@$(BIN)/python -m quiz.i18n
+setup-dev: setup $(VENV)/.installed-dev
 
 # Re-pin after editing requirements.in / requirements-dev.in (needs pip-tools and PyPI).
 lock:

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from quiz import cli, sqlite_writes, web
+from quiz import cli, i18n, sqlite_writes, web
 from quiz.clock import SystemClock
 from quiz.config import INSTANCE, Config
 from quiz.extensions import csrf, db, htmx, limiter, login_manager, migrate, sqlite_pragmas
@@ -68,6 +68,7 @@ def create_app(config: object | None = None) -> Flask:
         # about 45 µs a request and 100 µs an answer.
         app.before_request_funcs[None].remove(limiter._check_request_limit)
 
+    i18n.init_app(app)
     web.init_app(app)  # before the blueprints: their URL rules use its converters
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import threading
+from pathlib import Path
 from time import time as _wall_time
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from flask_migrate import upgrade
 from sqlalchemy import delete, select, text
 
 from app import create_app
+from quiz.i18n import compile_catalogues
 from question_bank.loader import load_bank, read_bank
 from quiz.clock import FrozenClock
 from quiz.config import TestingConfig, database_url
@@ -30,6 +32,7 @@ from quiz.extensions import db, limiter
 from quiz.models import Campaign, Category, Contest, Enterprise, Question, User
 
 BANK_TABLES = {"question", "category"}
+compile_catalogues(Path(__file__).resolve().parent.parent)  # English pages need fresh catalogues
 
 
 def refused_test_database(url: str | None) -> str | None:
