@@ -48,8 +48,9 @@ def test_no_multi_keys_every_option_and_positions_are_balanced():
     # A was keyed in 89 % of 多选, E (mostly the odd one out) far less: now no letter tells.
     rates = [multi.rate(letter) for letter in "ABCDE"]
     assert max(rates) - min(rates) < 0.05, (multi.keyed, multi.offered)
-    # Not done yet for every question (reported by `bank check`); must not grow.
-    assert len(multi.one_wrong) <= 156
+    # Every 多选 of four or more options has at least two wrong options (one absurd odd one out
+    # was a give-away).
+    assert multi.one_wrong == []
 
 
 def test_multi_counts_positions_per_letter_offered():
