@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from werkzeug.exceptions import SecurityError
 from werkzeug.urls import urlsplit
 
 MISSING = (
@@ -47,3 +48,9 @@ def init_app(app: Flask) -> None:
         raise MissingPublicBaseUrl(MISSING)
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(base, app.config.get("ALLOWED_HOSTS", ""))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        """No page for an unknown host: without a URL adapter no link can be built, and the
+        request's host must not be echoed anywhere."""
+        return "400 Bad Request: unknown host (未知的访问地址)\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
