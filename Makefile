@@ -49,7 +49,7 @@ db: setup fonts
 run: db
 	@URL=$${PUBLIC_BASE_URL:-$$($(BIN)/python -m quiz.lan $(HOST) $(PORT))}; \
 	echo "SafeQuiz: $$URL/  (organiser login: $$URL/admin/login)"; \
-	PUBLIC_BASE_URL=$$URL exec $(BIN)/gunicorn -c gunicorn.conf.py -b $(HOST):$(PORT) 'app:create_app()'
+	PUBLIC_BASE_URL=$$URL ALLOWED_HOSTS=$${ALLOWED_HOSTS:-localhost,127.0.0.1} exec $(BIN)/gunicorn -c gunicorn.conf.py -b $(HOST):$(PORT) 'app:create_app()'
 
 # Flask's development server, reloading on every change.
 dev: db

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from quiz import cli, i18n, sqlite_writes, web
+from quiz import cli, hosts, i18n, security_headers, sqlite_writes, web
 from quiz.clock import SystemClock
 from quiz.config import INSTANCE, Config
 from quiz.extensions import csrf, db, htmx, limiter, login_manager, migrate, sqlite_pragmas
@@ -32,6 +32,7 @@ BLUEPRINTS = (participant_bp, training_bp, league_bp, auth_bp, contests_bp, unit
 def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=True)
     app.config.from_object(config or Config())
+    hosts.init_app(app)  # no public address, no server: QR codes must not carry a forged Host
     app.session_interface = RememberingSessionInterface()  # checks each signed cookie once per worker
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # the SQLite file lives here
     uri, options = app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
@@ -69,6 +70,7 @@ def create_app(config: object | None = None) -> Flask:
         app.before_request_funcs[None].remove(limiter._check_request_limit)
 
     i18n.init_app(app)
+    security_headers.init_app(app)
     web.init_app(app)  # before the blueprints: their URL rules use its converters
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -504,6 +504,7 @@ def main(argv=None) -> int:
         SAFEQUIZ_INSTANCE=str(workdir),
         DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'safequiz.db'}",
         PYTHONUNBUFFERED="1",
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{args.port}",  # required to serve (quiz/hosts.py)
     )
     if args.cprofile:
         env["BENCH_CPROFILE"] = "1"

@@ -315,16 +315,16 @@ def main(argv=None) -> int:
     db_file = workdir / "league.db"
     url = args.database_url or f"sqlite:///{db_file}"
     python = sys.executable
+    port = args.port or free_port()
     env = dict(os.environ)
     env.update(SECRET_KEY=SECRET_KEY, SAFEQUIZ_INSTANCE=str(workdir), DATABASE_URL=url,
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
     env.pop("FLASK_DEBUG", None)
     env.pop("REDIS_URL", None)
     if args.redis:
         env["REDIS_URL"] = args.redis_url
     kind = "postgresql" if args.database_url else "sqlite"
     gunicorn_log = workdir / "gunicorn.log"
-    port = args.port or free_port()
     proc = None
     status = 2
     sizes = [str(args.enterprises), str(args.participants), str(args.regions), str(args.questions)]

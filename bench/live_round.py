@@ -699,7 +699,8 @@ def one_run(args, n: int) -> dict:
     python = sys.executable
     env = dict(os.environ)
     env.update(SECRET_KEY=SECRET_KEY, SAFEQUIZ_INSTANCE=str(workdir), PYTHONUNBUFFERED="1",
-               DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'safequiz.db'}")
+               DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'safequiz.db'}",
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")  # required to serve (quiz/hosts.py)
     env.pop("FLASK_DEBUG", None)
     env.pop("REDIS_URL", None)
     env.pop("LIVE_SPEED", None)

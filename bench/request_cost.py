@@ -47,7 +47,8 @@ def main(argv=None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="safequiz-cost-"))
     env = dict(os.environ, SECRET_KEY=SECRET_KEY, SAFEQUIZ_INSTANCE=str(workdir),
-               DATABASE_URL=f"sqlite:///{workdir / 'safequiz.db'}")
+               DATABASE_URL=f"sqlite:///{workdir / 'safequiz.db'}",
+               PUBLIC_BASE_URL="http://localhost")  # werkzeug's EnvironBuilder host
     env.pop("FLASK_DEBUG", None)
     # One participant's 20 answers follow each other within milliseconds here: still counted
     # by the limiter (its cost is measured), never refused.

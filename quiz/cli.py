@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask --app app setup | user create | bank load | bank check | sweep | demo big``."""
+"""Command-line tasks: ``flask --app app setup | user create | bank load | bank check | sweep |
+backup | restore | demo big``."""
 from __future__ import annotations
 
 import secrets
@@ -15,7 +16,7 @@ from question_bank.review import report_lines
 
 from .contests import attempts
 from .bank import files as bank_io
-from . import clock
+from . import backup as backups, clock
 from .demo import big as demo_big
 from .extensions import db
 from .models import Enterprise
@@ -133,9 +134,13 @@ def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run
 
 
 @click.command("setup")
-def setup_command() -> None:
+@click.option("--production", is_flag=True,
+              help="The bank and the organiser only: no demo campaign, no demo enterprises.")
+@click.option("--username", default="admin", show_default=True,
+              help="The organiser account created when there is none.")
+def setup_command(production: bool, username: str) -> None:
     """First start: load the bank and demo data into an empty database, create the organiser."""
-    for line in first_start(clock.now()):
+    for line in first_start(clock.now(), production=production, username=username):
         click.echo(line)
 
 
@@ -147,9 +152,39 @@ def sweep_command() -> None:
     click.echo(f"已自动交卷 {closed} 份。")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+def backup_command(path: Path) -> None:
+    """Back up the database, the secret key and the instance files to PATH (.tar.gz or a
+    directory), while the app serves."""
+    try:
+        manifest = backups.backup(db.engine, Path(current_app.instance_path), path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(n for name, n in manifest["tables"].items() if name != "alembic_version")
+    click.echo(f"已备份到 {path}：{manifest['database']} 数据库（版本 {manifest['revision']}，{rows} 行），"
+               f"{len(manifest['files'])} 个文件。")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore_command(path: Path, force: bool) -> None:
+    """Restore a backup made by `flask backup`: database, secret key, instance files.
+    Stop the app first; refuses a database holding data unless --force."""
+    try:
+        manifest = backups.restore(db.engine, Path(current_app.instance_path), path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"已恢复 {manifest['created_at']} 的备份（版本 {manifest['revision']}）。"
+               "如代码版本更新，请再运行 flask --app app db upgrade，然后重启服务。")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(bank_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(setup_command)
     app.cli.add_command(sweep_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

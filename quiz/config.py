@@ -53,9 +53,12 @@ class Config:
     # Unset: the campaign's name (on a contest's pages that contest's campaign, elsewhere the
     # newest one), and without any campaign "安全知识竞赛" (quiz.web.site_title).
     SITE_TITLE = os.environ.get("SITE_TITLE", "").strip()
-    # Base of the URLs printed on QR posters, e.g. https://quiz.example.gov.cn
-    # (a poster is read by phones, so it must not say 127.0.0.1). Unset: the request's host.
+    # Base of the URLs printed on QR posters and certificates, e.g. https://quiz.example.gov.cn
+    # (a poster is read by phones, so it must not say 127.0.0.1). Required to serve without
+    # debug (quiz.hosts): a forged Host header must never reach a QR code. Requests must name
+    # its host, or one of ALLOWED_HOSTS (comma-separated; ".example.com" admits subdomains).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "")
     # Seconds after the deadline that an answer in flight is still accepted.
     ANSWER_GRACE_SECONDS = float(os.environ.get("ANSWER_GRACE_SECONDS", "2"))
     # Live rounds. With REDIS_URL, state changes fan out to every worker process through
@@ -129,6 +132,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://")
     WTF_CSRF_ENABLED = True  # tests send real tokens, as a browser does
     PUBLIC_BASE_URL = "http://quiz.test"
+    ALLOWED_HOSTS = "localhost,127.0.0.1"  # the test client's host and the browser tests' server
     SERVER_NAME = None
     # Tests answer a whole paper within milliseconds; tests/test_limits.py sets its own limits.
     RATELIMIT_ANSWER_PER_ATTEMPT = "1000 per second"

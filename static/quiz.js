@@ -286,3 +286,20 @@
   document.addEventListener("DOMContentLoaded", function () { settle(); send(); });
   document.addEventListener("htmx:afterSettle", settle);
 })();
+
+// The Content-Security-Policy allows no inline handler and no style="" attribute
+// (quiz/security_headers.py): a form asks before it posts with data-confirm, and a bar
+// takes its width (percent) from data-bar-width.
+(function () {
+  document.addEventListener("submit", function (event) {
+    var form = event.target, question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+  function bars(root) {
+    var found = (root.querySelectorAll ? root : document).querySelectorAll("[data-bar-width]");
+    for (var i = 0; i < found.length; i++) found[i].style.width = found[i].getAttribute("data-bar-width") + "%";
+  }
+  document.addEventListener("DOMContentLoaded", function () { bars(document); });
+  document.addEventListener("htmx:load", function (event) { bars(event.target); });
+  document.addEventListener("htmx:afterSettle", function (event) { bars(event.target); });
+})();

@@ -155,6 +155,7 @@ def servers(request, app, database_uri, tmp_path):
         DB_POOL_SIZE="3",
         DB_MAX_OVERFLOW="2",
         PYTHONUNBUFFERED="1",
+        PUBLIC_BASE_URL="http://127.0.0.1",  # a server needs it (quiz/hosts.py); any port matches
     )
     started = start_servers(env, tmp_path)
     request.addfinalizer(lambda: [server.stop() for server in started])

@@ -146,7 +146,7 @@ def test_bank_search_filters_as_the_organiser_types(app, server):
         page.goto(f"{server}/admin/questions/")
         total = page.inner_text("#results p.muted")
         page.get_by_placeholder("搜索题干").press_sequentially("灭火器")
-        page.wait_for_function(f"document.querySelector('#results p.muted').innerText !== {total!r}")
+        page.wait_for_function(f"() => document.querySelector('#results p.muted').innerText !== {total!r}")
         rows = page.locator("#results tbody tr")
         assert rows.count() > 0
         assert all("灭火器" in rows.nth(i).inner_text() for i in range(rows.count()))
@@ -222,7 +222,7 @@ def test_live_round_on_a_phone_pushed_over_sse(app, server, phone_page, organise
     page.fill("#department", "仓储部")
     page.click("button:has-text('加入')")
     page.wait_for_selector("text=已加入，请等待主持人开始")
-    page.wait_for_function("document.querySelector('[sse-connect]') && htmx")
+    page.wait_for_function("() => document.querySelector('[sse-connect]') && window.htmx")
 
     control(organiser_client, round_, "start")  # the host, on another screen
     page.wait_for_selector(".live-button")  # pushed: no reload, no polling

@@ -106,10 +106,10 @@ def test_unit_search_filters_hundreds_of_units(app, server, phone_page):
     assert select_.locator("option").count() == 301
     search.fill("")
     search.press_sequentially("安达")
-    page.wait_for_function("document.querySelectorAll('#enterprise option').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#enterprise option').length === 2")
     assert select_.input_value() == str(target.id)  # the only match is chosen
     # …and its departments are offered, as if chosen from the list.
-    page.wait_for_function("document.querySelector('#departments option[value=\"运输车队\"]') !== null")
+    page.wait_for_function("() => document.querySelector('#departments option[value=\"运输车队\"]') !== null")
     search.fill("")
     search.press_sequentially("没有这家")
     assert select_.locator("option").count() == 1 and "没有找到该单位" in select_.inner_text()

@@ -34,7 +34,7 @@ def stored(attempt_id: int, position: int) -> str | None:
 
 def saved(page) -> None:
     """Every tap acknowledged: nothing in flight, nothing waiting."""
-    page.wait_for_function("!document.body.classList.contains('busy')")
+    page.wait_for_function("() => !document.body.classList.contains('busy')")
 
 
 def options(page):
@@ -104,7 +104,7 @@ def test_a_slow_request_shows_at_once_and_a_failed_save_is_retried(app, enterpri
     page.route("**/answer", lambda route: held.append(route))
     next_button = page.get_by_role("button", name="下一题")
     next_button.click()
-    page.wait_for_function("document.body.classList.contains('busy')")
+    page.wait_for_function("() => document.body.classList.contains('busy')")
     expect(next_button).to_have_class(re.compile(r"\bpressed\b"))
     expect(next_button).to_be_disabled()
     assert page.get_by_text("第 1/3 题").is_visible()
@@ -189,7 +189,7 @@ def test_the_grid_of_thirty_questions_folds_into_one_line(app, enterprises, serv
     contest = make_contest(code="LONG30", question_count=30)
     sign_up(page, server, contest, enterprises[0])
     grid = page.locator("#dots")
-    one_line = "document.getElementById('dots').getBoundingClientRect().height < 60"
+    one_line = "() => document.getElementById('dots').getBoundingClientRect().height < 60"
     page.wait_for_function(one_line)
     # The question and its first options are above the fold at 360×640.
     assert page.locator("label.option").first.bounding_box()["y"] + 52 <= 640
@@ -255,7 +255,7 @@ def test_starting_on_a_slow_network_shows_at_once(app, enterprises, server, phon
     start.click()
     expect(start).to_have_class(re.compile(r"\bpressed\b"))
     expect(start).to_be_disabled()  # a second tap does not sign up twice
-    page.wait_for_function("document.body.classList.contains('busy')")
+    page.wait_for_function("() => document.body.classList.contains('busy')")
     assert len(held) == 1
     held[0].continue_()
     page.get_by_text("第 1/3 题").wait_for()

@@ -90,7 +90,7 @@ def test_the_readme_lists_every_setting():
 def test_the_readme_lists_every_command(app):
     """Every flask command the app adds (and its subcommands) is on the command line list."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    own = {"user", "bank", "demo", "setup", "sweep"}
+    own = {"user", "bank", "demo", "setup", "sweep", "backup", "restore"}
     missing = []
     for name, command in app.cli.commands.items():
         if name not in own:

@@ -79,23 +79,24 @@ def load_demo(now) -> Contest | None:
     return contest
 
 
-def first_start(now) -> list[str]:
-    """Idempotent set-up; returns lines to print (the organiser password appears only once)."""
+def first_start(now, production: bool = False, username: str = "admin") -> list[str]:
+    """Idempotent set-up; returns lines to print (the organiser password appears only once).
+    ``production``: the bank and the organiser only, no demo campaign or enterprises."""
     lines = []
     # Only into an empty bank: later edits are loaded on purpose with `flask bank load`.
     if not db.session.scalar(select(func.count(Question.id))):
         counts = load_builtin_bank()
         lines.append(f"题库已载入：{counts['added']} 题。")
-    contest = load_demo(now)
+    contest = None if production else load_demo(now)
     if contest is not None:
         lines.append(f"示范竞赛已创建：{contest.title}（参赛码 {contest.code}）。")
     if not db.session.scalar(select(func.count(User.id)).where(User.role == "organiser")):
         password = secrets.token_urlsafe(9)
-        create_user("admin", password, now=now)
+        create_user(username, password, now=now)
         lines.append(
             "组织者账号已创建 / organiser account created: "
-            f"用户名 admin  密码 {password}  (shown once; change it with "
-            "`flask --app app user create admin`)"
+            f"用户名 {username}  密码 {password}  (shown once; change it with "
+            f"`flask --app app user create {username}`)"
         )
     db.session.commit()
     return lines
