@@ -259,3 +259,22 @@ def test_brief_keeps_whole_sentences_or_cuts_with_an_ellipsis():
     run_on = "没有标点" * 40
     cut = brief(run_on)
     assert len(cut) == BRIEF_CHARS and cut.endswith("…")
+
+
+def test_a_join_flood_from_one_address_is_limited_with_a_clear_message(app, organiser_client, enterprises,
+                                                                       limit_clock):
+    round_ = create_round(organiser_client)
+    app.config["RATELIMIT_LIVE_JOIN_PER_ADDRESS"] = "5 per minute"
+    statuses = []
+    for i in range(8):  # a script posting joins from one address, without htmx
+        phone = app.test_client()
+        token = csrf_token(phone, f"/live/{round_.code}")
+        reply = phone.post(f"/live/{round_.code}", data={
+            "name": f"机器人{i}", "enterprise": enterprises[0].id, "department": "x", "csrf_token": token})
+        statuses.append(reply.status_code)
+    assert statuses == [303] * 5 + [429] * 3
+    text = reply.get_data(as_text=True)
+    assert "操作太频繁" in text and "秒后再试" in text and reply.headers["Retry-After"]
+    assert len(db.session.scalars(select(LivePlayer.id)).all()) == 5
+    limit_clock.advance(61)
+    join(app, round_, "真人", enterprises[0])

@@ -137,3 +137,65 @@ def test_phone_reveal_shows_the_key_text_and_short_explanation(app, server, phon
         box = explain.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     assert no_horizontal_scroll(page)
+
+
+def test_sound_is_off_by_default_and_plays_after_a_click_when_on(app, server, organiser_client, enterprises):
+    from .test_live_stage import setting
+
+    round_ = create_round(organiser_client)
+    p, browser, page = projector(server, 1280, 720)
+    try:
+        page.goto(f"{server}/admin/live/{round_.id}/stage")
+        page.wait_for_selector(".stage-qr")
+        assert page.locator(".stage-sound-hint").count() == 0
+        page.evaluate("""() => { window.__tones = 0; const C = window.AudioContext;
+            const make = C.prototype.createOscillator;
+            C.prototype.createOscillator = function () { window.__tones += 1; return make.call(this); }; }""")
+        setting(organiser_client, round_, "sound", "1")  # from the console
+        page.wait_for_selector(".stage-sound-hint", state="visible")  # browsers need one click first
+        page.mouse.click(10, 10)
+        page.wait_for_selector(".stage-sound-hint", state="hidden")
+        join(app, round_, "张三", enterprises[0])
+        control(organiser_client, round_, "start")
+        page.wait_for_selector(".stage-tiles")
+        control(organiser_client, round_, "next")  # the reveal: a chime of three tones
+        page.wait_for_selector(".tile.right")
+        page.wait_for_function("window.__tones >= 3")
+    finally:
+        browser.close()
+        p.stop()
+
+
+@pytest.mark.parametrize("width,height", [(1280, 720), (1024, 768)])
+def test_the_longest_questions_fit_without_clipping(app, server, organiser_client, enterprises, width, height):
+    from sqlalchemy import func, select
+
+    from quiz.models import Question
+
+    longest = db.session.scalars(
+        select(Question).where(Question.current.is_(True), Question.active.is_(True), Question.qtype != "judge")
+        .order_by(func.length(Question.stem).desc()).limit(1)).all()
+    widest = db.session.scalars(
+        select(Question).where(Question.current.is_(True), Question.active.is_(True), Question.qtype != "judge")
+        .order_by(func.length(Question.options).desc()).limit(1)).all()
+    uids = list(dict.fromkeys(q.uid for q in longest + widest))
+    round_ = create_round(organiser_client, uids="\n".join(uids))
+    join(app, round_, "张三", enterprises[0])
+    p, browser, page = projector(server, width, height)
+    try:
+        page.goto(f"{server}/admin/live/{round_.id}/stage")
+        for position in range(1, len(uids) + 1):
+            control(organiser_client, db.session.get(LiveRound, round_.id), "start" if position == 1 else "next")
+            if position > 1:
+                control(organiser_client, db.session.get(LiveRound, round_.id), "next")
+                control(organiser_client, db.session.get(LiveRound, round_.id), "next")
+            page.wait_for_selector(f"#stage[data-position='{position}'][data-state='question']")
+            clipped = page.evaluate("""() => [...document.querySelectorAll('.tile')]
+                .filter(t => t.scrollHeight > t.clientHeight + 1).length""")
+            assert clipped == 0 and fits(page)
+            stem = page.locator(".stage-stem").bounding_box()
+            tiles = page.locator(".stage-tiles").bounding_box()
+            assert stem["y"] + stem["height"] <= tiles["y"] + 1 and tiles["y"] + tiles["height"] <= height
+    finally:
+        browser.close()
+        p.stop()
