@@ -199,3 +199,38 @@ def test_the_longest_questions_fit_without_clipping(app, server, organiser_clien
     finally:
         browser.close()
         p.stop()
+
+
+def test_console_ticks_survive_new_joins_and_remove_in_one_go(app, server, organiser_client, enterprises):
+    from sqlalchemy import select
+
+    from quiz.models import LivePlayer
+
+    round_ = create_round(organiser_client)
+    for name in ("张三", "李四", "王五"):
+        join(app, round_, name, enterprises[0])
+    p, browser, page = projector(server, 1280, 800)
+    try:
+        page.goto(f"{server}/admin/live/{round_.id}")
+        page.wait_for_function("document.querySelector('[sse-connect]') && htmx")
+        assert page.locator(".stage-preview iframe").count() == 1 and page.locator(".host-qr-small").is_visible()
+        page.get_by_label("张三").check()
+        page.get_by_label("王五").check()
+        join(app, round_, "赵六", enterprises[1])  # the console is pushed a new version meanwhile
+        page.wait_for_selector("label:has-text('赵六')")
+        assert page.get_by_label("张三").is_checked() and page.get_by_label("王五").is_checked()
+        assert not page.get_by_label("李四").is_checked()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="移出所选选手").click()
+        page.wait_for_selector("label:has-text('张三')", state="detached")
+        db.session.expire_all()
+        assert sorted(db.session.scalars(select(LivePlayer.name).where(LivePlayer.removed.is_(True)))) == ["张三", "王五"]
+        assert page.inner_text(".console-players .host-count b") == "2"
+
+        page.get_by_role("button", name="锁定入场").click()
+        page.wait_for_selector("button[data-setting=lobby_locked][aria-pressed=true]")
+        db.session.expire_all()
+        assert db.session.get(LiveRound, round_.id).lobby_locked
+    finally:
+        browser.close()
+        p.stop()
