@@ -21,6 +21,22 @@
   document.addEventListener("htmx:afterSettle", countdown);
   document.addEventListener("htmx:sseMessage", function () { setTimeout(countdown, 0); });
 
+  // The console: the players ticked for removal stay ticked when a new version of the
+  // console is swapped in (a phone joined); a removal clears them.
+  var ticked = {};
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.name === "player_id") { if (box.checked) ticked[box.value] = 1; else delete ticked[box.value]; }
+  });
+  function keepTicks() {
+    document.querySelectorAll("input[name=player_id]").forEach(function (box) { box.checked = !!ticked[box.value]; });
+  }
+  document.addEventListener("htmx:afterSettle", keepTicks);
+  document.addEventListener("htmx:sseMessage", function () { setTimeout(keepTicks, 0); });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.querySelector && event.detail.elt.querySelector("input[name=player_id]")) ticked = {};
+  });
+
   // Fallback: after repeated stream errors, ask every 2 s for the stage with the version
   // shown; the server answers 204 (nothing new, no body) or the new stage.
   var errors = 0, polling = null;

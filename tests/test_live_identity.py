@@ -119,12 +119,12 @@ def test_roster_first_marks_others_off_roster_on_the_host_list_and_export(app, o
     assert players() == 2
 
     lobby = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
-    items = re.findall(r"<li>(.*?)</li>", lobby[lobby.index("host-names"):], re.S)
-    marked = {item.split("<small>")[0]: "名单外" in item for item in items}
+    items = re.findall(r"<li><label>(.*?)</li>", lobby[lobby.index("host-names"):], re.S)
+    marked = {item.split("</label>")[0].split(">")[-1].strip(): "名单外" in item for item in items}
     assert marked == {"王小明": False, "临时工": True}
     for action in ("start", "next", "next"):  # to the leaderboard
         assert control(organiser_client, round_, action).status_code == 200
-    board = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
+    board = organiser_client.get(f"/admin/live/{round_.id}/stage").get_data(as_text=True)
     people = board[board.index("个人前十名"):board.index("单位排名")]
     rows = re.findall(r"<tr><td>\d+</td><td>(.*?)</td>", people)
     assert sorted(rows) == sorted(["王小明", '临时工<small class="badge off-roster">名单外</small>'])

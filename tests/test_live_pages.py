@@ -121,8 +121,8 @@ def test_a_whole_round_host_and_phones(app, organiser_client, units, clock):
     assert "回答正确" in mine and "第 <b>1</b> 名" in mine
     assert "李四" not in mine  # a phone never gets the leaderboard
 
-    control(organiser_client, round_, "next")  # → leaderboard
-    board = organiser_client.get(f"/admin/live/{round_.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    control(organiser_client, round_, "next")  # → leaderboard, on the stage (the projector)
+    board = organiser_client.get(f"/admin/live/{round_.id}/stage", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "个人前十名" in board and "单位排名" in board
     control(organiser_client, round_, "end")
     db.session.refresh(round_)
@@ -177,7 +177,8 @@ def test_who_may_host_and_who_may_not(app, organiser_client, units):
     outsider = login(app, "hg-admin")
     anonymous = app.test_client()
     urls = [f"/admin/live/{round_.id}", f"/admin/live/{round_.id}/events", f"/admin/live/{round_.id}/qr.svg",
-            f"/admin/live/{round_.id}/export.xlsx"]
+            f"/admin/live/{round_.id}/export.xlsx", f"/admin/live/{round_.id}/stage",
+            f"/admin/live/{round_.id}/stage/events", f"/admin/live/{round_.id}/host-qr.svg"]
     for url in urls:
         assert outsider.get(url).status_code == 403, url  # another enterprise's round
         assert anonymous.get(url).status_code in (302, 303), url
@@ -254,5 +255,6 @@ def test_server_time_pause_and_removal(app, organiser_client, units, clock):
     wang = db.session.scalar(select(LivePlayer).where(LivePlayer.name == "王五"))
     organiser_client.post(f"/admin/live/{round_.id}/players/{wang.id}/remove", headers=hx(organiser_client, "/admin/live"))
     control(organiser_client, round_, "next")
-    board = organiser_client.get(f"/admin/live/{round_.id}").get_data(as_text=True)
-    assert "王五" not in board and "张三" in board
+    for screen in (f"/admin/live/{round_.id}", f"/admin/live/{round_.id}/stage"):
+        board = organiser_client.get(screen).get_data(as_text=True)
+        assert "王五" not in board and "张三" in board

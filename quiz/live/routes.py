@@ -49,6 +49,25 @@ def join_url(round_: LiveRound) -> str:
     return public_url(url_for("live.play", code=round_.code))
 
 
+BRIEF_CHARS = 80  # a 解析 on the stage and the phones: one or two lines
+
+
+def brief(text: str | None, limit: int = BRIEF_CHARS) -> str:
+    """A long 解析 shortened for a screen read at a glance: whole sentences up to ``limit``
+    characters, else cut at ``limit`` with an ellipsis."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cut = max(head.rfind(mark) for mark in "。；！？;")
+    if cut >= limit // 3:
+        return head[:cut + 1]
+    return head[:limit - 1].rstrip("，、,： ") + "…"
+
+
+bp.add_app_template_filter(brief, "brief")
+
+
 def _after_change(round_: LiveRound) -> None:
     """Commit a change of state and push it: the one place a round's change is announced."""
     db.session.commit()
@@ -177,6 +196,9 @@ def play(code: str):
     form.enterprise.choices = [CHOOSE_UNIT] + [(e.id, e.name) for e in _allowed_enterprises(round_)]
     if round_.state == "final":
         return render("live/join.html", "live/_join_form.html", 410, round=round_, form=form)
+    if round_.lobby_locked:
+        return render("live/join.html", "live/_join_form.html", 403, round=round_, form=form,
+                      locked=live_rules.LOBBY_LOCKED)
     status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.validate_on_submit():
         enterprise = db.session.get(Enterprise, form.enterprise.data)
@@ -304,24 +326,52 @@ def rounds():
                            identity_labels=IDENTITY_LABELS), status
 
 
-def host_stage(round_: LiveRound, snap: Snapshot | None = None, message: str | None = None) -> str:
-    snap = snap or take_snapshot(round_)
-    context = dict(round=round_, snap=snap, seconds_left=_seconds_left(snap), message=message)
-    if snap.state == "lobby":
-        context["players"] = db.session.scalars(
-            select(LivePlayer).where(LivePlayer.round_id == round_.id, LivePlayer.removed.is_(False))
-            .order_by(LivePlayer.joined_at.desc())).all()
-        context["join_url"] = join_url(round_)
-    elif snap.state == "question":
+def _state_context(round_: LiveRound, snap: Snapshot) -> dict:
+    """What both the stage and the console show of one version of the round."""
+    context = dict(round=round_, snap=snap, seconds_left=_seconds_left(snap))
+    if snap.state == "question":
         context["answered"] = live_rules.answered_count(round_.id, snap.position)
         context["players_count"] = live_rules.active_players(round_.id)
     elif snap.state == "reveal" and snap.question:
         context["dist"] = live_rules.distribution(round_.id, snap.position, len(snap.question["options"]))
+    return context
+
+
+def stage_html(round_: LiveRound, snap: Snapshot | None = None) -> str:
+    """The presenter's screen (the projector): view only, made to be read from the back of a hall."""
+    snap = snap or take_snapshot(round_)
+    context = _state_context(round_, snap)
+    if snap.state == "lobby":
+        context["players_count"] = live_rules.active_players(round_.id)
+        if round_.hide_names:
+            context["units"] = live_rules.lobby_units(round_.id)
+        else:
+            context["players"] = db.session.scalars(
+                select(LivePlayer).where(LivePlayer.round_id == round_.id, LivePlayer.removed.is_(False))
+                .order_by(LivePlayer.joined_at.desc(), LivePlayer.id.desc()).limit(120)).all()
+        context["join_url"] = join_url(round_)
+    elif snap.state == "reveal" and snap.question:
         found = article_text(snap.question["basis"]) if snap.question.get("basis") else None
         context["basis_text"] = found[2] if found else None
-    if snap.state in ("leaderboard", "final"):
+    elif snap.state == "leaderboard":
+        context["moves"] = live_rules.leaderboard(round_.id, snap.position, limit=10)
+        context["teams"] = live_rules.enterprise_standings(round_.id)
+    elif snap.state == "final":
         context["top"] = live_rules.player_standings(round_.id, limit=10)
         context["teams"] = live_rules.enterprise_standings(round_.id)
+    return render_template("live/_stage.html", **context)
+
+
+def host_stage(round_: LiveRound, snap: Snapshot | None = None, message: str | None = None) -> str:
+    """The host's console: the controls, the lobby's players, the settings (one fragment)."""
+    snap = snap or take_snapshot(round_)
+    context = _state_context(round_, snap)
+    context["message"] = message
+    context["players"] = db.session.scalars(
+        select(LivePlayer).where(LivePlayer.round_id == round_.id, LivePlayer.removed.is_(False))
+        .order_by(LivePlayer.joined_at.desc(), LivePlayer.id.desc()).limit(300)).all()
+    context["players_count"] = live_rules.active_players(round_.id)
+    context["join_url"] = join_url(round_)
     return render_template("live/_host_stage.html", **context)
 
 
@@ -334,7 +384,34 @@ def host(round_id: int):
     stage = host_stage(round_)
     if htmx:
         return stage
-    return render_template("live/host.html", round=round_, stage=stage)
+    return render_template("live/host.html", round=round_, stage=stage,
+                           console_url=public_url(url_for(".host", round_id=round_.id)))
+
+
+@bp.get("/admin/live/<int:round_id>/stage")
+@staff_required
+def stage(round_id: int):
+    """The presenter's screen. Polled with ``v`` (the version shown) where the event stream
+    cannot get through: 204 when nothing changed."""
+    round_ = hosted_round(round_id)
+    if live_rules.advance_if_due(round_, clock.now(), _grace()):
+        _after_change(round_)
+    html = stage_html(round_)
+    if htmx:
+        return html
+    return render_template("live/stage.html", round=round_, stage=html)
+
+
+@bp.get("/admin/live/<int:round_id>/stage/events")
+@staff_required
+def stage_events(round_id: int):
+    hosted_round(round_id)
+    db.session.remove()
+
+    def render_stage(snap: Snapshot) -> str:
+        return stage_html(db.session.get(LiveRound, snap.round_id), snap)
+
+    return _event_stream(round_id, render_stage, refresh_seconds=0.5)
 
 
 @bp.get("/admin/live/<int:round_id>/events")
@@ -389,6 +466,51 @@ def remove_player(round_id: int, player_id: int):
     if not htmx:
         return redirect(url_for(".host", round_id=round_.id), 303)
     return host_stage(round_)
+
+
+@bp.post("/admin/live/<int:round_id>/players/remove")
+@staff_required
+def remove_players(round_id: int):
+    """Remove the ticked players (checkboxes ``player_id``) in one request."""
+    round_ = hosted_round(round_id)
+    message, status = None, 200
+    try:
+        live_rules.remove_players(round_, request.form.getlist("player_id", type=db_int))
+        _after_change(round_)
+    except QuizError as error:
+        db.session.rollback()
+        db.session.refresh(round_)
+        message, status = error.message, error.status
+    if not htmx:
+        return redirect(url_for(".host", round_id=round_.id), 303)
+    return host_stage(round_, message=message), status
+
+
+@bp.post("/admin/live/<int:round_id>/settings")
+@staff_required
+def settings(round_id: int):
+    """The lobby lock, names hidden on the stage, the stage's sound: ``name`` and ``value`` (1/0)."""
+    round_ = hosted_round(round_id)
+    message, status = None, 200
+    try:
+        live_rules.change_setting(round_, request.form.get("name", ""), request.form.get("value") == "1")
+        _after_change(round_)
+    except QuizError as error:
+        db.session.rollback()
+        db.session.refresh(round_)
+        message, status = error.message, error.status
+    if not htmx:
+        return redirect(url_for(".host", round_id=round_.id), 303)
+    return host_stage(round_, message=message), status
+
+
+@bp.get("/admin/live/<int:round_id>/host-qr.svg")
+@staff_required
+def host_qr_svg(round_id: int):
+    """For the console only: the console's own address, to open on the host's phone. It carries
+    no token: the phone logs in like any browser, so a photo of the code controls nothing."""
+    round_ = hosted_round(round_id)
+    return Response(qr.svg(public_url(url_for(".host", round_id=round_.id))), mimetype="image/svg+xml")
 
 
 @bp.get("/admin/live/<int:round_id>/qr.svg")

@@ -305,6 +305,7 @@ def active_players(round_id: int) -> int:
         LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))) or 0
 
 
+LOBBY_LOCKED = "主持人已锁定入场，本轮不再接受新的加入。如需参加，请联系现场工作人员。"
 JOINED_ELSEWHERE = "你已在另一部手机上加入本轮答题，请用那部手机继续作答；如有疑问请联系主持人。"
 
 
@@ -316,6 +317,8 @@ def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, 
     identity is refused (the first phone keeps its place through its cookie)."""
     if round_.state == "final":
         raise QuizError("本轮现场答题已经结束。", status=410)
+    if round_.lobby_locked:
+        raise QuizError(LOBBY_LOCKED, status=403)
     if round_.enterprise_id is not None and enterprise.id != round_.enterprise_id:
         raise QuizError("本轮是单位内部答题，您的单位不在参加范围内。", status=403)
     person = None
@@ -343,6 +346,45 @@ def remove_player(round_: LiveRound, player_id: int) -> LivePlayer:
     db.session.flush()
     _step(round_)  # standings change: every screen must hear of it
     return player
+
+
+def remove_players(round_: LiveRound, player_ids: list[int]) -> int:
+    """Remove several players at once (one UPDATE, one change of state); ids of other rounds'
+    players are ignored. Returns how many were removed."""
+    ids = sorted({int(i) for i in player_ids})
+    if not ids:
+        raise QuizError("请先勾选要移出的选手。")
+    removed = db.session.execute(
+        update(LivePlayer)
+        .where(LivePlayer.round_id == round_.id, LivePlayer.id.in_(ids), LivePlayer.removed.is_(False))
+        .values(removed=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if removed:
+        _step(round_)
+    return removed
+
+
+SETTINGS = ("lobby_locked", "hide_names", "sound")
+
+
+def change_setting(round_: LiveRound, name: str, value: bool) -> None:
+    """One of the presenter's settings (lobby lock, names hidden, sound): a change of state, so
+    every screen hears of it."""
+    if name not in SETTINGS:
+        raise QuizError("未知的设置。")
+    _step(round_, **{name: bool(value)})
+
+
+def lobby_units(round_id: int) -> list[tuple[str, int]]:
+    """The stage with names hidden: each unit in the hall and how many of its people joined."""
+    count = func.count(LivePlayer.id)
+    return [(name, n) for name, n in db.session.execute(
+        select(Enterprise.name, count)
+        .join(LivePlayer, LivePlayer.enterprise_id == Enterprise.id)
+        .where(LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))
+        .group_by(Enterprise.id, Enterprise.name)
+        .order_by(count.desc(), Enterprise.name))]
 
 
 def record_answer(
@@ -440,6 +482,56 @@ def player_standings(round_id: int, limit: int | None = None) -> list[Standing]:
     if limit:
         ranked = ranked.limit(limit)
     return [Standing(*row) for row in db.session.execute(ranked)]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A line of the leaderboard between questions, with its move since the question before."""
+
+    standing: Standing
+    before: int  # rank before this question (among the same players)
+
+    @property
+    def change(self) -> int:  # > 0: up
+        return self.before - self.standing.rank
+
+
+def leaderboard(round_id: int, position: int, limit: int = 10) -> list[Move]:
+    """The top ``limit`` after question ``position`` and each one's rank before it: one
+    aggregate with two windows (scores up to the question before and up to this one)."""
+    counted = and_(LiveAnswer.player_id == LivePlayer.id, LiveQuestion.id.is_not(None))
+    earlier = and_(counted, LiveAnswer.position < position)
+
+    def total(condition, value):
+        return cast(func.coalesce(func.sum(case((condition, value), else_=0)), 0), Integer)
+
+    totals = (
+        select(
+            LivePlayer.id.label("player_id"), LivePlayer.name, Enterprise.name.label("enterprise"),
+            LivePlayer.department, LivePlayer.joined_at, LivePlayer.roster_person_id,
+            total(counted, LiveAnswer.points + LiveAnswer.bonus).label("score"),
+            total(and_(counted, LiveAnswer.is_correct.is_(True)), 1).label("correct"),
+            total(counted, LiveAnswer.response_ms).label("time_ms"),
+            total(earlier, LiveAnswer.points + LiveAnswer.bonus).label("score_before"),
+            total(earlier, LiveAnswer.response_ms).label("time_before"),
+        )
+        .join(Enterprise, Enterprise.id == LivePlayer.enterprise_id)
+        .outerjoin(LiveAnswer, and_(LiveAnswer.player_id == LivePlayer.id, LiveAnswer.position <= position))
+        .outerjoin(LiveQuestion, and_(
+            LiveQuestion.round_id == LiveAnswer.round_id, LiveQuestion.position == LiveAnswer.position,
+            LiveQuestion.skipped.is_(False)))
+        .where(LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))
+        .group_by(LivePlayer.id, LivePlayer.name, Enterprise.name, LivePlayer.department, LivePlayer.joined_at,
+                  LivePlayer.roster_person_id)
+        .subquery()
+    )
+    ranked = select(
+        func.rank().over(order_by=(totals.c.score.desc(), totals.c.time_ms)).label("rank"),
+        totals.c.player_id, totals.c.name, totals.c.enterprise, totals.c.department,
+        totals.c.score, totals.c.correct, totals.c.time_ms, totals.c.roster_person_id.is_not(None),
+        func.rank().over(order_by=(totals.c.score_before.desc(), totals.c.time_before)).label("before"),
+    ).order_by(totals.c.score.desc(), totals.c.time_ms, totals.c.joined_at, totals.c.player_id).limit(limit)
+    return [Move(Standing(*row[:9]), row[9]) for row in db.session.execute(ranked)]
 
 
 @dataclass(frozen=True)

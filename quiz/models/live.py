@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import false as sa_false
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +47,11 @@ class LiveRound(db.Model):
     # While paused, the deadline is cleared and the time that was left is kept here.
     paused_remaining_ms: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The presenter's settings, changed from the host's console: no new joins; the stage lists
+    # units with their counts instead of names (a large hall); a tick and a chime on the stage.
+    lobby_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    hide_names: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    sound: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
