@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('audience_round_id', sa.Integer(), nullable=True),
     sa.Column('current_item_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('phase', sa.Integer(), server_default='1', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('ended_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint('buzz_window_ms between 0 and 5000', name=op.f('ck_stage_contest_buzz_window_ms')),

@@ -20,7 +20,7 @@ RISK_STAKES = (10, 20, 30)
 
 class StageContest(db.Model):
     """One contest on a stage. ``version`` grows on every change (a press included), so the
-    stage, the console and every buzzer phone can tell what is new."""
+    stage and the console can tell what is new; ``phase`` on every change but a press."""
 
     __tablename__ = "stage_contest"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,6 +36,10 @@ class StageContest(db.Model):
     audience_round_id: Mapped[int | None] = mapped_column(ForeignKey("live_round.id", ondelete="SET NULL"))
     current_item_id: Mapped[int | None] = mapped_column(Integer)  # the stage question on stage, if any
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Grows on every change but a press: what the buzzer phones watch. A press changes only
+    # the pressing phone's screen (its own response), so 20 buzzers do not all redraw on
+    # every press while the next presses are being timestamped.
+    phase: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -47,9 +47,10 @@ def sse(event: str, html: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
 
 
-def stream(contest_id: int, render: Callable[[datetime], tuple[str, datetime | None]]) -> Response:
+def stream(contest_id: int, render: Callable[[datetime], tuple[str, datetime | None]], *,
+           watch=StageContest.version) -> Response:
     """An SSE stream of ``render(now)`` (html, until): the current stage at once, then each
-    new version or when ``until`` has passed."""
+    new ``watch`` (version, or phase for buzzer phones) or when ``until`` has passed."""
     app = current_app._get_current_object()
     poll = app.config.get("STAGE_POLL_SECONDS", 0.1)
     heartbeat = app.config["LIVE_HEARTBEAT_SECONDS"]
@@ -59,7 +60,7 @@ def stream(contest_id: int, render: Callable[[datetime], tuple[str, datetime | N
         seen, until, last_html, quiet = None, None, None, 0.0
         while True:
             with app.app_context():
-                version = db.session.scalar(select(StageContest.version).where(StageContest.id == contest_id))
+                version = db.session.scalar(select(watch).where(StageContest.id == contest_id))
                 if version is None:
                     return
                 now = clock.now()

@@ -155,16 +155,17 @@ def buzzer_events(token: str):
     def render(now):
         return buzzer_fragment(db.session.get(StageContest, contest_id), db.session.get(StageTeam, team_id), now)
 
-    return push.stream(contest_id, render)
+    return push.stream(contest_id, render, watch=StageContest.phase)
 
 
 @bp.get("/stage/b/<token>/stage")
 def buzzer_poll(token: str):
     """Polling where the event stream cannot get through: 204 when nothing is new."""
     contest, team = _bound(token)
-    if request.args.get("v", type=db_int) == contest.version:
+    html, until = buzzer_fragment(contest, team, clock.now())
+    if until is None and request.args.get("v", type=db_int) == contest.phase:
         return "", 204
-    return buzzer_fragment(contest, team, clock.now())[0]
+    return html
 
 
 # ====================================================================== the host

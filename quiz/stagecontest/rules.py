@@ -41,9 +41,12 @@ def _code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(6))
 
 
-def bump(contest: StageContest) -> None:
-    """One more version: in SQL, so two presses at once both count."""
+def bump(contest: StageContest, *, press: bool = False) -> None:
+    """One more version (in SQL, so two presses at once both count); one more phase too,
+    unless the change is a press."""
     contest.version = StageContest.version + 1
+    if not press:
+        contest.phase = StageContest.phase + 1
     db.session.flush()
 
 
@@ -207,7 +210,7 @@ def press(contest: StageContest, team: StageTeam, received_at: datetime) -> Stag
     if foul:
         db.session.add(StageJudgement(contest_id=contest.id, item_id=item.id, team_id=team.id, kind="foul",
                                       correct=False, points=-contest.foul_penalty, judged_at=received_at))
-    bump(contest)
+    bump(contest, press=True)
     return found
 
 
