@@ -13,6 +13,7 @@ from quiz.extensions import db
 from quiz.models import Category, LiveRound, StageContest, StageCorrection, StageJudgement, StagePress, StageTeam
 
 from .conftest import HX, Phone, csrf_token, staff_client
+from .test_live_pages import first_event
 
 
 @pytest.fixture
@@ -204,3 +205,20 @@ def test_export_has_every_press_and_judgement(app, host, stage, new_phone, clock
     assert [(r[1], r[2], r[4]) for r in judged] == [("物流队", "抢跑犯规", -5), ("化工队", "判定", 0),
                                                     ("建工队", "判定", 10)]
     assert [r[1] for r in book["代表队得分"].iter_rows(min_row=2, values_only=True)] == ["建工队", "化工队", "物流队"]
+
+
+def test_event_streams_send_the_current_stage_first(app, host, stage, new_phone):
+    links = buzzer_links(host, stage)
+    phone = join(new_phone(), links[0])
+    for client, path in ((phone.client, links[0] + "/events"), (host, f"/admin/stage/{stage.id}/screen/events"),
+                         (host, f"/admin/stage/{stage.id}/events")):
+        response = client.get(path)
+        assert response.mimetype == "text/event-stream"
+        first = first_event(response)
+        assert first.startswith("retry:") and "event: stage\n" in first and 'id="stage"' in first
+    # A stranger's phone has no stream of a team's buzzer.
+    assert new_phone().client.get(links[0] + "/events").status_code == 403
+    # Polling: nothing new → 204; the buzzer shows its phase.
+    phase = db.session.get(StageContest, stage.id).phase
+    assert phone.client.get(links[0] + f"/stage?v={phase}").status_code == 204
+    assert phone.client.get(links[0] + "/stage?v=0").status_code == 200
