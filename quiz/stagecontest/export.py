@@ -34,7 +34,7 @@ def workbook(contest: StageContest) -> bytes:
         [8, 24, 30, 30, 10])
     _sheet(book, "题目", ["序号", "环节", "题目编号", "题干", "作答代表队", "风险分值", "分值", "出题时间", "解锁时间", "结束时间"], (
         [i.seq, SEGMENT_LABELS[i.segment], i.question.uid, i.question.stem,
-         teams[i.team_id].name if i.team_id else "", i.stake or "", i.points, _ms(i.shown_at),
+         teams[i.team_id].name if i.team_id else "", i.stake, i.points, _ms(i.shown_at),
          _ms(i.unlocked_at), _ms(i.closed_at)] for i in items.values()),
         [6, 10, 14, 50, 20, 10, 8, 26, 26, 26])
     presses = db.session.scalars(select(StagePress).join(StageItem, StageItem.id == StagePress.item_id)
@@ -49,7 +49,7 @@ def workbook(contest: StageContest) -> bytes:
         item = items[p.item_id]
         after = (p.received_at - item.unlocked_at).total_seconds() * 1000 if item.unlocked_at else None
         rows.append([item.seq, teams[p.team_id].name, _ms(p.received_at),
-                     "" if after is None else round(after, 1), "抢跑犯规" if p.foul else "有效", ranks.get(p.id, "")])
+                     None if after is None else round(after, 1), "抢跑犯规" if p.foul else "有效", ranks.get(p.id)])
     _sheet(book, "抢答记录", ["题序", "代表队", "服务器接收时间", "距解锁（毫秒）", "类型", "抢答顺序"], rows,
            [6, 24, 26, 14, 10, 10])
     _sheet(book, "判定", ["题序", "代表队", "类型", "结果", "得分", "判定人", "服务器时间"], (
