@@ -64,7 +64,7 @@ class Config:
     LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "0.25"))
     # Stage contests (现场赛): how often each buzzer/stage stream reads its contest's version
     # (changes made in another worker process arrive within this; docs/stage-contest.md).
-    STAGE_POLL_SECONDS = float(os.environ.get("STAGE_POLL_SECONDS", "0.1"))
+    STAGE_POLL_SECONDS = 0.1
     # Seconds between keep-alive comments on an idle event stream (proxies close silent ones).
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15"))
     # Round time runs this many times faster than the wall clock: for tests only.
