@@ -19,6 +19,7 @@ from quiz.contests.routes import bp as contests_bp
 from quiz.dashboard.routes import bp as dashboard_bp
 from quiz.league.routes import bp as league_bp
 from quiz.live.routes import bp as live_bp
+from quiz.stagecontest.routes import bp as stage_bp
 from quiz.reports.routes import bp as reports_bp
 from quiz.training.routes import bp as training_bp
 from quiz.units.roster_routes import bp as roster_bp
@@ -26,7 +27,7 @@ from quiz.units.routes import bp as units_bp
 
 # Every page of the app, by journey; each blueprint lives with its domain's rules.
 BLUEPRINTS = (participant_bp, training_bp, league_bp, auth_bp, contests_bp, units_bp, bank_bp, live_bp,
-              roster_bp, reports_bp, dashboard_bp)
+              stage_bp, roster_bp, reports_bp, dashboard_bp)
 
 
 def create_app(config: object | None = None) -> Flask:

@@ -65,6 +65,9 @@ class Config:
     # Redis pub/sub; without it each process watches the rounds' state in the database.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "0.25"))
+    # Stage contests (现场赛): how often each buzzer/stage stream reads its contest's version
+    # (changes made in another worker process arrive within this; docs/stage-contest.md).
+    STAGE_POLL_SECONDS = 0.1
     # Seconds between keep-alive comments on an idle event stream (proxies close silent ones).
     LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "15"))
     # Round time runs this many times faster than the wall clock: for tests only.

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from quiz.live import rules as live_rules
+from quiz.stagecontest import rules as stage_rules
 from quiz.extensions import db
 from quiz.models import Attempt, Campaign, Department, Question, RosterPerson, User
 
@@ -29,7 +30,7 @@ MARKERS = ("甲方机密单位", "甲方内部竞赛", "王甲秘", "甲方机�
 
 # Blueprints an enterprise admin works in (with its own things only); everything else under
 # /admin is the organiser's alone.
-ADMIN_BLUEPRINTS = ("contests.", "live.", "league.", "reports.", "roster.", "dashboard.")
+ADMIN_BLUEPRINTS = ("contests.", "live.", "stage.", "league.", "reports.", "roster.", "dashboard.")
 ADMIN_ENDPOINTS = {"auth.logout", "auth.login"}
 PUBLIC_ADMIN = {"auth.login"}
 
@@ -63,10 +64,13 @@ def build_world(app):
     round_ = live_rules.create_round(admin_a.id, "甲方现场赛", questions, START, enterprise_id=a.id)
     db.session.flush()
     player = live_rules.join(round_, a, "王甲秘", "甲方机密车间", START)
+    stage = stage_rules.create_contest(admin_a.id, "甲方现场赛·决赛", START, enterprise_id=a.id)
+    stage_team = stage_rules.add_team(stage, "甲方机密车间队", "甲方机密单位", "王甲秘、李四")
     db.session.commit()
     campaign = db.session.scalar(select(Campaign))
     return dict(
-        a=a, contest=contest, attempt_id=attempt_id, round=round_, player=player,
+        a=a, contest=contest, attempt_id=attempt_id, round=round_, player=player, stage=stage,
+        stage_team=stage_team,
         participant_id=db.session.get(Attempt, attempt_id).participant_id,
         campaign=campaign, question=questions[0], admin_a=admin_a, **clients,
         department=db.session.scalar(select(Department).where(Department.enterprise_id == a.id)),
@@ -79,6 +83,8 @@ def argument_values(name: str, world: dict) -> list[str]:
     values = {
         "contest_id": [world["contest"].id],
         "round_id": [world["round"].id],
+        "stage_id": [world["stage"].id],
+        "team_id": [world["stage_team"].id],
         "player_id": [world["player"].id],
         "attempt_id": [world["attempt_id"]],
         "participant_id": [world["participant_id"]],
@@ -100,7 +106,7 @@ def argument_values(name: str, world: dict) -> list[str]:
 
 
 # Arguments that name a thing of enterprise A: a URL with one of them is always refused to B.
-OWNED = {"contest_id", "round_id", "player_id", "attempt_id", "participant_id", "enterprise_id",
+OWNED = {"contest_id", "round_id", "stage_id", "team_id", "player_id", "attempt_id", "participant_id", "enterprise_id",
          "department_id", "user_id", "question_id", "token", "person_id"}
 
 

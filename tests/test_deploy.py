@@ -76,12 +76,17 @@ def test_the_nginx_site_says_what_the_app_needs():
     assert "client_max_body_size 51m;" in site  # IMPORT_MAX_BYTES (50 MB) + 1 MB, as MAX_CONTENT_LENGTH
     from quiz.config import Config
     assert Config.MAX_CONTENT_LENGTH == 51 * 1024 * 1024
-    events = site[site.index("location ~ ^/(admin/)?live/[^/]+/events$"):]
-    events = events[:events.index("}")]
+    found = re.search(r"location ~ (\S+) \{([^}]*)\}", site[site.index("# Every event stream"):])
+    pattern, events = re.compile(found.group(1)), found.group(2)
     assert "proxy_buffering off;" in events and "proxy_read_timeout 1h;" in events
-    pattern = re.compile(r"^/(admin/)?live/[^/]+/events$")
-    assert pattern.match("/live/ABC123/events") and pattern.match("/admin/live/12/events")
-    assert not pattern.match("/live/ABC123/stage")
+    # Every event stream of the app (live rounds, stage, console, 现场赛) goes unbuffered; no page does.
+    from app import create_app
+    from quiz.config import TestingConfig
+    rules = [r.rule for r in create_app(TestingConfig()).url_map.iter_rules()]
+    streams = [r for r in rules if r.endswith("/events")]
+    assert len(streams) >= 5, streams
+    assert all(pattern.search(r) for r in streams)
+    assert not any(pattern.search(r) for r in rules if not r.endswith("/events"))
     static = site[site.index("location /static/"):]
     assert "alias /srv/safequiz/static/;" in static and "expires 1y;" in static
     upstream = site[site.index("upstream safequiz"):]

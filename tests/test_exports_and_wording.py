@@ -33,7 +33,7 @@ H = timedelta(hours=1)
 # .xlsx endpoints that need a choice made on their page first (as the page's link carries).
 EXPORT_QUERIES = {"roster.absentees_export": "enterprise={a}&campaign={campaign}",
                   "league.export": "enterprise={a}"}
-EVERY_EXPORT = {"reports.statistics_xlsx", "reports.knowledge_xlsx", "league.export", "live.export",
+EVERY_EXPORT = {"reports.statistics_xlsx", "reports.knowledge_xlsx", "league.export", "live.export", "stage.export",
                 "questions.export", "questions.template", "admin.export_enterprises",
                 "admin.enterprises_template", "roster.export", "roster.template", "roster.absentees_export"}
 

@@ -10,3 +10,4 @@ from .people import Department, Enterprise, RosterPerson, User  # noqa: F401
 from .contests import CAMPAIGNS_NEWEST_FIRST, IDENTITY_LABELS, IDENTITY_MODES, REVIEW_LABELS, REVIEW_MODES, Attempt, AttemptQuestion, AuditEntry, Campaign, Contest, ContestPoints, ContestQuestionUse, Participant, contest_category, contest_enterprise  # noqa: F401
 from .training import Mistake, PracticeAnswer  # noqa: F401
 from .live import LIVE_STATES, LiveAnswer, LivePlayer, LiveQuestion, LiveRound  # noqa: F401
+from .stagecontest import RISK_STAKES, SEGMENT_LABELS, SEGMENTS, StageContest, StageCorrection, StageItem, StageJudgement, StagePress, StageTeam  # noqa: F401

@@ -1,0 +1,66 @@
+"""A stage contest as .xlsx: teams and scores, questions, every press and every judgement
+(with the server's timestamps to the millisecond), and the corrections log."""
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from .. import clock
+from ..extensions import db
+from ..live.export import _sheet
+from ..models import SEGMENT_LABELS, StageContest, StageItem, StagePress, User
+from . import rules
+
+KIND_LABELS = {"answer": "判定", "pass": "放弃（交下一位）", "foul": "抢跑犯规"}
+
+
+def _ms(moment) -> str:
+    """Server time, local, to the millisecond (text: Excel keeps no milliseconds reliably)."""
+    local = clock.to_local(moment)
+    return local.strftime("%Y-%m-%d %H:%M:%S.") + f"{local.microsecond // 1000:03d}" if local else ""
+
+
+def workbook(contest: StageContest) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    teams = {t.id: t for t in rules.teams(contest)}
+    users = {u.id: u.username for u in db.session.scalars(select(User))}
+    items = {i.id: i for i in db.session.scalars(select(StageItem).where(StageItem.contest_id == contest.id)
+                                                 .order_by(StageItem.seq))}
+    _sheet(book, "代表队得分", ["名次", "代表队", "单位", "队员", "得分"], (
+        [s.rank, s.name, s.unit, teams[s.team_id].members, s.score] for s in rules.team_scores(contest)),
+        [8, 24, 30, 30, 10])
+    _sheet(book, "题目", ["序号", "环节", "题目编号", "题干", "作答代表队", "风险分值", "分值", "出题时间", "解锁时间", "结束时间"], (
+        [i.seq, SEGMENT_LABELS[i.segment], i.question.uid, i.question.stem,
+         teams[i.team_id].name if i.team_id else "", i.stake, i.points, _ms(i.shown_at),
+         _ms(i.unlocked_at), _ms(i.closed_at)] for i in items.values()),
+        [6, 10, 14, 50, 20, 10, 8, 26, 26, 26])
+    presses = db.session.scalars(select(StagePress).join(StageItem, StageItem.id == StagePress.item_id)
+                                 .where(StageItem.contest_id == contest.id)
+                                 .order_by(StageItem.seq, StagePress.received_at, StagePress.id)).all()
+    ranks: dict[int, int] = {}
+    for item in items.values():
+        for rank, found in enumerate(rules.buzz_order(item), start=1):
+            ranks[found.id] = rank
+    rows = []
+    for p in presses:
+        item = items[p.item_id]
+        after = (p.received_at - item.unlocked_at).total_seconds() * 1000 if item.unlocked_at else None
+        rows.append([item.seq, teams[p.team_id].name, _ms(p.received_at),
+                     None if after is None else round(after, 1), "抢跑犯规" if p.foul else "有效", ranks.get(p.id)])
+    _sheet(book, "抢答记录", ["题序", "代表队", "服务器接收时间", "距解锁（毫秒）", "类型", "抢答顺序"], rows,
+           [6, 24, 26, 14, 10, 10])
+    _sheet(book, "判定", ["题序", "代表队", "类型", "结果", "得分", "判定人", "服务器时间"], (
+        [items[j.item_id].seq, teams[j.team_id].name, KIND_LABELS[j.kind],
+         ("正确" if j.correct else "错误") if j.kind == "answer" else "", j.points,
+         users.get(j.judged_by, "（规则）"), _ms(j.judged_at)] for j in rules.judgements(contest)),
+        [6, 24, 16, 8, 8, 16, 26])
+    _sheet(book, "更正记录", ["时间", "更正人", "代表队", "对象", "分数变化", "更正前总分", "更正后总分", "原因"], (
+        [_ms(c.at), users.get(c.by_id, ""), teams[c.team_id].name,
+         f"判定 #{c.judgement_id}" if c.judgement_id else "总分调整", c.delta, c.score_before, c.score_after, c.reason]
+        for c in rules.corrections(contest)), [26, 16, 24, 14, 10, 12, 12, 40])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
