@@ -280,3 +280,31 @@ def test_live_export_names_dirty_in_every_sheet(app, enterprises, clock):
     expected = cleaned("李直播" + world["bad"])
     assert book["选手"]["B2"].value == expected
     assert book["第1题"]["A2"].value == expected
+
+
+def test_every_text_field_of_every_form_cleans_first(app):
+    """Every form of the app (all derive from quiz.forms.Form): each text field's first filter
+    drops control characters; multi-line fields keep their line breaks; passwords are untouched."""
+    from wtforms import PasswordField, StringField, TextAreaField
+
+    from quiz.forms import Form
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    forms = set(subclasses(Form))
+    assert len(forms) >= 15, "fewer forms than expected: are all blueprints imported?"
+    checked = 0
+    with app.test_request_context("/", method="POST"):
+        for form_class in forms:
+            form = form_class(meta={"csrf": False})
+            for field in form:
+                if isinstance(field, PasswordField):
+                    assert clean_line not in field.filters and clean_block not in field.filters
+                elif isinstance(field, StringField):
+                    expected = clean_block if isinstance(field, TextAreaField) else clean_line
+                    assert field.filters[0] is expected, f"{form_class.__name__}.{field.name}"
+                    checked += 1
+    assert checked >= 20
