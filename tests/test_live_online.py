@@ -17,7 +17,7 @@ from quiz.live.push import take_snapshot
 from quiz.models import LiveAnswer, LiveRound
 
 from .conftest import START, csrf_token
-from .test_live_pages import answer as phone_answer, control, create_round as form_round, hx, join
+from .test_live_pages import answer as phone_answer, control, create_round as form_round, join
 from .test_live_rules import GRACE, add_players, answer, bank, new_round, right, wrong
 
 
