@@ -91,8 +91,9 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
                 timeout = refresh_seconds or heartbeat
                 if opens_in > 0:
                     timeout = min(timeout, opens_in + 0.05)
-                if not push.wait(round_id, seen, timeout) and refresh_seconds is None and opens_in <= 0:
-                    yield ": keep-alive\n\n"
+                woke = push.wait(round_id, seen, timeout)
+                if not woke and refresh_seconds is None and timeout >= heartbeat:
+                    yield ": keep-alive\n\n"  # (not when it only woke for the phones' opening)
         finally:
             push.unwatch(round_id)
 
