@@ -424,6 +424,11 @@ def _score(raw: str, errors: list[str]) -> float | None:
 # --------------------------------------------------------------------------- cleaning text
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Control characters (C0, DEL, C1) never reach the bank, a roster or the unit list: dropped
+# from every cell and line read. Tab, line feed and carriage return stay (separators and line
+# breaks the readers use); vertical tab, form feed and NEL are line breaks too.
+_INVISIBLE.update(dict.fromkeys(c for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (9, 10, 13)))
+_INVISIBLE.update({0x0B: "\n", 0x0C: "\n", 0x85: "\n"})
 # Own numbering at the start of a stem: "12." "12、" "（12）" "第12题". (?!\d) keeps "1.5米".
 # "263\t氩气…": a TAB after the number is a separator too.
 _NUMBERING = re.compile(
@@ -1042,7 +1047,7 @@ def _cell_text(value) -> str:
         return str(int(value))  # 3.0 typed in a 难度 or 答案 column means 3
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    return str(value).translate(_INVISIBLE)
 
 
 # --------------------------------------------------------------------------- text files

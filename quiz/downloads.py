@@ -15,6 +15,21 @@ from flask import Response
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _NOT_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# What a cell of an .xlsx must not hold: the C0 controls XML 1.0 refuses (openpyxl raises
+# IllegalCharacterError for them: a name like "\x07" made an export a 500), DEL and the C1
+# controls (legal XML, but invisible garbage in Excel), lone surrogates and U+FFFE/U+FFFF.
+# Tab, line feed and carriage return stay: they are whitespace an explanation may hold.
+_NOT_IN_CELLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def cell_text(value):
+    """``value`` as it may go into a workbook cell (or a sheet or chart title): text without the
+    characters above; anything else unchanged. Every .xlsx export writes its text through this
+    (directly, or through ``bank.files.text_cell``), so a value stored before input was cleaned,
+    or inserted past the forms, never breaks an export."""
+    if isinstance(value, str):
+        return _NOT_IN_CELLS.sub("", value)
+    return value
 
 
 def ascii_name(text: str) -> str:

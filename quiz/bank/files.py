@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -25,6 +24,8 @@ from sqlalchemy.orm import joinedload
 from question_bank.laws import basis_error, parse_basis
 
 from ..contests.scoring import LETTERS
+from ..downloads import cell_text
+from ..forms import clean_line
 from .queries import EDITABLE, answered_ids, category_by_name, revise
 from ..extensions import db
 from ..models import Category, Question
@@ -443,7 +444,9 @@ def commit(result: Preview, source: str) -> int:
 
 
 def text_cell(cell, value) -> None:
-    """Write text as text: a stem starting with "=" must never become a formula."""
+    """Write text as text: a stem starting with "=" must never become a formula. Control
+    characters are dropped (``downloads.cell_text``): a cell cannot hold them."""
+    value = cell_text(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -473,7 +476,7 @@ def workbook(questions: list[Question]) -> bytes:
     def text(value):
         if not isinstance(value, str):
             return value
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold
+        value = cell_text(value)  # control characters a cell cannot hold
         # A stem starting with "=" must stay text, never become a formula.
         if value.startswith("="):
             cell = WriteOnlyCell(sheet, value=value)
@@ -535,7 +538,7 @@ def categories() -> list[Category]:
 
 def create_category(name: str) -> tuple[Category | None, str | None]:
     """A category created on purpose by an organiser: (category, None) or (None, problem)."""
-    name = " ".join(unicodedata.normalize("NFKC", name or "").split())
+    name = " ".join(clean_line(unicodedata.normalize("NFKC", name or "")).split())
     if not name:
         return None, "请填写分类名。"
     if len(name) > 60:

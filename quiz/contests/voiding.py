@@ -17,6 +17,7 @@ from .. import clock, results_cache
 from ..errors import QuizError
 from ..extensions import db
 from ..models import Attempt, AuditEntry, Participant
+from ..forms import clean_line
 
 REASON_MAX = 200
 NEED_REASON = "请填写作废原因。"
@@ -42,7 +43,7 @@ VOIDED_CERTIFICATE = "该答卷已被组织者作废，证书不再有效。"
 
 
 def _reason(reason: str | None) -> str:
-    reason = " ".join((reason or "").split())
+    reason = " ".join(clean_line(reason or "").split())  # no control characters (quiz.forms)
     if not reason:
         raise QuizError(NEED_REASON)
     if len(reason) > REASON_MAX:

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from .. import clock
 from ..bank.files import text_cell
+from ..downloads import cell_text
 from .tables import HEADCOUNT_NOTE, OFF_ROSTER_NOTE
 
 TABLES = ("individuals", "enterprises", "regions", "industries", "departments")
@@ -164,11 +165,10 @@ def row_cells(row: Any, cols: list[Column], link: str | None = None, blank: tupl
 
 _TITLE_FONT = Font(bold=True, size=14)
 _BOLD_FONT = Font(bold=True)
-_ILLEGAL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))  # not allowed in XML 1.0
 
 def _sheet_name(title: str) -> str:
     # Excel: at most 31 characters, none of []:*?/\
-    cleaned = "".join("-" if ch in '[]:*?/\\' else ch for ch in title).strip("'") or "排名"
+    cleaned = "".join("-" if ch in '[]:*?/\\' else ch for ch in cell_text(title)).strip("'") or "排名"
     return cleaned[:31]
 
 
@@ -200,7 +200,7 @@ def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], to
         if isinstance(value, float) and not math.isfinite(value):
             return None
         if isinstance(value, str):
-            value = value.translate(_ILLEGAL)
+            value = cell_text(value)  # control characters a cell cannot hold
             if not value.startswith("=") and font is None:
                 return value
             written = WriteOnlyCell(sheet)

@@ -44,10 +44,13 @@ def workbook(round_: LiveRound) -> bytes:
     standings = live_rules.player_standings(round_.id)
     # A round with a roster identity mode says who was on the roster (名单优先: others 名单外).
     by_roster = round_.identity_mode != "open"
-    _sheet(book, "选手", ["名次", "姓名", "单位", "部门", "得分", "答对题数", "总用时（秒）"] + ["名单"] * by_roster, (
-        (s.rank, s.name, s.enterprise, s.department, s.score, s.correct, round(s.time_ms / 1000, 1))
+    # The ranking's own order and tie-breaks (live_rules.player_standings): score, questions
+    # answered, total time with an unanswered question at its full time, joining time.
+    _sheet(book, "选手", ["名次", "姓名", "单位", "部门", "得分", "答对题数", "作答题数", "总用时（秒，未答按满时）"]
+           + ["名单"] * by_roster, (
+        (s.rank, s.name, s.enterprise, s.department, s.score, s.correct, s.answered, round(s.time_ms / 1000, 1))
         + (ROSTER_MARK[s.on_roster],) * by_roster
-        for s in standings), [6, 12, 24, 14, 8, 10, 12, 8])
+        for s in standings), [6, 12, 24, 14, 8, 10, 10, 14, 8])
 
     items = db.session.scalars(select(LiveQuestion).where(LiveQuestion.round_id == round_.id)
                                .order_by(LiveQuestion.position)).all()

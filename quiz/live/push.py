@@ -54,6 +54,10 @@ class Snapshot:
     question_on_phone: bool
     scoring: str
     question: dict | None  # stem, qtype, options, and after the question: answer, explanation, basis
+    # Online rounds: when the phones' question opens (the stage's opening + the stream delay);
+    # before it a phone is shown neither the question nor its options.
+    opens_at: datetime | None = None
+    stream_delay: int = 0
     removed: frozenset[int] = frozenset()
     # After a question: each player's answer to it and everyone's standing.
     answers: dict[int, tuple[str, bool, int]] = field(default_factory=dict)
@@ -78,7 +82,8 @@ def take_snapshot(round_: LiveRound) -> Snapshot:
         state=round_.state, position=round_.position, count=count, deadline=round_.question_deadline,
         paused_ms=round_.paused_remaining_ms, question_seconds=round_.question_seconds,
         question_on_phone=round_.question_on_phone, scoring=round_.scoring, question=question,
-        removed=removed,
+        removed=removed, opens_at=round_.question_started_at if round_.state == "question" else None,
+        stream_delay=round_.stream_delay_seconds or 0,
     )
     if round_.state in ("reveal", "leaderboard", "final"):
         if round_.position:

@@ -98,6 +98,9 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
                         return
                     seen = snap.version
                     html = render_stage(snap)
+                    # An online round: wake when the stream shows the question to the phones.
+                    opens_in = ((snap.opens_at - clock.now()).total_seconds()
+                                if snap.opens_at is not None and snap.paused_ms is None else 0)
                     db.session.remove()
                 if html != last_html:
                     yield _sse("stage", html)
@@ -105,8 +108,11 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
                 if snap.state == "final" and refresh_seconds is None:
                     return  # nothing more will happen; the page keeps what it shows
                 timeout = refresh_seconds or heartbeat
-                if not push.wait(round_id, seen, timeout) and refresh_seconds is None:
-                    yield ": keep-alive\n\n"
+                if opens_in > 0:
+                    timeout = min(timeout, opens_in + 0.05)
+                woke = push.wait(round_id, seen, timeout)
+                if not woke and refresh_seconds is None and timeout >= heartbeat:
+                    yield ": keep-alive\n\n"  # (not when it only woke for the phones' opening)
         finally:
             push.unwatch(round_id)
 
@@ -143,7 +149,10 @@ def _allowed_enterprises(round_: LiveRound) -> list[Enterprise]:
 
 def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
                  message: str | None = None) -> str:
-    """A phone's view of one version of the round (never the whole leaderboard)."""
+    """A phone's view of one version of the round (never the whole leaderboard). In an online
+    round, before the stream shows the question, a page without it (no question, no options)."""
+    if _waiting(snap):
+        return render_template("live/_player_waiting.html", snap=snap)
     return render_template(
         "live/_player_stage.html", snap=snap, player_id=player_id, answered=answered,
         seconds_left=_seconds_left(snap), removed=player_id in snap.removed,
@@ -151,12 +160,20 @@ def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
     )
 
 
-def _seconds_left(snap: Snapshot) -> int:
+def _waiting(snap: Snapshot) -> bool:
+    """The question is on the stage but not yet on the phones (an online round's stream delay)."""
+    return (snap.state == "question" and snap.opens_at is not None and snap.paused_ms is None
+            and clock.now() < snap.opens_at)
+
+
+def _seconds_left(snap: Snapshot, behind: float = 0.0) -> int:
+    """Seconds of the answer window left; ``behind``: the stage's stream delay, so the stage
+    counts the window down as the viewers will see it on the stream."""
     if snap.paused_ms is not None:
-        return int(snap.paused_ms / 1000 * _speed())
+        return max(0, int(snap.paused_ms / 1000 * _speed() - behind))
     if snap.deadline is None:
         return 0
-    left = (snap.deadline - clock.now()).total_seconds() * _speed()
+    left = (snap.deadline - clock.now()).total_seconds() * _speed() - behind
     return max(0, int(left + 0.999))
 
 
@@ -315,6 +332,7 @@ def rounds():
                     question_seconds=form.question_seconds.data, scoring_mode=form.scoring.data,
                     streak=form.streak.data, multi_partial=form.multi_partial.data == "partial",
                     question_on_phone=form.question_on_phone.data, identity_mode=form.identity_mode.data,
+                    stream_delay=form.stream_delay.data or 0,
                     enterprise_id=None if current_user.is_organiser else current_user.enterprise_id,
                 )
                 db.session.commit()
@@ -328,7 +346,9 @@ def rounds():
 
 def _state_context(round_: LiveRound, snap: Snapshot) -> dict:
     """What both the stage and the console show of one version of the round."""
-    context = dict(round=round_, snap=snap, seconds_left=_seconds_left(snap))
+    # The stage is not delayed: it counts the phones' window down as the stream will show it.
+    behind = (snap.stream_delay if snap.state == "question" else 0)
+    context = dict(round=round_, snap=snap, seconds_left=_seconds_left(snap, behind))
     if snap.state == "question":
         context["answered"] = live_rules.answered_count(round_.id, snap.position)
         context["players_count"] = live_rules.active_players(round_.id)

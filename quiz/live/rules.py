@@ -7,6 +7,11 @@ session-bound objects and ``now`` (naive UTC), flush but never commit.
 
 Time in a round can run faster than the wall clock (``speed``, tests only): a question
 of T seconds lasts T / speed real seconds, and response times are scaled back up.
+
+An online round (直播答题) has a stream delay D: the stage shows a question at once (the
+stream carries it to viewers D seconds later), the phones' question opens D seconds after
+the stage's (``question_started_at``), and the answer window of T seconds and the response
+times count from the phones' opening (``question_deadline`` = stage opening + D + T).
 """
 from __future__ import annotations
 
@@ -26,9 +31,12 @@ from ..extensions import db
 from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound, Question
 
 MIN_SECONDS, MAX_SECONDS = 10, 60
+MAX_STREAM_DELAY = 60
+SCORING_MODES = ("speed", "count", "accuracy")
 MAX_QUESTIONS = 50
 STREAK_STEP, STREAK_CAP = 100, 500
 COUNT_POINTS = 100  # "count right answers" mode: 100 per right answer, time breaks ties
+ACCURACY_POINTS = 100  # "accuracy only": 100 per fully right answer, no partial credit, no bonus
 
 
 # ------------------------------------------------------------------ scoring
@@ -64,6 +72,10 @@ def share_right(question: Question, chosen: str, partial: bool) -> float:
 
 
 def answer_points(round_: LiveRound, question: Question, chosen: str, response_ms: int) -> int:
+    """Speed: 500–1000 by time; count: 100 (× the share with partial credit); accuracy: 100 for
+    a fully right answer, else 0 (time only breaks ties in the standings)."""
+    if round_.scoring == "accuracy":
+        return ACCURACY_POINTS if chosen == question.answer else 0
     share = share_right(question, chosen, round_.multi_partial)
     if not share:
         return 0
@@ -101,14 +113,22 @@ def create_round(
     host_id: int, title: str, questions: list[Question], now: datetime, *,
     question_seconds: int = 20, scoring_mode: str = "speed", streak: bool = False,
     multi_partial: bool = False, question_on_phone: bool = True, enterprise_id: int | None = None,
-    identity_mode: str = "open",
+    identity_mode: str = "open", stream_delay: int = 0,
 ) -> LiveRound:
+    """A new round in the lobby. ``stream_delay`` (0–60 s): an online round's stream delay.
+    The accuracy-only mode gives no streak bonus and no partial credit."""
     if not questions:
         raise QuizError("请至少选择一道题。")
     if len(questions) > MAX_QUESTIONS:
         raise QuizError(f"一轮最多 {MAX_QUESTIONS} 道题。")
     if not MIN_SECONDS <= question_seconds <= MAX_SECONDS:
         raise QuizError(f"每题时间应在 {MIN_SECONDS} 到 {MAX_SECONDS} 秒之间。")
+    if scoring_mode not in SCORING_MODES:
+        raise QuizError("未知的计分方式。")
+    if not 0 <= stream_delay <= MAX_STREAM_DELAY:
+        raise QuizError(f"直播延迟应在 0 到 {MAX_STREAM_DELAY} 秒之间。")
+    if scoring_mode == "accuracy":
+        streak = multi_partial = False
     for _ in range(20):  # a free 6-digit code; the unique constraint has the last word
         code = new_join_code()
         if db.session.scalar(select(LiveRound.id).where(LiveRound.code == code)) is None:
@@ -117,7 +137,7 @@ def create_round(
         code=code, title=title, host_id=host_id, enterprise_id=enterprise_id,
         question_seconds=question_seconds, scoring=scoring_mode, streak_bonus=streak,
         multi_partial=multi_partial, question_on_phone=question_on_phone, identity_mode=identity_mode,
-        state="lobby", position=0, version=1, created_at=now,
+        stream_delay_seconds=stream_delay, state="lobby", position=0, version=1, created_at=now,
     )
     db.session.add(round_)
     db.session.flush()
@@ -157,9 +177,22 @@ def real_seconds(round_: LiveRound, speed: float) -> float:
     return round_.question_seconds / speed
 
 
+def stream_delay(round_: LiveRound, speed: float = 1.0) -> timedelta:
+    """How long after the stage the phones get a question (real time)."""
+    return timedelta(seconds=(round_.stream_delay_seconds or 0) / speed)
+
+
+def phones_open(round_: LiveRound, now: datetime) -> bool:
+    """Whether the phones may see (and answer) the current question at ``now``: not before the
+    stream shows it."""
+    return (round_.state == "question" and round_.question_started_at is not None
+            and now >= round_.question_started_at)
+
+
 def _open_question(round_: LiveRound, position: int, now: datetime, speed: float) -> None:
-    _step(round_, state="question", position=position, question_started_at=now,
-          question_deadline=now + timedelta(seconds=real_seconds(round_, speed)), paused_remaining_ms=None)
+    opens = now + stream_delay(round_, speed)  # the stage shows it now, the phones then
+    _step(round_, state="question", position=position, question_started_at=opens,
+          question_deadline=opens + timedelta(seconds=real_seconds(round_, speed)), paused_remaining_ms=None)
     db.session.execute(update(LiveQuestion).where(
         LiveQuestion.round_id == round_.id, LiveQuestion.position == position).values(started_at=now))
 
@@ -400,6 +433,8 @@ def record_answer(
         raise Conflict("主持人已暂停，请稍候再答。")
     if now > round_.question_deadline + timedelta(seconds=grace_seconds):
         raise TooLate("时间已到，答案未被接受。")
+    if not phones_open(round_, now):  # the stream has not shown the question yet
+        raise Conflict("题目还未在直播画面中出现，请稍候再答。")
     item = live_question(round_, position)
     question = item.question
     chosen = scoring.check_choice(question.qtype, letters, len(question.options))
@@ -445,24 +480,46 @@ class Standing:
     department: str
     score: int
     correct: int
-    time_ms: int
+    time_ms: int  # total response time; a question asked but not answered counts its full time
     on_roster: bool  # matched to the enterprise's roster (meaningful in 名单 / 名单优先 rounds)
+    answered: int = 0  # questions answered (right or wrong)
 
 
 def player_standings(round_id: int, limit: int | None = None) -> list[Standing]:
-    """One aggregate. Order: score, then total response time (less first), then joining
-    time; players equal on score and time share a rank. Removed players and skipped
-    questions do not count."""
+    """One aggregate. Order (every scoring mode):
+
+    1. score, more first;
+    2. questions answered, more first: a player who did not answer ranks below one who
+       answered wrong (a non-answerer used to win a 0–0 tie on time, with 0 ms);
+    3. total response time, less first, where a question asked but not answered counts as
+       the full question time (so a missing answer is never faster than a slow one);
+    4. joining time, earlier first (the list order only).
+
+    Players equal on score, questions answered and time share a rank. Removed players and
+    skipped questions do not count. "Asked" means opened, not skipped and no longer open
+    (while a question runs, nobody is behind on it yet).
+    """
+    round_ = db.session.get(LiveRound, round_id)
+    question_ms = (round_.question_seconds if round_ else 0) * 1000
+    asked = db.session.scalar(select(func.count()).select_from(LiveQuestion).where(
+        LiveQuestion.round_id == round_id, LiveQuestion.skipped.is_(False),
+        LiveQuestion.started_at.is_not(None))) or 0
+    if round_ is not None and round_.state == "question":
+        asked -= 1  # the question open now
     counted = and_(LiveAnswer.player_id == LivePlayer.id, LiveQuestion.id.is_not(None))
     score = func.coalesce(func.sum(case((counted, LiveAnswer.points + LiveAnswer.bonus), else_=0)), 0)
     correct = func.coalesce(func.sum(case((and_(counted, LiveAnswer.is_correct.is_(True)), 1), else_=0)), 0)
+    answered = func.coalesce(func.sum(case((counted, 1), else_=0)), 0)
     time_ms = func.coalesce(func.sum(case((counted, LiveAnswer.response_ms), else_=0)), 0)
     totals = (
         select(
             LivePlayer.id.label("player_id"), LivePlayer.name, Enterprise.name.label("enterprise"),
             LivePlayer.department, LivePlayer.joined_at, LivePlayer.roster_person_id,
             cast(score, Integer).label("score"), cast(correct, Integer).label("correct"),
-            cast(time_ms, Integer).label("time_ms"),
+            cast(answered, Integer).label("answered"),
+            # Each question asked but not answered adds its full time.
+            cast(time_ms + case((answered < asked, (asked - answered) * question_ms), else_=0),
+                 Integer).label("time_ms"),
         )
         .join(Enterprise, Enterprise.id == LivePlayer.enterprise_id)
         .outerjoin(LiveAnswer, LiveAnswer.player_id == LivePlayer.id)
@@ -474,11 +531,13 @@ def player_standings(round_id: int, limit: int | None = None) -> list[Standing]:
                   LivePlayer.roster_person_id)
         .subquery()
     )
+    order = (totals.c.score.desc(), totals.c.answered.desc(), totals.c.time_ms)
     ranked = select(
-        func.rank().over(order_by=(totals.c.score.desc(), totals.c.time_ms)).label("rank"),
+        func.rank().over(order_by=order).label("rank"),
         totals.c.player_id, totals.c.name, totals.c.enterprise, totals.c.department,
         totals.c.score, totals.c.correct, totals.c.time_ms, totals.c.roster_person_id.is_not(None),
-    ).order_by(totals.c.score.desc(), totals.c.time_ms, totals.c.joined_at, totals.c.player_id)
+        totals.c.answered,
+    ).order_by(*order, totals.c.joined_at, totals.c.player_id)
     if limit:
         ranked = ranked.limit(limit)
     return [Standing(*row) for row in db.session.execute(ranked)]
@@ -544,7 +603,9 @@ class TeamStanding:
 
 def enterprise_standings(round_id: int) -> list[TeamStanding]:
     """Team mode: an enterprise's score is the average of its players' scores, so a small
-    enterprise competes with a big one on equal terms. Ties: more players, then name."""
+    enterprise competes with a big one on equal terms. Ties: more players, then name.
+    A player who answered nothing adds 0 to the average (not affected by the time tie-break
+    of ``player_standings``)."""
     per_player = (
         select(LivePlayer.enterprise_id, func.coalesce(func.sum(LiveAnswer.points + LiveAnswer.bonus), 0).label("score"))
         .outerjoin(LiveQuestion, and_(LiveQuestion.round_id == LivePlayer.round_id, LiveQuestion.skipped.is_(False)))

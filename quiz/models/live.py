@@ -34,14 +34,21 @@ class LiveRound(db.Model):
     # An enterprise's own round (its admin hosts it, its staff join); None: open to every unit.
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
     question_seconds: Mapped[int] = mapped_column(Integer, default=20)
-    scoring: Mapped[str] = mapped_column(String(10), default="speed")  # speed | count
+    # speed: 500–1000 per right answer, faster more; count: 100 per right answer (partial
+    # credit and streak bonus if chosen); accuracy: 100 per fully right answer, nothing else.
+    scoring: Mapped[str] = mapped_column(String(10), default="speed")  # speed | count | accuracy
     streak_bonus: Mapped[bool] = mapped_column(Boolean, default=False)
     multi_partial: Mapped[bool] = mapped_column(Boolean, default=False)
     # Some halls want the question only on the projector, the phones showing buttons alone.
     question_on_phone: Mapped[bool] = mapped_column(Boolean, default=True)
     identity_mode: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
+    # An online round (直播答题) answered by viewers of a live stream that runs this many seconds
+    # behind the stage: phones get each question that much after the host opens it on the stage.
+    stream_delay_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     state: Mapped[str] = mapped_column(String(12), default="lobby")
     position: Mapped[int] = mapped_column(Integer, default=0)  # current question, 0 in the lobby
+    # When the phones' question opens (the stage's opening plus the stream delay): the answer
+    # window and the response times count from here.
     question_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     question_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     # While paused, the deadline is cleared and the time that was left is kept here.
@@ -57,7 +64,8 @@ class LiveRound(db.Model):
 
     __table_args__ = (
         CheckConstraint("state in ('lobby', 'question', 'reveal', 'leaderboard', 'final')", name="state"),
-        CheckConstraint("scoring in ('speed', 'count')", name="scoring"),
+        CheckConstraint("scoring in ('speed', 'count', 'accuracy')", name="scoring"),
+        CheckConstraint("stream_delay_seconds between 0 and 60", name="stream_delay_seconds"),
         CheckConstraint("question_seconds between 10 and 60", name="question_seconds"),
         CheckConstraint("identity_mode in ('open', 'roster', 'roster_first')", name="identity_mode"),
     )

@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..bank.files import text_cell
+from ..downloads import cell_text
 from .item_stats import TOO_FEW, Compared, ItemStats, QuestionFigures
 from ..league.tables import HEADCOUNT_NOTE, Figures
 from ..models import TYPE_LABELS, Question
@@ -65,7 +66,7 @@ def _put(sheet, row: int, column: int, value, number_format: str | None = None):
 
 def _headers(sheet, row: int, headers: Sequence[str]) -> None:
     for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=row, column=column, value=header)
+        cell = sheet.cell(row=row, column=column, value=cell_text(header))
         cell.font = BOLD
 
 
@@ -101,8 +102,8 @@ def _bar_chart(sheet, title: str, y_title: str, data_columns: Iterable[int], row
                anchor: str) -> None:
     chart = BarChart()
     chart.type = "col"
-    chart.title = title
-    chart.y_axis.title = y_title
+    chart.title = cell_text(title)
+    chart.y_axis.title = cell_text(y_title)
     chart.height, chart.width = 9, 22
     for column in data_columns:
         chart.add_data(Reference(sheet, min_col=column, min_row=1, max_row=rows + 1), titles_from_data=True)
