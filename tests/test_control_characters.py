@@ -191,6 +191,10 @@ def build_dirty_world(app):
     player = live_rules.join(round_, a, "李直播", "一车间", START)
     live_rules.start(round_, START)
     live_rules.record_answer(round_, player, 1, list(questions[0].answer), START, 2.0)
+    from quiz.stagecontest import rules as stage_rules
+    stage = stage_rules.create_contest(host, "现场赛", START)
+    team = stage_rules.add_team(stage, "安全一队", "甲方单位", "张三、李四")
+    stage_rules.adjust(stage, team.id, 10, host, "加分", START)
     db.session.commit()
 
     # Past every form: the stored values get control characters.
@@ -210,16 +214,20 @@ def build_dirty_world(app):
     dirty(Question, "explanation", Question.id.in_(asked + [q.id for q in questions]))
     dirty(LiveRound, "title", LiveRound.id == round_.id)
     dirty(LivePlayer, "name", LivePlayer.id == player.id)
+    from quiz.models.stagecontest import StageTeam
+    dirty(StageTeam, "name", StageTeam.id == team.id)
     db.session.commit()
     from quiz import results_cache
     results_cache.invalidate()
     campaign = db.session.scalar(select(Campaign))
-    return dict(organiser=organiser, a=a, contest=contest, round=round_, campaign=campaign, bad=bad)
+    return dict(organiser=organiser, a=a, contest=contest, round=round_, campaign=campaign, bad=bad,
+                stage=stage)
 
 
 # endpoint → (URL from the world, a text the file must show, cleaned)
 EXPORTS = {
     "live.export": (lambda w: f"/admin/live/{w['round'].id}/export.xlsx", "李直播"),
+    "stage.export": (lambda w: f"/admin/stage/{w['stage'].id}/export.xlsx", "安全一队"),
     "admin.export_enterprises": (lambda w: "/admin/enterprises/export.xlsx", "甲方单位"),
     "questions.export": (lambda w: "/admin/questions/export.xlsx", None),
     "roster.export": (lambda w: f"/admin/enterprises/{w['a'].id}/roster/export.xlsx", "王甲"),

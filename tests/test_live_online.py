@@ -18,7 +18,7 @@ from quiz.models import LiveAnswer, LiveRound
 
 from .conftest import START, csrf_token
 from .test_live_pages import answer as phone_answer, control, create_round as form_round, join
-from .test_live_rules import GRACE, add_players, answer, bank, new_round, right, wrong
+from .test_live_rules import GRACE, add_players, answer, bank, multi_abcd, new_round, right, wrong
 
 
 # ====================================================================== 1. who ranks first
@@ -112,7 +112,7 @@ def test_the_export_ranks_as_the_standings_do(app, enterprises, organiser_client
 
 def test_accuracy_scoring_is_100_per_fully_right_answer_and_time_breaks_ties(app, enterprises, clock):
     single = bank("single")[0]
-    multi = bank("multi", answer="ABCD", options=5)[0]
+    multi = multi_abcd()
     # Streak and partial credit are asked for, and ignored: accuracy only.
     round_ = new_round([single, multi], question_seconds=20, scoring_mode="accuracy", streak=True,
                        multi_partial=True)
@@ -232,7 +232,7 @@ def test_a_phone_sees_the_question_only_when_the_stream_shows_it(app, enterprise
 
     clock.advance(seconds=4)
     # The stage is not delayed: the host sees the question, counting the window as the stream shows it.
-    host = organiser_client.get(f"/admin/live/{round_.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    host = organiser_client.get(f"/admin/live/{round_.id}/stage", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert stem_start in host and 'data-seconds-left="16"' in host
     # The phone: neither the question nor its options, on the page, the poll or the stream.
     for body in (phone.get(f"/live/{round_.code}").get_data(as_text=True),
