@@ -385,9 +385,11 @@ def control(host: Browser, round_id: int, action: str) -> float:
 
 
 def answer_live(phone: Browser, code: str, page_token: str, stage: str, position: int,
-                attempts: int = 5) -> str:
-    """Answer with the form that was pushed; a refused connection or a 502 while a server
-    dies is retried, as a person taps again. Returns the letter once acknowledged."""
+                attempts: int = 5, retried: list | None = None) -> str:
+    """Answer with the form that was pushed; a broken connection or a 502 while a server dies
+    is retried, as a person taps again (``retried`` gets each retry). Returns the letter once
+    acknowledged: "已提交：X" — on a retry also in the reply "本题您已作答" (409), when the dying
+    server stored the first try but could not answer it."""
     pushed = re.search(r'name="csrf_token" value="([^"]*)"', stage).group(1)
     letter = re.search(r'name="choice" value="([A-H])"', stage).group(1)
     last = None
@@ -398,12 +400,18 @@ def answer_live(phone: Browser, code: str, page_token: str, stage: str, position
             }, headers={"HX-Request": "true", "X-CSRFToken": page_token})
         except (OSError, http.client.HTTPException) as error:
             last = repr(error)
+            if retried is not None:
+                retried.append(type(error).__name__)
             continue
-        if status == 200 and "已提交" in reply:
+        if status == 200 and f"已提交：{letter}" in reply:
+            return letter
+        if status == 409 and last is not None and f"已提交：{letter}" in reply:
             return letter
         last = (status, reply[:300])
         if status < 500:
             break
+        if retried is not None:
+            retried.append(status)
     pytest.fail(f"answer to question {position} not acknowledged: {last}")
 
 
@@ -488,40 +496,61 @@ def _scenario(proxy, servers, port, enterprises):
         return stages
 
     reconnect_ms = None
+    retried: list = []
     for position in range(1, QUESTIONS + 1):
-        if position == KILL_AT:
-            # Kill A with the question just opened on B: the phones on A lose their streams.
-            control(host, round_id, "next")
-            servers["A"].kill()
-            killed = time.perf_counter()
-            ended = []
-            for stream in streams:
-                with pytest.raises(EOFError):  # whatever A pushed before dying, then the end
-                    while True:
-                        stream.wait_for("never-in-a-stage")
-                ended.append(time.perf_counter())
-            # EventSource reconnects after the stream's retry delay, to the same URL: nginx.
-            retry = max(s.retry_ms for s in streams) / 1000
-            time.sleep(retry)
-            reconnecting = time.perf_counter()
-            streams = [Stream(phone, f"/live/{live_code}/events") for phone in phones]
-            assert [s.served_by for s in streams] == ["B"] * PHONES_ON_A
-            stages = []
-            for stream in streams:
-                at, data = stream.wait_for(f'data-state="question" data-position="{position}"')
-                stages.append(data)
-            reconnect_ms = 1000 * (time.perf_counter() - killed)
-            print(f"\nA killed: streams ended after {1000 * (max(ended) - killed):.1f} ms, EventSource's "
-                  f"retry {1000 * retry:.0f} ms, reconnected through nginx to B and shown question {position} "
-                  f"{1000 * (time.perf_counter() - reconnecting):.1f} ms later; reconnect_ms = all of it")
-        else:
-            stages = step(f'data-state="question" data-position="{position}"',
-                          "start" if position == 1 else "next")
-        for phone, page_token, stage in zip(phones, page_tokens, stages):
-            letter = answer_live(phone, live_code, page_token, stage, position)
-            acked_live[(phone_name(phones, phone), position)] = letter
+        stages = step(f'data-state="question" data-position="{position}"', "start" if position == 1 else "next")
+        if position != KILL_AT:
+            for phone, page_token, stage in zip(phones, page_tokens, stages):
+                acked_live[(phone_name(phones, phone), position)] = answer_live(
+                    phone, live_code, page_token, stage, position)
+            step('data-state="reveal"')
+            step('data-state="leaderboard"')
+            continue
+        # Server A is killed while the phones' answers to this question are in flight through
+        # nginx (some to A, some to B); their streams on A end.
+        outcome: dict[int, object] = {}
+
+        def tap(i: int, stage: str) -> None:
+            try:
+                outcome[i] = answer_live(phones[i], live_code, page_tokens[i], stage, position, retried=retried)
+            except BaseException as error:  # noqa: BLE001 - raised in the test's thread below
+                outcome[i] = error
+
+        tapping = [threading.Thread(target=tap, args=(i, stage)) for i, stage in enumerate(stages)]
+        for thread in tapping:
+            thread.start()
+        time.sleep(0.01)
+        servers["A"].kill()
+        killed = time.perf_counter()
+        for thread in tapping:
+            thread.join(timeout=3 * STAGE_SECONDS)
+        for i in range(PHONES_ON_A):
+            if isinstance(outcome.get(i), BaseException) or i not in outcome:
+                raise AssertionError(f"phone {i}: {outcome.get(i)!r}")
+            acked_live[(phone_name(phones, phones[i]), position)] = outcome[i]
+        ended = []
+        for stream in streams:
+            with pytest.raises(EOFError):  # whatever A pushed before dying, then the end
+                while True:
+                    stream.wait_for("never-in-a-stage")
+            ended.append(time.perf_counter())
+        # EventSource reconnects the stream's retry delay after it ended, to the same URL: nginx.
+        retry = max(s.retry_ms for s in streams) / 1000
+        time.sleep(max(0.0, max(ended) + retry - time.perf_counter()))
+        reconnecting = time.perf_counter()
+        streams = [Stream(phone, f"/live/{live_code}/events") for phone in phones]
+        assert [s.served_by for s in streams] == ["B"] * PHONES_ON_A
+        for stream in streams:
+            stream.wait_for(f'data-state="question" data-position="{position}"')
+        reconnect_ms = 1000 * (time.perf_counter() - killed)
+        print(f"\nA killed with {PHONES_ON_A} answers in flight ({len(retried)} retried after {retried}); "
+              f"streams ended after {1000 * (max(ended) - killed):.1f} ms, EventSource's retry "
+              f"{1000 * retry:.0f} ms, reconnected through nginx to B and shown question {position} "
+              f"{1000 * (time.perf_counter() - reconnecting):.1f} ms later; reconnect_ms = all of it")
         step('data-state="reveal"')
         step('data-state="leaderboard"')
+    # After A: every phone's requests went to B.
+    assert all(phone.served_by[-1] == "B" for phone in phones), [p.served_by[-3:] for p in phones]
     control(host, round_id, "next")
     for stream in streams:
         stream.wait_for('data-state="final"')
@@ -547,7 +576,7 @@ def _scenario(proxy, servers, port, enterprises):
     lost += [key for key, letter in acked_contest.items() if not stored_contest.get(key)]
     acked = len(acked_live) + len(acked_contest)
     assert len(acked_live) == PHONES_ON_A * QUESTIONS
-    assert len(cross_ms) == PHONES_ON_A * 3 * (KILL_AT - 1)
+    assert len(cross_ms) == PHONES_ON_A * (3 * (KILL_AT - 1) + 1)  # the killed question opened on A too
     cross = sorted(cross_ms)
     p50, p99 = statistics.median(cross), cross[min(len(cross) - 1, round(0.99 * (len(cross) - 1)))]
     print(f"\ncross-server pushes: {len(cross)} (host on B, phones' streams on A), "
