@@ -30,9 +30,11 @@ def nginx_binary() -> str | None:
     return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
 
 
-def config(workdir: Path, port: int, upstreams: dict[str, int], worker_processes: str = "1") -> str:
+def config(workdir: Path, port: int, upstreams: dict[str, int], worker_processes: str = "1",
+           read_timeout: float = 60) -> str:
     """nginx.conf: ``port`` on 127.0.0.1 balances over ``upstreams`` (name → gunicorn port on
-    127.0.0.1) with keep-alive connections; event streams unbuffered."""
+    127.0.0.1) with keep-alive connections; event streams unbuffered. ``read_timeout``: how
+    long nginx waits for a response (nginx's default 60 s; 504 after it)."""
     w = workdir
     servers = "\n".join(
         f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in upstreams.values()
@@ -79,6 +81,7 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{{proxy}
+            proxy_read_timeout {read_timeout:g}s;
         }}
         location {EVENTS_LOCATION} {{{proxy}
             proxy_buffering off;
@@ -93,14 +96,15 @@ http {{
 class Nginx:
     """One nginx master (and its workers) in front of ``upstreams``."""
 
-    def __init__(self, workdir: Path, port: int, upstreams: dict[str, int], worker_processes: str = "1"):
+    def __init__(self, workdir: Path, port: int, upstreams: dict[str, int], worker_processes: str = "1",
+                 read_timeout: float = 60):
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed (apt-get install nginx-light, or make nginx)")
         self.workdir, self.port = Path(workdir), port
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.conf = self.workdir / "nginx.conf"
-        self.conf.write_text(config(self.workdir, port, upstreams, worker_processes))
+        self.conf.write_text(config(self.workdir, port, upstreams, worker_processes, read_timeout))
         command = [binary, "-p", str(self.workdir), "-c", str(self.conf), "-g", "daemon off;"]
         check = subprocess.run(command[:-2] + ["-t"], capture_output=True, text=True)
         if check.returncode != 0:
