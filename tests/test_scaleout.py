@@ -28,10 +28,11 @@ import re
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -39,7 +40,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import select
 
-from .conftest import START, make_contest, make_organiser
+from .conftest import make_contest, make_organiser
 from quiz.extensions import db
 from quiz.live import rules as live_rules
 from quiz.models import Attempt, AttemptQuestion, LiveAnswer, LivePlayer, Participant, Question
@@ -113,7 +114,9 @@ class Server:
             "app:create_app()",
         ]
         with open(self.log_path, "w") as out:
-            self.proc = subprocess_popen(command, dict(env, INSTANCE_NAME=name), out)
+            # A session of its own: killing its process group kills the master and its workers.
+            self.proc = subprocess.Popen(command, cwd=ROOT, env=dict(env, INSTANCE_NAME=name), stdout=out,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
 
     def healthy(self) -> bool:
         try:
@@ -145,22 +148,14 @@ class Server:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
                 self.proc.wait(timeout=5)
-            except (ProcessLookupError, Exception):  # noqa: BLE001 - SIGKILL below
-                pass
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass  # SIGKILL below
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)  # workers left behind, if any
         except ProcessLookupError:
             pass
         if self.proc.poll() is None:
             self.proc.wait(timeout=5)
-
-
-def subprocess_popen(command, env, out):
-    import subprocess
-
-    # A session of its own: killing its process group kills the master and its workers.
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
 
 
 @pytest.fixture
