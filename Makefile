@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run dev test setup setup-dev db browser fonts lock clean
+.PHONY: run dev test setup setup-dev db browser fonts nginx lock clean
 
 # Python 3.11 or newer, checked before .venv is made (an older one would leave a broken .venv).
 $(BIN)/python:
@@ -67,6 +67,27 @@ browser:
 		else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; \
 	fi
 
+# nginx (Debian package) for the scale-out test (tests/test_scaleout.py: nginx in front of two
+# servers). It runs only as the test's own process: a service the install started is stopped.
+# Another apt-get holding the dpkg lock is waited for (DPkg::Lock::Timeout) and retried.
+# Without root or apt the scale-out test skips with a message saying so.
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing nginx-light (Debian package) for the scale-out test"; \
+			for try in 1 2 3 4 5; do \
+				apt-get install -y -q -o DPkg::Lock::Timeout=120 nginx-light >/dev/null 2>&1 && break; \
+				apt-get update -q -o DPkg::Lock::Timeout=120 >/dev/null 2>&1; \
+				apt-get install -y -q -o DPkg::Lock::Timeout=120 nginx-light >/dev/null 2>&1 && break; \
+				echo "apt-get failed (try $$try of 5; another apt-get may hold the lock): retrying"; sleep 10; \
+			done; \
+			if [ -x /usr/sbin/nginx ]; then \
+				(command -v service >/dev/null 2>&1 && service nginx stop >/dev/null 2>&1) || \
+				{ [ -f /run/nginx.pid ] && /usr/sbin/nginx -s quit 2>/dev/null; } || true; \
+			else echo "could not install nginx: the scale-out test will be skipped"; fi; \
+		else echo "nginx not found: the scale-out test will be skipped (apt-get install nginx-light)"; fi; \
+	fi
+
 # A Chinese font for certificates (PNG/PDF). Without it certificates answer with an install hint.
 fonts:
 	@if ! fc-list :lang=zh 2>/dev/null | grep -q . ; then \
@@ -79,7 +100,7 @@ fonts:
 	fi
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: setup-dev browser fonts
+test: setup-dev browser fonts nginx
 	$(FLASK) bank check
 	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \

@@ -469,6 +469,11 @@ def parse_args(argv=None):
                              "the phones sign up as roster people (default 0: no roster, invented identities)")
     parser.add_argument("--identity", choices=("open", "roster", "roster_first"), default=None,
                         help="the contest's identity mode (default: roster with --roster, else open)")
+    parser.add_argument("--via-nginx", action="store_true",
+                        help="start nginx (bench/nginx.py: keep-alive upstream, as in production) in front of "
+                             "gunicorn and send every request through it; gunicorn gets TRUSTED_PROXY_HOPS=1")
+    parser.add_argument("--nginx-workers", default="1",
+                        help="with --via-nginx: nginx worker_processes (default 1; \"auto\" = one per core)")
     parser.add_argument("--with-result", action="store_true", help="also GET the result page after submitting")
     parser.add_argument("--app", default="app:create_app()", help="the WSGI app gunicorn serves")
     parser.add_argument("--profile", action="store_true",
@@ -516,8 +521,11 @@ def main(argv=None) -> int:
         # second); the per-attempt limit still counts each answer, so its cost is measured.
         env.setdefault("RATELIMIT_ANSWER_PER_ATTEMPT", "1000 per second")
     env.pop("FLASK_DEBUG", None)
+    if args.via_nginx:
+        env["TRUSTED_PROXY_HOPS"] = "1"
     kind = "postgresql" if args.database_url else "sqlite"
     proc = None
+    proxy = None
     gunicorn_log = workdir / "gunicorn.log"
     status = 2
 
@@ -563,6 +571,15 @@ def main(argv=None) -> int:
             proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         wait_healthy(args.port, proc)
         log(f"gunicorn: pid {proc.pid}, {args.workers} {args.worker_class} workers on 127.0.0.1:{args.port}")
+        if args.via_nginx:
+            from nginx import Nginx
+
+            nginx_port = free_port()
+            proxy = Nginx(workdir / "nginx", nginx_port, {"app": args.port}, args.nginx_workers,
+                          read_timeout=args.timeout)
+            args.port = nginx_port  # every phone (and the hello baseline) goes through nginx
+            log(f"nginx: {args.nginx_workers} worker(s) on 127.0.0.1:{nginx_port} in front of gunicorn "
+                "(upstream keep-alive)")
         # Every worker compiles its templates once; do that before the clock starts.
         warm = Stats()
         for _ in range(2 * args.workers):
@@ -698,6 +715,8 @@ def main(argv=None) -> int:
         return 2
     finally:
         stop(proc)
+        if proxy is not None:
+            proxy.stop()
         if args.keep or args.workdir or status != 0:
             # stderr: the final line stays the last line of stdout
             print(f"bench directory kept: {workdir}", file=sys.stderr, flush=True)

@@ -102,6 +102,9 @@ class Config:
     # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For then gives the
     # phone's address; without it every phone would share the proxy's, and one limit.
     TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+    # This server's name among several behind one proxy (e.g. "app1"): sent back in an
+    # X-Served-By header so that one can see which server answered. Unset: no header.
+    INSTANCE_NAME = os.environ.get("INSTANCE_NAME", "").strip()
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 60  # phones come back weeks later
     # Re-signing the cookie on every answer costs CPU at the busiest moment for nothing:
     # the lifetime is long, and it is renewed whenever the session changes (sign-up, login).

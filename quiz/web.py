@@ -299,7 +299,11 @@ def init_app(app: Flask) -> None:
     def vary_on_htmx(response):
         # Full page and fragment share a URL; caches must keep them apart.
         response.vary.add("HX-Request")
+        if instance_name:
+            response.headers["X-Served-By"] = instance_name
         return response
+
+    instance_name = app.config.get("INSTANCE_NAME", "")
 
     @app.template_global()
     def static_url(filename: str) -> str:
