@@ -17,7 +17,7 @@ from pathlib import Path
 
 # Event streams of live rounds: each event must reach the phone at once, and a stream stays
 # open for the whole round.
-EVENTS_LOCATION = r"~ ^/(live/[^/]+|admin/live/[0-9]+)/events$"
+EVENTS_LOCATION = r"~ /events$"  # every event stream (live, stage, 现场赛), as deploy/nginx/safequiz.conf
 # A request header that sends one request to one named server (the test's host pins its
 # "next" to server B); without it nginx balances over all servers.
 PIN_HEADER = "X-SafeQuiz-Pin"
