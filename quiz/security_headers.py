@@ -5,7 +5,8 @@ only (no inline script, no inline event handler ``on…=``, no ``style=""`` attr
 their width from ``data-bar-width`` in static/quiz.js, and htmx is told not to inject its
 indicator ``<style>`` nor to evaluate code — base.html's htmx-config), images from this site and
 ``data:`` URLs (QR codes, the blank favicon), event streams and htmx requests to this site, no
-framing by anyone (nothing embeds these pages today).
+framing by anyone — except the live round's stage, which the host's console shows as a small
+preview (framed by this site only).
 
 ``Cache-Control: no-store`` on staff pages (/admin/…) and on a participant's own attempt,
 result and certificate (/a/…): a shared or back-button cache must not show them to the next
@@ -35,6 +36,13 @@ HEADERS = {
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP level 2
 }
 
+# Pages this site embeds in its own pages (the console's preview of the stage).
+EMBEDDED_BY_SELF = {"live.stage"}
+SELF_FRAMED = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'"),
+    "X-Frame-Options": "SAMEORIGIN",
+}
+
 # Path prefixes whose answers are private to the person asking: never stored by any cache.
 PRIVATE_PREFIXES = ("/admin", "/a/")
 
@@ -44,6 +52,8 @@ def private(path: str) -> bool:
 
 
 def add_headers(response):
+    if request.endpoint in EMBEDDED_BY_SELF:
+        response.headers.update(SELF_FRAMED)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if private(request.path):

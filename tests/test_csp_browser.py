@@ -115,16 +115,20 @@ def test_no_violation_on_the_phone_quiz_the_organiser_and_a_live_round(
     player.click("button:has-text('加入')")
     player.wait_for_selector("text=已加入，请等待主持人开始")
 
+    # The stage (projector) follows the console; its reveal bars take their width from data-share.
+    stage = watched(desk_context, violations)
+    stage.goto(f"{server}/admin/live/{round_.id}/stage")
     desk.goto(f"{server}/admin/live/{round_.id}")
     desk.get_by_role("button", name="开始答题").click()
-    desk.locator(".host-question").wait_for()
+    stage.locator(".stage-question").wait_for()
     player.wait_for_selector(".live-button")  # pushed over the event stream
     player.click(".live-button[value='A']")
     player.wait_for_selector("text=已提交：A")
     db.session.expire_all()
     desk.get_by_role("button", name="结束本题并揭晓").click()
-    desk.locator(".bars .bar").first.wait_for()
-    widths = desk.eval_on_selector_all(".bars .bar", "els => els.map(e => e.style.width)")
-    assert "100%" in widths and all(w.endswith("%") for w in widths), widths
+    stage.locator(".tile-bar").first.wait_for()
+    stage.wait_for_function("() => [...document.querySelectorAll('.tile-bar')].every(e => e.style.width.endsWith('%'))")
+    widths = stage.eval_on_selector_all(".tile-bar", "els => els.map(e => e.style.width)")
+    assert "100%" in widths, widths
     assert db.session.get(LiveRound, round_.id) is not None
     assert violations == []

@@ -54,7 +54,10 @@ def test_every_get_route_carries_the_headers(app):
         response = organiser.get(path)
         walked.add(endpoint)
         headers = response.headers
-        for name, value in security_headers.HEADERS.items():
+        expected = dict(security_headers.HEADERS)
+        if endpoint in security_headers.EMBEDDED_BY_SELF:  # the console's stage preview
+            expected.update(security_headers.SELF_FRAMED)
+        for name, value in expected.items():
             if name == "Content-Security-Policy" and response.mimetype == "image/svg+xml" and \
                     headers.get(name) == "default-src 'none'; style-src 'unsafe-inline'":
                 continue  # a chart opened on its own (quiz/reports) keeps its stricter policy
@@ -158,3 +161,21 @@ def test_testing_config_trusts_the_test_hosts():
     assert trusted_hosts(TestingConfig.PUBLIC_BASE_URL, TestingConfig.ALLOWED_HOSTS) == [
         "quiz.test", "localhost", "127.0.0.1"]
     assert START.year == 2026
+
+
+def test_only_the_stage_may_be_framed_and_only_by_this_site(app, organiser_client):
+    from quiz.live import rules as live_rules
+    from quiz.models import Question, User
+    from sqlalchemy import select
+    from .conftest import START
+
+    host = db.session.scalar(select(User.id).where(User.username == "organiser"))
+    questions = list(db.session.scalars(select(Question).where(Question.current.is_(True)).limit(2)))
+    round_ = live_rules.create_round(host, "预览", questions, START)
+    db.session.commit()
+    stage = organiser_client.get(f"/admin/live/{round_.id}/stage")
+    assert "frame-ancestors 'self'" in stage.headers["Content-Security-Policy"]
+    assert stage.headers["X-Frame-Options"] == "SAMEORIGIN"
+    console = organiser_client.get(f"/admin/live/{round_.id}")
+    assert "frame-ancestors 'none'" in console.headers["Content-Security-Policy"]
+    assert console.headers["X-Frame-Options"] == "DENY"

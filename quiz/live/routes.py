@@ -6,6 +6,8 @@ and to the event stream, the stage fragment the page includes.
 """
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     Response,
@@ -79,6 +81,13 @@ def _sse(event: str, html: str) -> str:
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
 
 
+_TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+def _without_tokens(html: str) -> str:
+    return _TOKEN.sub("", html)
+
+
 def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None = None):
     """An SSE stream: the full current stage at once (a reconnect gets everything), then
     each new version; ``refresh_seconds`` also re-renders on a timer (the host's counters)."""
@@ -102,9 +111,13 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
                     opens_in = ((snap.opens_at - clock.now()).total_seconds()
                                 if snap.opens_at is not None and snap.paused_ms is None else 0)
                     db.session.remove()
-                if html != last_html:
+                # A form's CSRF token is signed with the time, so it differs on every render:
+                # compared without it, the host's console is swapped only when it changed (a
+                # swap every half second made its buttons jump under the host's finger).
+                same = _without_tokens(html)
+                if same != last_html:
                     yield _sse("stage", html)
-                    last_html = html
+                    last_html = same
                 if snap.state == "final" and refresh_seconds is None:
                     return  # nothing more will happen; the page keeps what it shows
                 timeout = refresh_seconds or heartbeat
