@@ -314,6 +314,7 @@ class Run:
         self.final = asyncio.Event()
         self.lags: list[float] = []
         self.host_events = 0
+        self.rss_max = 0.0  # MB, gunicorn master + workers
 
     def error(self, what: str) -> None:
         self.errors[what[:160]] += 1
@@ -556,6 +557,29 @@ class Host:
             conn.close()
 
 
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of these processes, in MB (VmRSS from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total / 1024
+
+
+async def rss_monitor(run: Run, meter: CpuMeter) -> None:
+    """The largest sum of gunicorn's resident memory (master + workers) during the run."""
+    pids = [meter.master, *meter.workers]
+    while True:
+        run.rss_max = max(run.rss_max, rss_mb(pids))
+        await asyncio.sleep(1.0)
+
+
 async def lag_monitor(run: Run) -> None:
     """How late this event loop wakes up: a busy client delays every timestamp it takes."""
     while True:
@@ -570,7 +594,7 @@ async def drive(args, n: int, port: int, uids: list[str], enterprises: list[int]
     code = await host.create_round(uids, args.question_seconds)
     run = Run(args, n, port, code, enterprises)
     log(f"round: code {code}, id {host.round_id}, {len(uids)} questions of {args.question_seconds}s")
-    background = [asyncio.create_task(lag_monitor(run))]
+    background = [asyncio.create_task(lag_monitor(run)), asyncio.create_task(rss_monitor(run, meter))]
     if not args.no_host_screen:
         background.append(asyncio.create_task(host.screen(run)))
 
@@ -795,7 +819,7 @@ def one_run(args, n: int) -> dict:
             log(f"  error x{c}: {what}")
         p50, p99 = 1000 * percentile(all_push, 50), 1000 * percentile(all_push, 99)
         line = (f"players={n} questions={count} push_p50_ms={p50:.1f} push_p99_ms={p99:.1f} "
-                f"answers_sent={sent} answers_recorded={recorded} lost={lost}")
+                f"answers_sent={sent} answers_recorded={recorded} lost={lost} server_rss_mb={run.rss_max:.0f}")
         ok = lost == 0 and missing == 0
         return {"line": line, "ok": ok, "p99": p99, "n": n, "missing": missing, "lost": lost}
     except BaseException:

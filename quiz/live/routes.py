@@ -234,25 +234,30 @@ def player_poll(code: str):
 
 @bp.post("/live/<code>/answer")
 def answer(code: str):
+    received = clock.received()  # the deadline is judged by arrival, not by our queue
     round_, player = _playing(code)
-    now = clock.now()
-    position = request.form.get("position", type=db_int)
+    position = request.form.get("position", type=db_int) or 0
+    letters = request.form.getlist("choice")
     try:
-        saved = live_rules.record_answer(round_, player, position or 0, request.form.getlist("choice"),
-                                         now, _grace(), _speed())
+        saved = live_rules.record_answer(round_, player, position, letters, received, _grace(), _speed())
         db.session.commit()
     except QuizError as error:
         db.session.rollback()
-        return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player),
-                            error.message), error.status
-    if live_rules.everyone_answered(round_):
-        try:
-            live_rules.close_question(round_, now)
-            _after_change(round_)
-        except QuizError:
-            db.session.rollback()  # the host or another phone closed it first
+        saved = live_rules.same_answer_stored(player.id, position, letters)
+        if saved is None:
+            return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player),
+                                error.message), error.status
+        # a retry of an answer already stored: the same success as the first time
+    else:
+        if round_.state == "question" and position == round_.position and live_rules.everyone_answered(round_):
+            try:
+                live_rules.close_question(round_, clock.now())
+                _after_change(round_)
+            except QuizError:
+                db.session.rollback()  # the host or another phone closed it first
     snap = take_snapshot(round_)
-    return player_stage(snap, player.id, saved.chosen if snap.state == "question" else None)
+    shown = saved.chosen if snap.state == "question" and snap.position == position else None
+    return player_stage(snap, player.id, shown)
 
 
 # ====================================================================== the host
