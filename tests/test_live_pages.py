@@ -347,3 +347,34 @@ def test_a_retried_answer_gets_the_same_success_and_is_stored_once(app, organise
     assert late_retry.status_code == 200 and 'class="message error"' not in late_retry.get_data(as_text=True)
     rows = list(db.session.scalars(select(LiveAnswer).where(LiveAnswer.round_id == round_.id)))
     assert [(r.position, r.chosen) for r in rows] == [(1, letter)]
+
+
+def test_every_phone_that_has_not_answered_sees_the_same_question_but_its_token(app, organiser_client, units):
+    """The shared render (routes.player_stage) relies on this: during a question, a phone's
+    stage depends on the round, the countdown, and whether it answered, and on nothing else
+    of the player but its CSRF token (which the shared copy swaps in)."""
+    from quiz.live import routes as live_routes
+    from quiz.live.push import take_snapshot
+
+    round_ = create_round(organiser_client)
+    a = join(app, round_, "张三", units[0])
+    b = join(app, round_, "李四", units[1])
+    control(organiser_client, round_, "start")
+    db.session.refresh(round_)
+    pages = {}
+    for name, phone in (("a", a), ("b", b)):
+        app.extensions.pop(live_routes.SHARED, None)
+        pages[name] = phone.get(f"/live/{round_.code}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    token_a = csrf_token(a, f"/live/{round_.code}")
+    token_b = csrf_token(b, f"/live/{round_.code}")
+    assert token_a != token_b and token_a in pages["a"] and token_b in pages["b"]
+    assert pages["a"].replace(token_a, token_b) == pages["b"]  # rendered apart, they only differ there
+    # through the shared copy each still gets its own token, and the same page
+    app.extensions.pop(live_routes.SHARED, None)
+    first = a.get(f"/live/{round_.code}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    second = b.get(f"/live/{round_.code}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert first == pages["a"] and second == pages["b"]
+    assert len(app.extensions[live_routes.SHARED][round_.id][1]) == 1  # rendered once for both
+    # a phone's own result is never shared
+    snap = take_snapshot(round_)
+    assert snap.state == "question" and not snap.answers

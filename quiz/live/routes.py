@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from question_bank.laws import article_text
@@ -124,12 +125,47 @@ def _allowed_enterprises(round_: LiveRound) -> list[Enterprise]:
 
 def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
                  message: str | None = None) -> str:
-    """A phone's view of one version of the round (never the whole leaderboard)."""
+    """A phone's view of one version of the round (never the whole leaderboard).
+
+    During a question every phone that has not answered sees the same stage but for its own
+    CSRF token; with 5 000 phones in a hall each push rendered it 5 000 times (≈ 0.2–0.3 ms
+    each). Such a shared view is rendered once per process, round version and second of the
+    countdown, and each phone gets it with its own token put in (``_shared_stage``). A view
+    with anything of the player's own (result, standing, a message) is rendered for it alone.
+    tests/test_live_pages.py checks that the shared view really is the same for every phone."""
+    removed = player_id in snap.removed
+    mine, standing = snap.answers.get(player_id), snap.standings.get(player_id)
+    seconds_left = _seconds_left(snap)
+    if mine is None and standing is None and message is None:
+        return _shared_stage(snap, (snap.round_id, snap.version, seconds_left, removed, answered),
+                             player_id, answered, seconds_left, removed)
+    return _render_stage(snap, player_id, answered, seconds_left, removed, mine, standing, message)
+
+
+def _render_stage(snap, player_id, answered, seconds_left, removed, mine=None, standing=None, message=None):
     return render_template(
         "live/_player_stage.html", snap=snap, player_id=player_id, answered=answered,
-        seconds_left=_seconds_left(snap), removed=player_id in snap.removed,
-        mine=snap.answers.get(player_id), standing=snap.standings.get(player_id), message=message,
+        seconds_left=seconds_left, removed=removed, mine=mine, standing=standing, message=message,
     )
+
+
+SHARED = "safequiz.live_shared"  # app.extensions: round → (version, {key: (html, the token in it)})
+
+
+def _shared_stage(snap: Snapshot, key: tuple, player_id: int, answered, seconds_left, removed) -> str:
+    token = generate_csrf()
+    shared = current_app.extensions.setdefault(SHARED, {})
+    version, renders = shared.get(snap.round_id, (None, None))
+    if version != snap.version:
+        renders = {}
+        shared[snap.round_id] = (snap.version, renders)
+    found = renders.get(key)
+    if found is None:
+        html = _render_stage(snap, player_id, answered, seconds_left, removed)
+        renders[key] = (html, token)
+        return html
+    html, its_token = found
+    return html if its_token == token else html.replace(its_token, token)
 
 
 def _seconds_left(snap: Snapshot) -> int:
@@ -255,7 +291,9 @@ def answer(code: str):
                 _after_change(round_)
             except QuizError:
                 db.session.rollback()  # the host or another phone closed it first
-    snap = take_snapshot(round_)
+    # During the question: the copy of this version that the process's event streams use, if
+    # it has one (no queries). After it, a fresh one: it must show an answer taken late.
+    snap = (round_.state == "question" and hub().cached(round_.id, round_.version)) or take_snapshot(round_)
     shown = saved.chosen if snap.state == "question" and snap.position == position else None
     return player_stage(snap, player.id, shown)
 
