@@ -41,6 +41,12 @@ backlog = 4096
 # reveal, so a phone keeps one connection for the round.
 keepalive = 75
 graceful_timeout = 10
+# For gevent workers ``timeout`` is a heartbeat: the master kills a worker whose event loop
+# has not turned for that long. gunicorn's 30 s killed a worker holding ~1 600 phones in a
+# benchmark on a machine that other jobs kept 5× oversubscribed (every phone on it lost its
+# stream and its answer in flight). A worker that is merely slow should be left to catch up;
+# 120 s still replaces one that is truly stuck.
+timeout = 120
 
 
 def _raise_nofile(needed: int) -> int:

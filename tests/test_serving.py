@@ -50,6 +50,7 @@ def test_gunicorn_conf_holds_a_hall_of_phones():
     assert settings["worker_connections"] >= 2 * 5000
     assert settings["keepalive"] > 60
     assert settings["backlog"] >= 2048
+    assert settings["timeout"] >= 60  # a slow worker is not killed with its phones
 
 
 def _idle_close(wait_for_next_request) -> bytes | str:
