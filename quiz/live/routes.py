@@ -124,7 +124,7 @@ def _allowed_enterprises(round_: LiveRound) -> list[Enterprise]:
 
 
 def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
-                 message: str | None = None) -> str:
+                 message: str | None = None, own=None) -> str:
     """A phone's view of one version of the round (never the whole leaderboard).
 
     During a question every phone that has not answered sees the same stage but for its own
@@ -132,9 +132,11 @@ def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
     each). Such a shared view is rendered once per process, round version and second of the
     countdown, and each phone gets it with its own token put in (``_shared_stage``). A view
     with anything of the player's own (result, standing, a message) is rendered for it alone.
-    tests/test_live_pages.py checks that the shared view really is the same for every phone."""
+    tests/test_live_pages.py checks that the shared view really is the same for every phone.
+    ``own``: this player's answer to the snapshot's question as (chosen, right, points), when
+    it was stored after the snapshot was read (an answer taken late)."""
     removed = player_id in snap.removed
-    mine, standing = snap.answers.get(player_id), snap.standings.get(player_id)
+    mine, standing = own or snap.answers.get(player_id), snap.standings.get(player_id)
     seconds_left = _seconds_left(snap)
     if mine is None and standing is None and message is None:
         return _shared_stage(snap, (snap.round_id, snap.version, seconds_left, removed, answered),
@@ -281,7 +283,7 @@ def answer(code: str):
         db.session.rollback()
         saved = live_rules.same_answer_stored(player.id, position, letters)
         if saved is None:
-            return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player),
+            return player_stage(_snapshot(round_), player.id, _current_answer(round_, player),
                                 error.message), error.status
         # a retry of an answer already stored: the same success as the first time
     else:
@@ -291,11 +293,18 @@ def answer(code: str):
                 _after_change(round_)
             except QuizError:
                 db.session.rollback()  # the host or another phone closed it first
-    # During the question: the copy of this version that the process's event streams use, if
-    # it has one (no queries). After it, a fresh one: it must show an answer taken late.
-    snap = (round_.state == "question" and hub().cached(round_.id, round_.version)) or take_snapshot(round_)
-    shown = saved.chosen if snap.state == "question" and snap.position == position else None
-    return player_stage(snap, player.id, shown)
+    snap = _snapshot(round_)
+    if snap.state == "question":
+        return player_stage(snap, player.id, saved.chosen if snap.position == position else None)
+    own = (saved.chosen, bool(saved.is_correct), int(saved.points + saved.bonus)) if snap.position == position else None
+    return player_stage(snap, player.id, own=own)
+
+
+def _snapshot(round_: LiveRound) -> Snapshot:
+    """The copy of this version that the process's event streams use, if it has one (no
+    queries). When the host closes a question while a thousand answers still wait their turn,
+    each of them would otherwise read the round and compute everyone's standings again."""
+    return hub().cached(round_.id, round_.version) or take_snapshot(round_)
 
 
 # ====================================================================== the host
