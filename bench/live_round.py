@@ -642,7 +642,8 @@ async def drive(args, n: int, port: int, uids: list[str], enterprises: list[int]
         f"sign-up {ms_summary(run.join_latency)}")
     for what, count in failed_joins.most_common(5):
         log(f"  join retry x{count}: {what}")
-    log(f"  cpu (sign-up): {CpuMeter.describe(before, meter.read())}")
+    log(f"  cpu (sign-up): {CpuMeter.describe(before, meter.read())}; "
+        f"gunicorn resident {rss_mb([meter.master, *meter.workers]):.0f} MB")
     if connected < n * args.min_connected:
         raise RuntimeError(f"only {connected}/{n} phones could join")
     await asyncio.sleep(1.0)  # the last streams settle, the host screen catches up
@@ -709,7 +710,7 @@ def report_question(run: Run, p: int, lags_from: int) -> None:
     lags = sorted(run.lags[lags_from:])
     log(f"  q{p:<2d} push {ms_summary(values)} missing={missing}; answers sent={run.sent[p]} "
         f"acked={run.acked[p]}; errors so far={sum(run.errors.values())}; "
-        f"client loop lag max={1000 * (lags[-1] if lags else 0):.0f}ms")
+        f"client loop lag max={1000 * (lags[-1] if lags else 0):.0f}ms; gunicorn resident max {run.rss_max:.0f} MB")
 
 
 # ---------------------------------------------------------------- one run
