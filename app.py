@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from quiz import cli, hosts, i18n, security_headers, sqlite_writes, web
+from quiz import cli, clock, hosts, i18n, security_headers, sqlite_writes, web
 from quiz.clock import SystemClock
 from quiz.config import INSTANCE, Config
 from quiz.extensions import csrf, db, htmx, limiter, login_manager, migrate, sqlite_pragmas
@@ -76,4 +76,6 @@ def create_app(config: object | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    # Outermost: the moment a request arrived, before any of its waits (quiz/clock.py).
+    app.wsgi_app = clock.ReceivedAt(app.wsgi_app, app)
     return app

@@ -314,6 +314,7 @@ class Run:
         self.final = asyncio.Event()
         self.lags: list[float] = []
         self.host_events = 0
+        self.rss_max = 0.0  # MB, gunicorn master + workers
 
     def error(self, what: str) -> None:
         self.errors[what[:160]] += 1
@@ -556,6 +557,29 @@ class Host:
             conn.close()
 
 
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of these processes, in MB (VmRSS from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total / 1024
+
+
+async def rss_monitor(run: Run, meter: CpuMeter) -> None:
+    """The largest sum of gunicorn's resident memory (master + workers) during the run."""
+    pids = [meter.master, *meter.workers]
+    while True:
+        run.rss_max = max(run.rss_max, rss_mb(pids))
+        await asyncio.sleep(1.0)
+
+
 async def lag_monitor(run: Run) -> None:
     """How late this event loop wakes up: a busy client delays every timestamp it takes."""
     while True:
@@ -570,7 +594,7 @@ async def drive(args, n: int, port: int, uids: list[str], enterprises: list[int]
     code = await host.create_round(uids, args.question_seconds)
     run = Run(args, n, port, code, enterprises)
     log(f"round: code {code}, id {host.round_id}, {len(uids)} questions of {args.question_seconds}s")
-    background = [asyncio.create_task(lag_monitor(run))]
+    background = [asyncio.create_task(lag_monitor(run)), asyncio.create_task(rss_monitor(run, meter))]
     if not args.no_host_screen:
         background.append(asyncio.create_task(host.screen(run)))
 
@@ -618,7 +642,8 @@ async def drive(args, n: int, port: int, uids: list[str], enterprises: list[int]
         f"sign-up {ms_summary(run.join_latency)}")
     for what, count in failed_joins.most_common(5):
         log(f"  join retry x{count}: {what}")
-    log(f"  cpu (sign-up): {CpuMeter.describe(before, meter.read())}")
+    log(f"  cpu (sign-up): {CpuMeter.describe(before, meter.read())}; "
+        f"gunicorn resident {rss_mb([meter.master, *meter.workers]):.0f} MB")
     if connected < n * args.min_connected:
         raise RuntimeError(f"only {connected}/{n} phones could join")
     await asyncio.sleep(1.0)  # the last streams settle, the host screen catches up
@@ -685,7 +710,7 @@ def report_question(run: Run, p: int, lags_from: int) -> None:
     lags = sorted(run.lags[lags_from:])
     log(f"  q{p:<2d} push {ms_summary(values)} missing={missing}; answers sent={run.sent[p]} "
         f"acked={run.acked[p]}; errors so far={sum(run.errors.values())}; "
-        f"client loop lag max={1000 * (lags[-1] if lags else 0):.0f}ms")
+        f"client loop lag max={1000 * (lags[-1] if lags else 0):.0f}ms; gunicorn resident max {run.rss_max:.0f} MB")
 
 
 # ---------------------------------------------------------------- one run
@@ -796,7 +821,7 @@ def one_run(args, n: int) -> dict:
             log(f"  error x{c}: {what}")
         p50, p99 = 1000 * percentile(all_push, 50), 1000 * percentile(all_push, 99)
         line = (f"players={n} questions={count} push_p50_ms={p50:.1f} push_p99_ms={p99:.1f} "
-                f"answers_sent={sent} answers_recorded={recorded} lost={lost}")
+                f"answers_sent={sent} answers_recorded={recorded} lost={lost} server_rss_mb={run.rss_max:.0f}")
         ok = lost == 0 and missing == 0
         return {"line": line, "ok": ok, "p99": p99, "n": n, "missing": missing, "lost": lost}
     except BaseException:

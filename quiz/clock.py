@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 
 class SystemClock:
@@ -36,6 +36,33 @@ class FrozenClock:
 
 def now() -> datetime:
     return current_app.extensions["safequiz.clock"].now()
+
+
+RECEIVED_AT = "safequiz.received_at"
+
+
+class ReceivedAt:
+    """WSGI middleware, the outermost layer: notes the clock's time in the environ before
+    anything else of the request runs (the session, the user, the database).
+
+    Under load a request can wait in the worker for its turn and then for the database; a
+    deadline decided by ``now()`` at the time of the check would refuse an answer that left the
+    phone in time only because the server got to it late. ``received()`` is the moment the
+    app first saw the request."""
+
+    def __init__(self, app, flask_app):
+        self.app = app
+        self.clock = flask_app.extensions["safequiz.clock"]
+
+    def __call__(self, environ, start_response):
+        environ[RECEIVED_AT] = self.clock.now()
+        return self.app(environ, start_response)
+
+
+def received() -> datetime:
+    """When the current request reached the app (``now()`` outside the middleware)."""
+    moment = request.environ.get(RECEIVED_AT) if has_request_context() else None
+    return moment if moment is not None else now()
 
 
 def zone() -> ZoneInfo:

@@ -60,3 +60,68 @@
     }, 2000);
   });
 })();
+
+// Retry: an answer whose save failed on the way (no response at all, or a 5xx such as 503
+// from an overloaded server or proxy) is sent again with backoff, and the phone says
+// "正在重试…" meanwhile. The server stores one answer per question and answers a retry of
+// the same answer with the same success page, so a save that did arrive is never counted
+// twice; a 4xx is the server's answer (e.g. 时间已到) and is shown as it is.
+(function retrySave() {
+  var MAX_TRIES = 6, last = null, retrying = false;
+  function isAnswer(elt) { return !!(elt && elt.matches && elt.matches("form.live-options")); }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (!isAnswer(event.detail.elt)) return;
+    var body = new URLSearchParams();
+    event.detail.formData.forEach(function (value, key) { body.append(key, value); });
+    last = { url: event.detail.path, headers: Object.assign({}, event.detail.headers), body: body.toString() };
+  });
+
+  function notice(text) {
+    var form = document.querySelector("#stage-box form.live-options");
+    if (!form) return;
+    form.querySelectorAll("button, input").forEach(function (b) { b.disabled = !!text; });
+    var el = form.querySelector(".live-retry");
+    if (!el) {
+      el = document.createElement("p");
+      el.className = "message warn live-retry";
+      el.setAttribute("role", "status");
+      form.insertBefore(el, form.firstChild);
+    }
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  function send(request, tries) {
+    notice("网络不稳定，正在重试…");
+    var wait = Math.min(8000, 500 * Math.pow(2, tries)) * (0.75 + Math.random() / 2);
+    setTimeout(function () {
+      var headers = Object.assign({}, request.headers, { "Content-Type": "application/x-www-form-urlencoded" });
+      fetch(request.url, { method: "POST", headers: headers, body: request.body, credentials: "same-origin" })
+        .then(function (r) {
+          if (r.status >= 500) throw new Error("HTTP " + r.status);
+          return r.text();
+        })
+        .then(function (html) {
+          retrying = false;
+          htmx.swap(document.getElementById("stage-box"), html, { swapStyle: "innerHTML" });
+        })
+        .catch(function () {
+          if (tries + 1 < MAX_TRIES) { send(request, tries + 1); return; }
+          retrying = false;
+          notice("");
+          notice("网络中断，答案未能提交，请重新点选。");
+          var form = document.querySelector("#stage-box form.live-options");
+          if (form) form.querySelectorAll("button, input").forEach(function (b) { b.disabled = false; });
+        });
+    }, wait);
+  }
+
+  function failed(event) {
+    if (!isAnswer(event.detail.elt) || !last || retrying) return;
+    retrying = true;
+    send(last, 0);
+  }
+  document.addEventListener("htmx:sendError", failed);     // no response: the network
+  document.addEventListener("htmx:responseError", failed); // 5xx (4xx are swapped in: base.html)
+})();

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .conftest import csrf_token
 from quiz.live import rules as live_rules
@@ -258,3 +259,128 @@ def test_server_time_pause_and_removal(app, organiser_client, units, clock):
     for screen in (f"/admin/live/{round_.id}", f"/admin/live/{round_.id}/stage"):
         board = organiser_client.get(screen).get_data(as_text=True)
         assert "王五" not in board and "张三" in board
+
+
+# ---------------------------------------------------------------- a hall under load (issue 19)
+
+
+def delay_processing(monkeypatch, clock, seconds, also=None):
+    """Make the server get to the next answers late: the request is received at the current
+    time, then waits ``seconds`` (in a queue, for the database) before it is handled."""
+    from quiz.live import routes as live_routes
+
+    real = live_routes._playing
+
+    def late(code):
+        clock.advance(seconds=seconds)
+        if also is not None:
+            also()
+        return real(code)
+
+    monkeypatch.setattr(live_routes, "_playing", late)
+
+
+def test_an_answer_received_in_time_but_handled_late_is_accepted(app, organiser_client, units, clock, monkeypatch):
+    round_ = create_round(organiser_client)  # 20 s a question, 2 s grace
+    a = join(app, round_, "张三", units[0])
+    b = join(app, round_, "李四", units[1])
+    control(organiser_client, round_, "start")
+    clock.advance(seconds=19)
+    delay_processing(monkeypatch, clock, 6)  # handled at 25 s: past the deadline and the grace
+    reply = answer(a, round_, right_letter(round_))
+    assert reply.status_code == 200 and "已提交" in reply.get_data(as_text=True)
+    row = db.session.scalar(select(LiveAnswer).where(LiveAnswer.round_id == round_.id))
+    assert row.response_ms == 19000  # scored by when it arrived, too
+    # received after the deadline and the grace: refused, however fast it is handled
+    monkeypatch.undo()
+    clock.advance(seconds=3)  # 28 s
+    late = answer(b, round_, right_letter(round_))
+    assert late.status_code == 409 and "时间已到" in late.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(LiveAnswer)) == 1
+
+
+def test_an_answer_queued_while_the_host_closed_the_question_is_accepted(app, organiser_client, units, clock,
+                                                                         monkeypatch):
+    round_ = create_round(organiser_client)
+    a = join(app, round_, "张三", units[0])
+    join(app, round_, "李四", units[1])
+    control(organiser_client, round_, "start")
+    clock.advance(seconds=10)
+    round_id = round_.id
+
+    def host_presses_next():  # while the answer waits its turn
+        live_rules.close_question(db.session.get(LiveRound, round_id), clock.now())
+        db.session.commit()
+
+    delay_processing(monkeypatch, clock, 1, also=host_presses_next)
+    letter = right_letter(round_)
+    reply = answer(a, round_, letter, position=1)
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert "已结束" not in reply.get_data(as_text=True)
+    assert "回答正确" in reply.get_data(as_text=True)  # its own result, though taken after the reveal
+    db.session.refresh(round_)
+    assert round_.state == "reveal"
+    assert [(r.position, r.chosen) for r in db.session.scalars(select(LiveAnswer))] == [(1, letter)]
+    # one that arrives after the close is still refused
+    monkeypatch.undo()
+    clock.advance(seconds=1)
+    c = join(app, round_, "王五", units[2])
+    late = answer(c, round_, letter, position=1)
+    assert late.status_code == 409 and "本题已结束" in late.get_data(as_text=True)
+
+
+def test_a_retried_answer_gets_the_same_success_and_is_stored_once(app, organiser_client, units, clock):
+    round_ = create_round(organiser_client)
+    a = join(app, round_, "张三", units[0])
+    join(app, round_, "李四", units[1])
+    control(organiser_client, round_, "start")
+    letter = right_letter(round_)
+    other = "A" if letter != "A" else "B"
+    first = answer(a, round_, letter)
+    assert first.status_code == 200 and "已提交" in first.get_data(as_text=True)
+    # the phone never saw that response and sends the same answer again
+    retry = answer(a, round_, letter)
+    body = retry.get_data(as_text=True)
+    assert retry.status_code == 200 and "已提交" in body and "已作答" not in body
+    # a different second answer is still refused, and the first is kept
+    changed = answer(a, round_, other)
+    assert changed.status_code == 409 and "已作答" in changed.get_data(as_text=True)
+    # a retry that arrives after the question closed still gets its success, not an error
+    control(organiser_client, round_, "next")
+    late_retry = answer(a, round_, letter, position=1)
+    assert late_retry.status_code == 200 and 'class="message error"' not in late_retry.get_data(as_text=True)
+    rows = list(db.session.scalars(select(LiveAnswer).where(LiveAnswer.round_id == round_.id)))
+    assert [(r.position, r.chosen) for r in rows] == [(1, letter)]
+
+
+def test_every_phone_that_has_not_answered_sees_the_same_question_but_its_token(app, organiser_client, units):
+    """The shared render (routes.player_stage) relies on this: during a question, a phone's
+    stage depends on the round, the countdown, and whether it answered, and on nothing else
+    of the player but its CSRF token (which the shared copy swaps in)."""
+    from quiz.live import routes as live_routes
+    from quiz.live.push import take_snapshot
+
+    round_ = create_round(organiser_client)
+    a = join(app, round_, "张三", units[0])
+    b = join(app, round_, "李四", units[1])
+    control(organiser_client, round_, "start")
+    db.session.refresh(round_)
+    pages = {}
+    for name, phone in (("a", a), ("b", b)):
+        app.extensions.pop(live_routes.SHARED, None)
+        pages[name] = phone.get(f"/live/{round_.code}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    token_a, token_b = (re.search(r'name="csrf_token" value="([^"]+)"', pages[k]).group(1) for k in "ab")
+    assert token_a != token_b
+    assert pages["a"].replace(token_a, token_b) == pages["b"]  # rendered apart, they only differ there
+    # through the shared copy each still gets its own token, and the same page
+    app.extensions.pop(live_routes.SHARED, None)
+    first = a.get(f"/live/{round_.code}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    second = b.get(f"/live/{round_.code}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    tokens = [re.search(r'name="csrf_token" value="([^"]+)"', page).group(1) for page in (first, second)]
+    # each its own token (signed with the second it was made: compare the session part)
+    assert [t.split(".")[0] for t in tokens] == [token_a.split(".")[0], token_b.split(".")[0]]
+    assert first.replace(tokens[0], token_a) == pages["a"] and second.replace(tokens[1], token_b) == pages["b"]
+    assert len(app.extensions[live_routes.SHARED][round_.id][1]) == 1  # rendered once for both
+    # a phone's own result is never shared
+    snap = take_snapshot(round_)
+    assert snap.state == "question" and not snap.answers

@@ -166,6 +166,11 @@ class Hub:
             self._seen(round_id, snap.version, snap.deadline)
             return snap
 
+    def cached(self, round_id: int, version: int) -> Snapshot | None:
+        """This process's snapshot of exactly that version, if it has read it (no query)."""
+        snap = self._snapshots.get(round_id)
+        return snap if snap is not None and snap.version == version else None
+
     # -------------------------------------------------------------- changes
 
     def publish(self, round_: LiveRound) -> None:

@@ -20,6 +20,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from question_bank.laws import article_text
@@ -161,15 +163,35 @@ def _allowed_enterprises(round_: LiveRound) -> list[Enterprise]:
 
 
 def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
-                 message: str | None = None) -> str:
-    """A phone's view of one version of the round (never the whole leaderboard). In an online
-    round, before the stream shows the question, a page without it (no question, no options)."""
+                 message: str | None = None, own=None) -> str:
+    """A phone's view of one version of the round (never the whole leaderboard).
+
+    During a question every phone that has not answered sees the same stage but for its own
+    CSRF token; with 5 000 phones in a hall each push rendered it 5 000 times (≈ 0.2–0.3 ms
+    each). Such a shared view is rendered once per process, round version and second of the
+    countdown, and each phone gets it with its own token put in (``_shared_stage``). A view
+    with anything of the player's own (result, standing, a message) is rendered for it alone.
+    tests/test_live_pages.py checks that the shared view really is the same for every phone.
+    ``own``: this player's answer to the snapshot's question as (chosen, right, points), when
+    it was stored after the snapshot was read (an answer taken late). In an online round,
+    before the stream shows the question, a page without it (no question, no options)."""
     if _waiting(snap):
         return render_template("live/_player_waiting.html", snap=snap)
+    removed = player_id in snap.removed
+    mine, standing = own or snap.answers.get(player_id), snap.standings.get(player_id)
+    seconds_left = _seconds_left(snap)
+    if mine is None and standing is None and message is None:
+        # The language is part of the key: an English phone never gets a Chinese render.
+        return _shared_stage(snap, (snap.round_id, snap.version, seconds_left, removed, answered,
+                                    str(get_locale())),
+                             player_id, answered, seconds_left, removed)
+    return _render_stage(snap, player_id, answered, seconds_left, removed, mine, standing, message)
+
+
+def _render_stage(snap, player_id, answered, seconds_left, removed, mine=None, standing=None, message=None):
     return render_template(
         "live/_player_stage.html", snap=snap, player_id=player_id, answered=answered,
-        seconds_left=_seconds_left(snap), removed=player_id in snap.removed,
-        mine=snap.answers.get(player_id), standing=snap.standings.get(player_id), message=message,
+        seconds_left=seconds_left, removed=removed, mine=mine, standing=standing, message=message,
     )
 
 
@@ -177,6 +199,25 @@ def _waiting(snap: Snapshot) -> bool:
     """The question is on the stage but not yet on the phones (an online round's stream delay)."""
     return (snap.state == "question" and snap.opens_at is not None and snap.paused_ms is None
             and clock.now() < snap.opens_at)
+
+
+SHARED = "safequiz.live_shared"  # app.extensions: round → (version, {key: (html, the token in it)})
+
+
+def _shared_stage(snap: Snapshot, key: tuple, player_id: int, answered, seconds_left, removed) -> str:
+    token = generate_csrf()
+    shared = current_app.extensions.setdefault(SHARED, {})
+    version, renders = shared.get(snap.round_id, (None, None))
+    if version != snap.version:
+        renders = {}
+        shared[snap.round_id] = (snap.version, renders)
+    found = renders.get(key)
+    if found is None:
+        html = _render_stage(snap, player_id, answered, seconds_left, removed)
+        renders[key] = (html, token)
+        return html
+    html, its_token = found
+    return html if its_token == token else html.replace(its_token, token)
 
 
 def _seconds_left(snap: Snapshot, behind: float = 0.0) -> int:
@@ -286,25 +327,39 @@ def player_poll(code: str):
 
 @bp.post("/live/<code>/answer")
 def answer(code: str):
+    received = clock.received()  # the deadline is judged by arrival, not by our queue
     round_, player = _playing(code)
-    now = clock.now()
-    position = request.form.get("position", type=db_int)
+    position = request.form.get("position", type=db_int) or 0
+    letters = request.form.getlist("choice")
     try:
-        saved = live_rules.record_answer(round_, player, position or 0, request.form.getlist("choice"),
-                                         now, _grace(), _speed())
+        saved = live_rules.record_answer(round_, player, position, letters, received, _grace(), _speed())
         db.session.commit()
     except QuizError as error:
         db.session.rollback()
-        return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player),
-                            error.message), error.status
-    if live_rules.everyone_answered(round_):
-        try:
-            live_rules.close_question(round_, now)
-            _after_change(round_)
-        except QuizError:
-            db.session.rollback()  # the host or another phone closed it first
-    snap = take_snapshot(round_)
-    return player_stage(snap, player.id, saved.chosen if snap.state == "question" else None)
+        saved = live_rules.same_answer_stored(player.id, position, letters)
+        if saved is None:
+            return player_stage(_snapshot(round_), player.id, _current_answer(round_, player),
+                                error.message), error.status
+        # a retry of an answer already stored: the same success as the first time
+    else:
+        if round_.state == "question" and position == round_.position and live_rules.everyone_answered(round_):
+            try:
+                live_rules.close_question(round_, clock.now())
+                _after_change(round_)
+            except QuizError:
+                db.session.rollback()  # the host or another phone closed it first
+    snap = _snapshot(round_)
+    if snap.state == "question":
+        return player_stage(snap, player.id, saved.chosen if snap.position == position else None)
+    own = (saved.chosen, bool(saved.is_correct), int(saved.points + saved.bonus)) if snap.position == position else None
+    return player_stage(snap, player.id, own=own)
+
+
+def _snapshot(round_: LiveRound) -> Snapshot:
+    """The copy of this version that the process's event streams use, if it has one (no
+    queries). When the host closes a question while a thousand answers still wait their turn,
+    each of them would otherwise read the round and compute everyone's standings again."""
+    return hub().cached(round_.id, round_.version) or take_snapshot(round_)
 
 
 # ====================================================================== the host

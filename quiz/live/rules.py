@@ -424,21 +424,34 @@ def record_answer(
     round_: LiveRound, player: LivePlayer, position: int, letters: list[str], now: datetime,
     grace_seconds: float, speed: float = 1.0,
 ) -> LiveAnswer:
-    """Store a player's one answer to the current question; a second one is refused."""
+    """Store a player's one answer to a question; a second one is refused.
+
+    ``now`` is when the server **received** the answer (``clock.received()``), not when it got
+    round to it: in a big hall answers queue in the server for seconds, and one that arrived in
+    time is taken even when the question has closed meanwhile, provided it arrived before the
+    close and within the question's time plus the grace."""
     if player.removed:
         raise QuizError("您已被主持人移出本轮。", status=403)
-    if round_.state != "question" or position != round_.position:
-        raise TooLate("本题已结束，答案未被接受。")
-    if round_.paused:
-        raise Conflict("主持人已暂停，请稍候再答。")
-    if now > round_.question_deadline + timedelta(seconds=grace_seconds):
+    if round_.state == "question" and position == round_.position:
+        if round_.paused:
+            raise Conflict("主持人已暂停，请稍候再答。")
+        started, deadline = round_.question_started_at, round_.question_deadline
+    else:
+        item = live_question(round_, position) if position else None
+        if (item is None or item.skipped or item.started_at is None or item.closed_at is None
+                or now >= item.closed_at):
+            raise TooLate("本题已结束，答案未被接受。")
+        # the current position keeps its start as a resume moved it; an earlier one, as opened
+        started = round_.question_started_at if position == round_.position else item.started_at
+        deadline = started + timedelta(seconds=real_seconds(round_, speed))
+    if now > deadline + timedelta(seconds=grace_seconds):
         raise TooLate("时间已到，答案未被接受。")
     if not phones_open(round_, now):  # the stream has not shown the question yet
         raise Conflict("题目还未在直播画面中出现，请稍候再答。")
     item = live_question(round_, position)
     question = item.question
     chosen = scoring.check_choice(question.qtype, letters, len(question.options))
-    response_ms = int((now - round_.question_started_at).total_seconds() * 1000 * speed)
+    response_ms = int((now - started).total_seconds() * 1000 * speed)
     response_ms = min(max(response_ms, 0), round_.question_seconds * 1000)
     answer = LiveAnswer(
         round_id=round_.id, player_id=player.id, position=position, chosen=chosen,
@@ -449,8 +462,21 @@ def record_answer(
         with db.session.begin_nested():
             db.session.add(answer)
     except IntegrityError:
-        raise Conflict("本题您已作答，答案以第一次提交为准。") from None
+        raise Conflict(ANSWERED_ALREADY) from None
     return answer
+
+
+ANSWERED_ALREADY = "本题您已作答，答案以第一次提交为准。"
+
+
+def same_answer_stored(player_id: int, position: int, letters: list[str]) -> LiveAnswer | None:
+    """The player's stored answer to ``position`` when it is exactly ``letters``: the phone
+    sent it again because the first response was lost on the way (a retry), so it gets the
+    same success, not an error. A different second answer is still refused."""
+    stored = player_answer(player_id, position) if position else None
+    if stored is None or stored.chosen != "".join(sorted(letters)):
+        return None
+    return stored
 
 
 def everyone_answered(round_: LiveRound) -> bool:
