@@ -442,11 +442,12 @@ def record_answer(
                 or now >= item.closed_at):
             raise TooLate("本题已结束，答案未被接受。")
         # the current position keeps its start as a resume moved it; an earlier one, as opened
-        started = round_.question_started_at if position == round_.position else item.started_at
+        started = (round_.question_started_at if position == round_.position
+                   else item.started_at + stream_delay(round_, speed))  # the phones' opening
         deadline = started + timedelta(seconds=real_seconds(round_, speed))
     if now > deadline + timedelta(seconds=grace_seconds):
         raise TooLate("时间已到，答案未被接受。")
-    if not phones_open(round_, now):  # the stream has not shown the question yet
+    if now < started:  # the stream has not shown the question to the phones yet
         raise Conflict("题目还未在直播画面中出现，请稍候再答。")
     item = live_question(round_, position)
     question = item.question
