@@ -1,10 +1,14 @@
-"""The base form: CSRF from Flask-WTF, built-in WTForms messages in Chinese."""
+"""The base form: CSRF from Flask-WTF, built-in WTForms messages in the page's language."""
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 
 
 class Form(FlaskForm):
     class Meta:
-        locales = ["zh"]
+        @property
+        def locales(self):
+            """WTForms' own catalogue (config WTF_I18N_ENABLED is off): Chinese, or English."""
+            return ["en"] if str(get_locale()) == "en" else ["zh"]
 
 
 def strip(value):
