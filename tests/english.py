@@ -62,7 +62,8 @@ def data_strings() -> list[str]:
         if " 第" in basis:
             law, _, article = basis.partition(" ")
             found.update({law, article, f"《{law}》"})
-    return sorted(found, key=len, reverse=True)
+    # Spaces as a page's text has them (a statute's lines run together).
+    return sorted({re.sub(r"\s+", " ", text) for text in found}, key=len, reverse=True)
 
 
 class _Text(HTMLParser):
