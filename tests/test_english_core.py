@@ -135,6 +135,10 @@ def test_filters_limits_and_wtforms_follow_the_language(app):
             assert not form.validate()
             error = form.errors["n"][0]
             assert error == invalid if invalid else re.search(r"[\u4e00-\u9fff]", error)
+            for zone, english, chinese in (("Asia/Shanghai", "Beijing time", "北京时间"),
+                                           ("Asia/Tokyo", "local time (UTC+09:00)", "当地时间（UTC+09:00）")):
+                app.config["TIMEZONE"] = zone
+                assert clock.zone_label() == (english if headers else chinese)
 
 
 def test_the_cli_prints_chinese_and_english(app):
