@@ -186,7 +186,8 @@ def _error_page(message: str, status: int):
     """The page (or htmx fragment) of a refusal. ``message`` is translated here too: a message
     id kept in Chinese where it is raised (a module constant marked ``N_``, compared by tests)
     reads in the page's language; one translated at raise time passes through unchanged."""
-    return render("error.html", "_message.html", status=status, message=_(str(message)), level="error")
+    return render("error.html", "_message.html", status=status, message=_(str(message)) if message else "",
+                  level="error")  # gettext("") would be the catalogue's header
 
 
 def every(app: Flask, seconds: float, chore) -> None:

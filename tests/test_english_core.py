@@ -144,3 +144,13 @@ def test_filters_limits_and_wtforms_follow_the_language(app):
 def test_the_cli_prints_chinese_and_english(app):
     result = app.test_cli_runner().invoke(args=["sweep"])
     assert result.exit_code == 0 and "已自动交卷 0 份。" in result.output and "Submitted 0 attempts" in result.output
+
+
+def test_the_language_switch_leaves_a_page_its_own_variables(app, contest, enterprises, phone):
+    """base.html's switch links back to this very URL without a template variable of its
+    own: one named ``here`` once replaced the quiz screen's, which then posted to
+    "/a/1?q=3/save" after a reload."""
+    attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
+    html = phone.get(f"/a/{attempt_id}?q=2").get_data(as_text=True)
+    assert f'data-leave-url="/a/{attempt_id}/leave"' in html and "?q=2/" not in html
+    assert f"/lang/en?next=/a/{attempt_id}?q%3D2" in html
