@@ -1,5 +1,8 @@
 """Command-line tasks: ``flask --app app setup | user create | bank load | bank check | sweep |
-backup | restore | demo big``."""
+backup | restore | demo big``.
+
+A terminal has no Accept-Language: what these commands print is in Chinese and English both
+("中文 / English"), as the usage errors already were."""
 from __future__ import annotations
 
 import secrets
@@ -48,7 +51,8 @@ def user_create(username: str, password: str | None, role: str, enterprise_code:
     user = create_user(username, password, role=role, now=clock.now())
     user.enterprise_id = enterprise.id if enterprise else None
     db.session.commit()
-    click.echo(f"账号 {username} 已保存。" + (f" 密码：{password}" if generated else ""))
+    click.echo(f"账号 {username} 已保存。" + (f" 密码：{password}" if generated else "")
+               + f" / Account {username} saved." + (f" Password: {password}" if generated else ""))
 
 
 @bank_cli.command("load")
@@ -63,6 +67,8 @@ def bank_load() -> None:
     click.echo(
         f"新增 {counts['added']}，更新 {counts['updated']}，未变 {counts['unchanged']}，"
         f"停用 {counts['retired']}（已从内置题库删除）。"
+        f" / Added {counts['added']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
+        f"retired {counts['retired']} (removed from the built-in bank)."
     )
 
 
@@ -74,7 +80,8 @@ def bank_check(paths: tuple[Path, ...]) -> None:
     total = sum(len(f.questions) for f in files)
     for problem in problems:
         click.echo(problem, err=True)
-    click.echo(f"{len(files)} 个文件，{total} 道题，{len(problems)} 个问题。")
+    click.echo(f"{len(files)} 个文件，{total} 道题，{len(problems)} 个问题。"
+               f" / {len(files)} files, {total} questions, {len(problems)} problems.")
     for line in report_lines([q for f in files for q in f.questions], clock.now().date()):
         click.echo(line)
     if problems:
@@ -99,7 +106,7 @@ def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run
     for item in maps:
         value, sep, target = item.partition("=")
         if not sep or not value.strip() or not target.strip():
-            raise click.UsageError(f"--map 应写成 值=分类：{item}")
+            raise click.UsageError(f"--map 应写成 值=分类：{item} / --map must be VALUE=CATEGORY: {item}")
         mapping[value.strip()] = target.strip()
     problems = bank_io.check_targets(category, mapping)
     if problems:
@@ -113,10 +120,12 @@ def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run
         for message in row.messages:
             click.echo(f"{row.where}：{message}", err=row.status == "rejected")
         if row.status == "update":
-            click.echo(f"{row.where}：更新 {row.target.uid}（{row.changed_fields}）")
+            click.echo(f"{row.where}：更新 {row.target.uid}（{row.changed_fields}） / updates {row.target.uid}")
     for value in result.unresolved:
         hint = f" --map {value.value}={value.suggestion}" if value.suggestion else ""
-        click.echo(f"未对应的分类“{value.value}”（{value.rows} 行）{('：可用' + hint) if hint else ''}", err=True)
+        click.echo(f"未对应的分类“{value.value}”（{value.rows} 行）{('：可用' + hint) if hint else ''}"
+                   f" / unknown category \"{value.value}\" ({value.rows} rows){(': try' + hint) if hint else ''}",
+                   err=True)
     imported = 0
     if not dry_run:
         imported = bank_io.commit(result, f"导入:{path.name}")
@@ -126,6 +135,10 @@ def bank_import(path: Path, category: str | None, maps: tuple[str, ...], dry_run
         f"{result.count('ok') if dry_run else imported}，跳过 {result.count('duplicate')}，"
         f"拒绝 {result.count('rejected')}，{'可更新' if dry_run else '更新'} {len(result.updates)}，"
         f"未变 {result.count('same')}。"
+        f" / Read {len(result.rows)}, {'importable' if dry_run else 'imported'} "
+        f"{result.count('ok') if dry_run else imported}, skipped {result.count('duplicate')}, "
+        f"refused {result.count('rejected')}, {'updatable' if dry_run else 'updated'} {len(result.updates)}, "
+        f"unchanged {result.count('same')}."
     )
     # A file that could not be read at all is an error; refused rows only with --strict.
     if (result.file_errors and not result.rows) or (
@@ -149,7 +162,7 @@ def sweep_command() -> None:
     """Submit every attempt whose time ran out (run periodically, e.g. from cron)."""
     closed = attempts.close_expired(None, clock.now(), current_app.config["ANSWER_GRACE_SECONDS"])
     db.session.commit()
-    click.echo(f"已自动交卷 {closed} 份。")
+    click.echo(f"已自动交卷 {closed} 份。 / Submitted {closed} attempts whose time ran out.")
 
 
 @click.command("backup")

@@ -10,6 +10,9 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
+from flask_babel import gettext
+
+from .i18n import N_
 
 
 class SystemClock:
@@ -69,20 +72,23 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
-# Zones as people in China name them; any other zone is named by its offset from UTC.
-ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Chongqing": "北京时间", "Asia/Harbin": "北京时间",
-              "PRC": "北京时间", "Asia/Hong_Kong": "香港时间", "Asia/Macau": "澳门时间", "Asia/Taipei": "台北时间"}
+# Zones as people in China name them (message ids, translated when shown); any other zone is
+# named by its offset from UTC.
+ZONE_NAMES = {"Asia/Shanghai": N_("北京时间"), "Asia/Chongqing": N_("北京时间"), "Asia/Harbin": N_("北京时间"),
+              "PRC": N_("北京时间"), "Asia/Hong_Kong": N_("香港时间"), "Asia/Macau": N_("澳门时间"),
+              "Asia/Taipei": N_("台北时间")}
 
 
 def zone_label() -> str:
-    """The configured zone in words for the screen: 北京时间, or e.g. 当地时间（UTC+09:00）."""
+    """The configured zone in words for the screen, in the page's language: 北京时间 (Beijing
+    time), or e.g. 当地时间（UTC+09:00）."""
     name = current_app.config["TIMEZONE"]
     if name in ZONE_NAMES:
-        return ZONE_NAMES[name]
+        return gettext(ZONE_NAMES[name])
     offset = datetime.now(timezone.utc).astimezone(zone()).utcoffset() or timedelta()
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "−"
-    return f"当地时间（UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}）"
+    return gettext("当地时间（UTC%(offset)s）", offset=f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
 
 
 def to_local(moment: datetime | None) -> datetime | None:

@@ -119,7 +119,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None  # a quiz may be left open for hours; the token is session-bound
-    WTF_I18N_ENABLED = False  # WTForms' own zh messages (quiz.forms.Form) instead
+    WTF_I18N_ENABLED = False  # WTForms' own messages, zh or en by the page (quiz.forms.Form) instead
     # Question-bank uploads: the file itself; the request may be a little larger (form fields).
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
     MAX_CONTENT_LENGTH = IMPORT_MAX_BYTES + 1024 * 1024

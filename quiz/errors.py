@@ -2,7 +2,8 @@
 
 
 class QuizError(Exception):
-    """A refused action. ``message`` is shown to the user (Chinese UI)."""
+    """A refused action. ``message`` is shown to the user: translated where it is raised
+    (``gettext``), or a Chinese message id (``N_``) that the error page translates (quiz.web)."""
 
     status = 400
 

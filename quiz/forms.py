@@ -1,4 +1,4 @@
-"""The base form: CSRF from Flask-WTF, built-in WTForms messages in Chinese, and text cleaned
+"""The base form: CSRF from Flask-WTF, built-in WTForms messages in the page's language, and text cleaned
 of control characters in every text field of every form.
 
 Control characters (C0 U+0000–U+001F, DEL, C1 U+0080–U+009F) never reach the database from a
@@ -8,6 +8,7 @@ carriage return becomes a space (then trimmed like any space), the rest is dropp
 fields (``TextAreaField``: stems, options, explanations, lists of 编号) keep their line breaks
 (CR LF and CR become LF), tabs become spaces. Passwords are left exactly as typed.
 """
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 
@@ -30,7 +31,10 @@ def clean_block(value):
 
 class Form(FlaskForm):
     class Meta:
-        locales = ["zh"]
+        @property
+        def locales(self):
+            """WTForms' own catalogue (config WTF_I18N_ENABLED is off): Chinese, or English."""
+            return ["en"] if str(get_locale()) == "en" else ["zh"]
 
         def bind_field(self, form, unbound_field, options):
             """Every text field cleans its input first, before its own filters and validators."""

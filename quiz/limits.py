@@ -13,25 +13,30 @@ import time
 from functools import cache, wraps
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from .errors import QuizError
 from .extensions import limiter
+from .i18n import N_
 
-TOO_MANY = "操作太频繁，请 {when}后再试。"
-LOGIN_LOCKED = "登录尝试过多，请 {when}后再试。"
+# Message ids ({when}: retry_phrase), translated when raised.
+TOO_MANY = N_("操作太频繁，请 {when}后再试。")
+LOGIN_LOCKED = N_("登录尝试过多，请 {when}后再试。")
 
 
 def retry_phrase(wait: int) -> str:
-    return f"{wait} 秒" if wait < 120 else f"{math.ceil(wait / 60)} 分钟"
+    if wait < 120:
+        return _("%(n)s 秒", n=wait)
+    return _("%(n)s 分钟", n=math.ceil(wait / 60))
 
 
 class OverLimit(QuizError):
     """Over a limit: quiz.web answers 429 with Retry-After and this message."""
 
     def __init__(self, template: str, wait: int):
-        super().__init__(template.format(when=retry_phrase(wait)), status=429)
+        super().__init__(_(template).format(when=retry_phrase(wait)), status=429)
         self.wait = wait
 
 

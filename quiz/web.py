@@ -10,6 +10,7 @@ from functools import wraps
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -22,17 +23,19 @@ from question_bank.review import emphasise, pending_note
 
 from . import clock
 from .errors import NotFound, QuizError
+from .i18n import N_
 from .limits import TOO_MANY, OverLimit, retry_phrase
 from .extensions import db, htmx, limiter, login_manager, refresh_planner_statistics
 from .models import CAMPAIGNS_NEWEST_FIRST, ID_MAX, Campaign, Contest, User, parse_id
 
+# Message ids: translated where shown (``_error_page``), like every refusal's message.
 ERROR_MESSAGES = {
-    400: "请求有误，请返回重试。",
-    403: "您没有权限访问此页面。",
-    404: "页面不存在，请检查链接或二维码。",
-    405: "不支持此操作。",
-    413: "上传的文件太大。",
-    500: "服务器出错了，请稍后再试。",
+    400: N_("请求有误，请返回重试。"),
+    403: N_("您没有权限访问此页面。"),
+    404: N_("页面不存在，请检查链接或二维码。"),
+    405: N_("不支持此操作。"),
+    413: N_("上传的文件太大。"),
+    500: N_("服务器出错了，请稍后再试。"),
 }
 
 
@@ -119,9 +122,10 @@ def read_only(contest) -> bool:
     return not may_manage(contest)
 
 
-CONTEST_MISSING = "找不到这个竞赛。"
-CONTEST_OF_OTHERS = "这是其他单位的竞赛，您没有权限查看。"
-CONTEST_READ_ONLY = "该竞赛由组织者发布和管理，本单位只能查看本单位的参赛情况，不能修改。"
+CONTEST_MISSING = N_("找不到这个竞赛。")
+CONTEST_OF_OTHERS = N_("这是其他单位的竞赛，您没有权限查看。")
+CONTEST_READ_ONLY = N_("该竞赛由组织者发布和管理，本单位只能查看本单位的参赛情况，不能修改。")
+CONTEST_NOT_YOURS = N_("这是其他单位的竞赛，您没有权限管理。")
 
 
 def campaign_or_404(campaign_id: int):
@@ -130,7 +134,7 @@ def campaign_or_404(campaign_id: int):
 
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise QuizError("找不到这个活动。", status=404)
+        raise QuizError(_("找不到这个活动。"), status=404)
     return campaign
 
 
@@ -149,7 +153,7 @@ def public_url(path: str) -> str:
     return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")) + path
 
 
-DEFAULT_SITE_TITLE = "安全知识竞赛"
+DEFAULT_SITE_TITLE = N_("安全知识竞赛")
 
 
 def site_title(contest=None) -> str:
@@ -172,14 +176,18 @@ def site_title(contest=None) -> str:
         else:
             query = select(Campaign.name).order_by(*CAMPAIGNS_NEWEST_FIRST).limit(1)
         try:
-            known[key] = db.session.scalar(query) or DEFAULT_SITE_TITLE
+            known[key] = db.session.scalar(query)
         except SQLAlchemyError:  # an error page for a database that fails still shows
-            return DEFAULT_SITE_TITLE
-    return known[key]
+            return _(DEFAULT_SITE_TITLE)
+    return known[key] or _(DEFAULT_SITE_TITLE)
 
 
 def _error_page(message: str, status: int):
-    return render("error.html", "_message.html", status=status, message=message, level="error")
+    """The page (or htmx fragment) of a refusal. ``message`` is translated here too: a message
+    id kept in Chinese where it is raised (a module constant marked ``N_``, compared by tests)
+    reads in the page's language; one translated at raise time passes through unchanged."""
+    return render("error.html", "_message.html", status=status, message=_(str(message)) if message else "",
+                  level="error")  # gettext("") would be the catalogue's header
 
 
 def every(app: Flask, seconds: float, chore) -> None:
@@ -206,7 +214,7 @@ def managed_contest(contest_id: int):
     from .models import Contest
 
     return managed(Contest, contest_id, CONTEST_MISSING,
-                   lambda c: CONTEST_READ_ONLY if may_view(c) else "这是其他单位的竞赛，您没有权限管理。")
+                   lambda c: CONTEST_READ_ONLY if may_view(c) else CONTEST_NOT_YOURS)
 
 
 def viewed_contest(contest_id: int):
@@ -222,7 +230,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DbIntConverter
 
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = N_("请先登录。")
+    login_manager.localize_callback = _  # flashed in the page's language
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
@@ -242,7 +251,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return _error_page("页面已过期，请刷新后重试。", 400)
+        return _error_page(_("页面已过期，请刷新后重试。"), 400)
 
     def too_many(message: str, wait: int):
         body, status = _error_page(message, 429)
@@ -254,7 +263,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OverLimit)
     def over_limit(error: OverLimit):
-        """Over one of quiz.limits: when to try again, in Chinese."""
+        """Over one of quiz.limits: when to try again, in the page's language."""
         db.session.rollback()
         return too_many(error.message, error.wait)
 
@@ -263,14 +272,14 @@ def init_app(app: Flask) -> None:
         """Over a limit declared with Flask-Limiter's own ``limiter.limit``: the same page."""
         current = limiter.current_limit
         wait = max(1, math.ceil(current.window.reset_time - time.time())) if current else 60
-        return too_many(TOO_MANY.format(when=retry_phrase(wait)), wait)
+        return too_many(_(TOO_MANY).format(when=retry_phrase(wait)), wait)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        message = ERROR_MESSAGES.get(code, error.description or "")
+        message = _(ERROR_MESSAGES[code]) if code in ERROR_MESSAGES else (error.description or "")
         if code == 413:
-            message = f"上传的文件太大，上限为 {app.config['IMPORT_MAX_BYTES'] // (1024 * 1024)} MB。"
+            message = _("上传的文件太大，上限为 %(mb)s MB。", mb=app.config["IMPORT_MAX_BYTES"] // (1024 * 1024))
         return _error_page(message, code)
 
     @app.errorhandler(Exception)
@@ -331,7 +340,15 @@ def init_app(app: Flask) -> None:
             return "—"
         seconds = round(ms / 1000)
         minutes, seconds = divmod(seconds, 60)
-        return f"{minutes}分{seconds:02d}秒" if minutes else f"{seconds}秒"
+        if minutes:
+            return _("%(minutes)s分%(seconds)02d秒", minutes=minutes, seconds=seconds)
+        return _("%(seconds)s秒", seconds=seconds)
+
+    @app.template_filter("tr")
+    def translate(text) -> str:
+        """A message id that is kept as data until shown (a label from a dict, a form's label
+        or error from another package): ``{{ label|tr }}``, escaped like any value."""
+        return _(str(text)) if text else ""
 
     @app.template_filter("score")
     def score(value: float | None) -> str:

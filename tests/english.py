@@ -49,7 +49,9 @@ def data_strings() -> list[str]:
     for table in db.metadata.sorted_tables:
         columns = [c for c in table.columns if isinstance(c.type, (String, Text, JSON))]
         for column in columns:
-            for (value,) in db.session.execute(select(column).distinct()):
+            # PostgreSQL has no equality for json: no DISTINCT there.
+            query = select(column) if isinstance(column.type, JSON) else select(column).distinct()
+            for (value,) in db.session.execute(query):
                 for text in _flatten(value):
                     if text and CJK.search(str(text)):
                         found.add(str(text))
@@ -62,7 +64,8 @@ def data_strings() -> list[str]:
         if " 第" in basis:
             law, _, article = basis.partition(" ")
             found.update({law, article, f"《{law}》"})
-    return sorted(found, key=len, reverse=True)
+    # Spaces as a page's text has them (a statute's lines run together).
+    return sorted({re.sub(r"\s+", " ", text) for text in found}, key=len, reverse=True)
 
 
 class _Text(HTMLParser):

@@ -93,6 +93,7 @@ def argument_values(name: str, world: dict) -> list[str]:
         "person_id": [world["person"].id],
         "user_id": [world["admin_a"].id],
         "question_id": [world["question"].id],
+        "category_id": [world["question"].category_id],
         "campaign_id": [world["campaign"].id],
         "token": ["not-a-token"],
         "fmt": ["png", "svg", "pdf"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from . import accounts
@@ -35,9 +36,9 @@ def login():
                 db.session.commit()
             if login_user(user, remember=True):
                 return redirect(_safe_next(request.args.get("next")), 303)
-            error = "该账号已停用，请联系组织者。"
+            error = _("该账号已停用，请联系组织者。")
         else:
-            error = "用户名或密码不正确。"
+            error = _("用户名或密码不正确。")
     status = 401 if error else (422 if form.errors else 200)
     return render_template("auth/login.html", form=form, error=error), status
 

@@ -12,13 +12,16 @@ from sqlalchemy import func, select
 from .. import clock
 from ..contests import progress
 from ..extensions import db
+from ..i18n import N_
 from ..models import Contest, Enterprise, LivePlayer, LiveRound
 from ..web import own_enterprise_id, staff_required
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates")
 
 UPCOMING_ROWS = 10
-LIVE_STATES = {"lobby": "等待开始", "question": "答题中", "reveal": "公布答案", "leaderboard": "排行榜"}
+# Translated where shown (the template).
+LIVE_STATES = {"lobby": N_("等待开始"), "question": N_("答题中"), "reveal": N_("公布答案"),
+               "leaderboard": N_("排行榜")}
 
 
 def _contests(own: int | None, now):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from ..contests.attempts import shuffled_order
 from ..contests.draws import drawable
 from ..errors import Conflict, NotFound, QuizError
 from ..extensions import db
+from ..i18n import N_
 from ..models import CAMPAIGNS_NEWEST_FIRST, Campaign, Category, PracticeAnswer, Question
 
 
@@ -126,7 +128,7 @@ def may_practise(participant, mode: str) -> bool:
 # newest last and few: a phone answers the page it shows, not one from an hour of pages ago.
 
 SERVED_MAX = 20
-NOT_SERVED = "请先打开题目再作答：这道题不是练习刚刚给您出的题。"
+NOT_SERVED = N_("请先打开题目再作答：这道题不是练习刚刚给您出的题。")
 
 
 def remember_served(served: dict | None, participant_id: int, question_id: int) -> dict:
@@ -140,7 +142,7 @@ def remember_served(served: dict | None, participant_id: int, question_id: int) 
 def require_served(served: dict | None, participant_id: int, question_id: int) -> None:
     if not (isinstance(served, dict) and served.get("p") == participant_id
             and question_id in (served.get("q") or [])):
-        raise QuizError(NOT_SERVED, status=409)
+        raise QuizError(_(NOT_SERVED), status=409)
 
 
 # ---- the shown order of options ---------------------------------------------------------------
@@ -149,6 +151,11 @@ def require_served(served: dict | None, participant_id: int, question_id: int) -
 # answer is B". The form submits the bank's own letters, so grading needs no stored order; the
 # order travels back in a hidden field only to list the feedback as the phone showed it, and a
 # forged one changes nothing but that listing.
+
+# The bank's labels of a question's type (models.TYPE_LABELS), translated where practice shows
+# them (``|tr``).
+TYPE_LABELS = (N_("单选题"), N_("多选题"), N_("判断题"))
+
 
 @dataclass(frozen=True)
 class ShownOption:
@@ -201,7 +208,7 @@ class Feedback:
     @property
     def chosen_label(self) -> str:
         if self.question.qtype == "judge":
-            return "正确" if self.chosen == "A" else "错误"
+            return N_("正确") if self.chosen == "A" else N_("错误")  # translated where shown
         return self._printed(self.chosen)
 
 
@@ -209,9 +216,9 @@ def answer(participant_id: int, question_id: int, letters: list[str], now: datet
            order: str | None = None) -> Feedback:
     question = db.session.get(Question, question_id)
     if question is None or not question.active:
-        raise NotFound("这道题不存在或已停用。")
+        raise NotFound(_("这道题不存在或已停用。"))
     if not question.current:
-        raise Conflict("这道题已更新，请重新作答。")
+        raise Conflict(_("这道题已更新，请重新作答。"))
     chosen = scoring.check_choice(question.qtype, letters, len(question.options))
     correct = chosen == question.answer
     db.session.add(PracticeAnswer(participant_id=participant_id, question_id=question.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 
 from flask import Blueprint, redirect, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock, limits
@@ -11,6 +12,7 @@ from . import mistakes, practice
 from ..contests import participants
 from ..errors import QuizError
 from ..extensions import db, htmx
+from ..i18n import N_
 from ..models import Category, Enterprise
 from ..contests.phone_forms import CHOOSE_UNIT, SignupForm
 from ..phone import PARTICIPANT_KEY, current_participant
@@ -19,6 +21,12 @@ from ..web import db_int, htmx_redirect, render
 bp = Blueprint("training", __name__, url_prefix="/practice", template_folder="templates")
 SET_NEXT_KEY = "practice_set_next"
 SERVED_KEY = "practice_served"  # practice.remember_served: the questions this phone was shown
+# The sign-up form is the contests' (quiz.contests.phone_forms); practice shows its labels and
+# messages through ``|tr``, so they are in this catalogue too.
+SIGNUP_TEXTS = (N_("姓名"), N_("手机号或工号"), N_("单位"), N_("部门"), N_("请填写姓名。"),
+                N_("姓名不能超过 20 个字。"), N_("请填写部门。"), N_("部门不能超过 30 个字。"),
+                N_("请选择单位"), N_("请选择单位。"), N_("请填写手机号或工号。"), N_("手机号格式不正确，应为 11 位数字。"),
+                N_("手机号或工号格式不正确：手机号为 11 位数字，工号只能包含字母、数字和短横线。"))
 
 
 def _practising(mode: str | None = None):
@@ -36,7 +44,7 @@ def home():
     participant = _practising(mode)
     if participant is None:
         form = SignupForm()
-        form.enterprise.choices = [CHOOSE_UNIT] + [
+        form.enterprise.choices = [(CHOOSE_UNIT[0], _(str(CHOOSE_UNIT[1])))] + [
             (e.id, e.name)
             for e in db.session.scalars(
                 select(Enterprise).where(Enterprise.active.is_(True)).order_by(Enterprise.name)
@@ -51,7 +59,7 @@ def home():
                 )
             except QuizError as refused:  # not on the roster, or someone else's identifier
                 db.session.rollback()
-                form.form_errors.append(refused.message)
+                form.form_errors.append(_(str(refused.message)))
                 status = refused.status
             else:
                 db.session.commit()
@@ -87,7 +95,7 @@ def _signup_first(wanted: str):
 def _require_participant():
     participant = _practising()
     if participant is None:
-        raise QuizError("请先登记后再练习。", status=403)
+        raise QuizError(_("请先登记后再练习。"), status=403)
     return participant
 
 
@@ -107,7 +115,7 @@ def _question_page(participant, question, mode: str, title: str, message: str | 
 def _set_of(token: str) -> list[str]:
     uids = practice.set_uids(token)
     if uids is None:
-        raise QuizError("练习链接无效或已被改动，请向组织者重新索取。", status=404)
+        raise QuizError(_("练习链接无效或已被改动，请向组织者重新索取。"), status=404)
     return uids
 
 
@@ -123,7 +131,7 @@ def practice_set(token: str):
     while index < len(uids):
         question = practice.set_question(uids, index)
         if question is not None:
-            return _question_page(participant, question, "set", "专项练习", set_token=token, set_index=index,
+            return _question_page(participant, question, "set", _("专项练习"), set_token=token, set_index=index,
                                   set_total=len(uids))
         index += 1  # retired since the link was made: skipped
     return render("training/set_done.html", "training/_set_done.html", token=token, total=len(uids))
@@ -136,7 +144,7 @@ def category(category_id: int):
         return _signup_first(url_for(".category", category_id=category_id))
     found = db.session.get(Category, category_id)
     if found is None:
-        raise QuizError("没有这个分类。", status=404)
+        raise QuizError(_("没有这个分类。"), status=404)
     question = practice.next_in_category(participant.id, found.id, random.SystemRandom(),
                                          after=request.args.get("after", type=db_int))
     return _question_page(participant, question, str(found.id), found.name)
@@ -160,7 +168,7 @@ def mistake_practice():
     if participant is None:
         return _signup_first(url_for(".mistake_book"))
     question = practice.next_mistake(participant.id, after=request.args.get("after", type=db_int))
-    return _question_page(participant, question, "mistakes", "错题本")
+    return _question_page(participant, question, "mistakes", _("错题本"))
 
 
 @bp.post("/answer")
@@ -178,7 +186,7 @@ def answer():
         if error.status != 400:
             raise
         question = db.session.get(practice.Question, question_id)
-        return _question_page(participant, question, mode, "练习", message=error.message, status=400,
+        return _question_page(participant, question, mode, _("练习"), message=_(str(error.message)), status=400,
                               **set_context)
     db.session.commit()
     next_label = None
@@ -186,7 +194,7 @@ def answer():
         following = set_context["set_index"] + 1
         next_url = url_for(".practice_set", token=set_context["set_token"], i=following)
         if following >= set_context["set_total"]:
-            next_label = "完成本组练习"
+            next_label = _("完成本组练习")
     elif mode == "mistakes":
         next_url = url_for(".mistake_practice", after=feedback.question.id)
     else:
