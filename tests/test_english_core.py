@@ -147,10 +147,10 @@ def test_the_cli_prints_chinese_and_english(app):
 
 
 def test_the_language_switch_leaves_a_page_its_own_variables(app, contest, enterprises, phone):
-    """base.html's switch links back to this very URL without a template variable of its
-    own: one named ``here`` once replaced the quiz screen's, which then posted to
-    "/a/1?q=3/save" after a reload."""
+    """base.html's switch goes back by the Referer, without a template variable of its own:
+    one named ``here`` once replaced the quiz screen's, which then posted to "/a/1?q=3/save"
+    after a reload."""
     attempt_id = phone.attempt_id(phone.sign_up(contest.code, enterprise=enterprises[0].id))
     html = phone.get(f"/a/{attempt_id}?q=2").get_data(as_text=True)
     assert f'data-leave-url="/a/{attempt_id}/leave"' in html and "?q=2/" not in html
-    assert f"/lang/en?next=/a/{attempt_id}?q%3D2" in html
+    assert 'href="/lang/en"' in html

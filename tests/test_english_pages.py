@@ -17,7 +17,7 @@ EN = {"Accept-Language": "en"}
 
 # Blueprints (and the app's own endpoints, "app") whose pages are not yet fully translated.
 PENDING = {"participant", "league", "contests", "admin", "questions", "live", "roster",
-           "reports"}
+           "reports", "stage"}
 SKIP_ENDPOINTS = {"static", "i18n.switch", "auth.logout"}
 
 
@@ -34,7 +34,7 @@ def _get_rules(app, blueprint: str):
 
 
 BLUEPRINTS = ["participant", "training", "league", "auth", "contests", "admin", "questions", "live", "roster",
-              "reports", "dashboard", "app"]
+              "reports", "dashboard", "app", "stage"]
 
 
 @pytest.mark.parametrize("blueprint", [
