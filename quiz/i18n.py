@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("zh", "en")
@@ -53,7 +53,16 @@ def compile_catalogues(root: Path) -> list[Path]:
     return compiled
 
 
+def N_(message: str) -> str:
+    """Marks a message id for extraction (``pybabel extract`` knows ``N_``) and returns it
+    unchanged: for module-level texts that are kept in Chinese (stored, compared) and
+    translated where they are shown (``gettext(text)``)."""
+    return message
+
+
 def select_locale() -> str:
+    if not has_request_context():  # the CLI, a test calling a rule: the default language
+        return DEFAULT
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
