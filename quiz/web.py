@@ -10,6 +10,7 @@ from functools import wraps
 from pathlib import Path
 
 from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -327,7 +328,15 @@ def init_app(app: Flask) -> None:
             return "—"
         seconds = round(ms / 1000)
         minutes, seconds = divmod(seconds, 60)
-        return f"{minutes}分{seconds:02d}秒" if minutes else f"{seconds}秒"
+        if minutes:
+            return _("%(minutes)s分%(seconds)02d秒", minutes=minutes, seconds=seconds)
+        return _("%(seconds)s秒", seconds=seconds)
+
+    @app.template_filter("tr")
+    def translate(text) -> str:
+        """A message id that is kept as data until shown (a label from a dict, a form's label
+        or error from another package): ``{{ label|tr }}``, escaped like any value."""
+        return _(str(text)) if text else ""
 
     @app.template_filter("score")
     def score(value: float | None) -> str:

@@ -9,4 +9,6 @@ SHOWN_LABELS = (
     N_("开放"), N_("名单"), N_("名单优先"),
     N_("交卷后立即显示"), N_("竞赛结束后显示"), N_("不显示"),
     N_("北京时间"),
+    # quiz.web's ``duration`` filter and the error page (translations/ has them too).
+    N_("%(minutes)s分%(seconds)02d秒"), N_("%(seconds)s秒"), N_("出错了"), N_("返回首页"),
 )
