@@ -85,7 +85,13 @@ def _same_site(target: str | None) -> str:
 
 @bp.get("/lang/<code>")
 def switch(code: str):
-    response = redirect(_same_site(request.args.get("next") or request.referrer and urlsplit(request.referrer).path), 303)
+    # Back to the page the switch was pressed on (the Referer, same-origin) or to ``next``.
+    back = request.args.get("next")
+    if not back and request.referrer:
+        parts = urlsplit(request.referrer)
+        if parts.netloc == request.host:
+            back = parts.path + (f"?{parts.query}" if parts.query else "")
+    response = redirect(_same_site(back), 303)
     if code in LANGUAGES:
         response.set_cookie(COOKIE, code, max_age=COOKIE_DAYS * 86400, samesite="Lax", httponly=True,
                             secure=request.is_secure)

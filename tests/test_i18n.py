@@ -32,3 +32,10 @@ def test_the_switch_is_remembered_and_only_returns_to_this_site(client):
 def test_english_pages_use_the_catalogue(organiser_client):
     html = organiser_client.get("/admin/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert ">Dashboard</a>" in html and ">Log out</button>" in html
+
+
+def test_the_switch_returns_to_the_page_it_was_pressed_on(client):
+    response = client.get("/lang/en", headers={"Referer": "http://localhost/practice/?x=1"})
+    assert response.headers["Location"].endswith("/practice/?x=1")
+    response = client.get("/lang/en", headers={"Referer": "https://evil.example/steal"})
+    assert "evil" not in response.headers["Location"] and "steal" not in response.headers["Location"]

@@ -41,6 +41,17 @@ def bank(qtype: str, count: int = 1, *, answer: str | None = None, options: int 
     return found[:count]
 
 
+def multi_abcd() -> Question:
+    """A 多选 of five options keyed ABCD, made for the test (the built-in bank keeps at least
+    two wrong options in every 多选, so it has none like it)."""
+    question = Question(uid="test-multi-abcd", version=1, current=True, source="import", active=True,
+                        category_id=bank("multi")[0].category_id, qtype="multi", stem="测试多选题（　）。",
+                        options=["甲", "乙", "丙", "丁", "戊"], answer="ABCD", explanation="测试。", tags=[])
+    db.session.add(question)
+    db.session.flush()
+    return question
+
+
 def new_round(questions: list[Question], **options) -> LiveRound:
     host = db.session.scalar(select(User).where(User.username == "organiser")) or make_organiser()
     round_ = rules.create_round(host.id, "安全生产月现场答题", questions, START, **options)
@@ -171,7 +182,7 @@ def test_answer_points_in_both_modes():
 
 def test_count_mode_gives_fixed_points_per_right_answer(app, enterprises, clock):
     single = bank("single")[0]
-    multi = bank("multi", answer="ABCD", options=5)[0]
+    multi = multi_abcd()
     round_ = new_round([single, multi], scoring_mode="count", multi_partial=True)
     a, b, c = add_players(round_, enterprises[0], 3)
     rules.start(round_, clock.now())
@@ -782,7 +793,7 @@ def test_enterprise_standings_average_per_enterprise(app, enterprises, clock):
 
 
 def test_distribution_counts_each_letter(app, enterprises, clock):
-    multi = bank("multi", answer="ABCD", options=5)[0]
+    multi = multi_abcd()
     judge = bank("judge")[0]
     round_ = new_round([multi, judge], multi_partial=True)
     players = add_players(round_, enterprises[0], 6)
