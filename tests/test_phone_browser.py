@@ -127,7 +127,7 @@ def test_unanswered_questions_are_listed_before_submitting(contest, enterprises,
 
 def organiser_page(browser, server, viewport):
     """A desktop page logged in as the organiser (created by the caller with make_organiser)."""
-    page = browser.new_page(viewport=viewport)
+    page = browser.new_page(viewport=viewport, locale="zh-CN")  # the Chinese pages (Accept-Language)
     page.set_default_timeout(10_000)
     page.goto(f"{server}/admin/login")
     page.get_by_label("用户名").fill("organiser")
@@ -176,7 +176,7 @@ def test_poster_qr_to_result_with_a_reload_in_the_middle(app, contest, enterpris
         assert decoded == [f"{server}/j/{contest.code}/{enterprises[2].code}"]
 
         phone = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True,
-                                    has_touch=True, user_agent=WECHAT_ANDROID).new_page()
+                                    has_touch=True, user_agent=WECHAT_ANDROID, locale="zh-CN").new_page()
         phone.set_default_timeout(10_000)
         phone.goto(decoded[0])
         assert enterprises[2].name in phone.inner_text("#signup")
