@@ -1,8 +1,14 @@
 // The quiz screen's behaviour. The server owns the deadline, the answers and the count of
 // leaves; this file shows them, saves every tap at once and says when the network fails.
 (function () {
-  var SAVE_FAILED = "网络不稳定，答案未保存，正在重试…";
-  var NAV_FAILED = "网络不稳定，请检查网络后重试。";
+  // Texts in the page's language: the quiz page's #quiz-texts carries them (translated by the
+  // server); Chinese where a page has none.
+  function text(name, chinese) {
+    var el = document.getElementById("quiz-texts");
+    return (el && el.dataset[name]) || chinese;
+  }
+  var SAVE_FAILED = text("saveFailed", "网络不稳定，答案未保存，正在重试…");
+  var NAV_FAILED = text("navFailed", "网络不稳定，请检查网络后重试。");
   var STORE = "safequiz.unsaved";
 
   function quiz() { return document.getElementById("quiz"); }
@@ -234,7 +240,7 @@
     if (!nav || !toggle) return;
     nav.classList.toggle("open", gridOpen);
     toggle.setAttribute("aria-expanded", gridOpen ? "true" : "false");
-    toggle.textContent = gridOpen ? "收起" : "展开";
+    toggle.textContent = gridOpen ? text("fold", "收起") : text("unfold", "展开");
     var here = nav.querySelector(".here");
     if (!gridOpen && here) nav.scrollLeft = here.offsetLeft - (nav.clientWidth - here.offsetWidth) / 2;
   }
@@ -265,7 +271,8 @@
         .then(function (r) {
           submittedUrl = r.headers.get("HX-Redirect");
           var count = r.headers.get("X-Leave-Count"), more = r.headers.get("X-Leaves-To-Submit");
-          if (count && more) leaveWarning = "您已离开答题页面 " + count + " 次，再离开 " + more + " 次将自动交卷。";
+          if (count && more) leaveWarning = text("leaves", "您已离开答题页面 {count} 次，再离开 {more} 次将自动交卷。")
+            .replace("{count}", count).replace("{more}", more);
           if (submittedUrl && document.visibilityState === "visible") window.location.href = submittedUrl;
           warnOfLeaves();
         })

@@ -18,7 +18,11 @@
     var chosen = select.value;
     var found = select.units.filter(function (u) { return u[1].toLowerCase().indexOf(words) >= 0; });
     select.length = 1; // keep 请选择单位
-    select.options[0].text = !words ? "请选择单位" : found.length ? "请选择单位（找到 " + found.length + " 个）" : "没有找到该单位";
+    // The texts in the page's language (the box's data-choose, data-found, data-none), else Chinese.
+    var texts = box.dataset;
+    select.options[0].text = !words ? (texts.choose || "请选择单位")
+      : found.length ? (texts.found || "请选择单位（找到 {n} 个）").replace("{n}", found.length)
+      : (texts.none || "没有找到该单位");
     found.forEach(function (u) { select.add(new Option(u[1], u[0], false, u[0] === chosen)); });
     if (found.length === 1) select.value = found[0][0];
     if (select.value !== chosen) select.dispatchEvent(new Event("change", { bubbles: true })); // its 部门 list

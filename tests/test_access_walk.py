@@ -101,6 +101,9 @@ def argument_values(name: str, world: dict) -> list[str]:
         "chart": ["daily", "scores"],
         "name": ["daily", "scores"],
         "action": ["retire", "restore", "void"],
+        "code": [world["contest"].code],
+        "enterprise_code": [world["a"].code],
+        "number": ["NO-SUCH-CERT"],
     }
     assert name in values, f"the access walk does not know how to fill <{name}>: teach argument_values()"
     return [str(v) for v in values[name]]

@@ -14,12 +14,14 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from flask_babel import gettext as _
 from sqlalchemy import String, and_, bindparam, cast, exists, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from question_bank.laws import article_text
 
+from ..i18n import N_
 from .. import clock, results_cache
 from . import draws, participants, scoring
 from ..training import mistakes
@@ -52,22 +54,22 @@ def contest_state(contest: Contest, now: datetime) -> str:
 # An organiser paused the contest (quiz/contests/lifecycle.py): answers, submissions and
 # sign-ups are refused, and every open attempt's clock stands still at ``paused_at`` — on
 # resuming, deadlines move later by the paused time.
-PAUSED = "竞赛已暂停，计时已停止。请稍候，恢复后可继续作答。"
+PAUSED = N_("竞赛已暂停，计时已停止。请稍候，恢复后可继续作答。")
 
 
 def require_open(contest: Contest, now: datetime) -> None:
     state = contest_state(contest, now)
     if state == "upcoming":
-        raise Closed("本次竞赛尚未开始，请在开始时间之后再来。", status=403)
+        raise Closed(_("本次竞赛尚未开始，请在开始时间之后再来。"), status=403)
     if state == "closed":
-        raise Closed("本次竞赛已经结束，不能再答题。")
+        raise Closed(_("本次竞赛已经结束，不能再答题。"))
     require_running(contest)
 
 
 def require_running(contest: Contest | ContestRules) -> None:
     """Refuse (409, 竞赛已暂停) while the contest is paused."""
     if contest.paused_at is not None:
-        raise QuizError(PAUSED, status=409)
+        raise QuizError(_(PAUSED), status=409)
 
 
 def attempt_now(attempt: AttemptLike, now: datetime) -> datetime:
@@ -142,8 +144,8 @@ def start_or_resume(
     # Without an attempt yet there is one left (max_attempts >= 1): no need to count.
     if existing is not None and attempts_left(contest, participant, now) <= 0:
         if contest.attempts_per_day:
-            raise Conflict(f"今天的 {contest.max_attempts} 次答题机会已用完，明天再来。")
-        raise Conflict(f"本竞赛每人可答 {contest.max_attempts} 次，您的次数已用完。")
+            raise Conflict(_("今天的 %(n)s 次答题机会已用完，明天再来。", n=contest.max_attempts))
+        raise Conflict(_("本竞赛每人可答 %(n)s 次，您的次数已用完。", n=contest.max_attempts))
     rng = rng or new_rng()
     questions = paper if paper is not None else draws.draw(contest, rng)
     limit = contest.time_limit_seconds
@@ -556,10 +558,10 @@ def to_original(item: SheetItem | AttemptQuestion, shown_letters: list[str]) -> 
     for letter in shown_letters:
         index = LETTERS.find(letter)
         if len(letter) != 1 or index < 0 or index >= count:
-            raise QuizError("所选选项不存在，请重新选择。")
+            raise QuizError(_("所选选项不存在，请重新选择。"))
         originals.add(LETTERS[item.option_order[index]])
     if len(originals) != len(shown_letters):  # the same option twice is a forged form
-        raise QuizError("同一选项不能重复选择。")
+        raise QuizError(_("同一选项不能重复选择。"))
     return "".join(sorted(originals))
 
 
@@ -582,26 +584,26 @@ def save_answer(
     多选 unticked). Per-question timing takes only a whole answer, once.
     """
     if attempt.is_submitted:
-        raise Conflict("试卷已提交，答案不能再修改。")
+        raise Conflict(_("试卷已提交，答案不能再修改。"))
     require_running(attempt.contest)
     if is_expired(attempt, now, grace_seconds):
         submit(attempt, now, reason="time")
-        raise TooLate("答题时间已到，本题答案未被接受，试卷已自动提交。")
+        raise TooLate(_("答题时间已到，本题答案未被接受，试卷已自动提交。"))
     item = item or item_at(attempt, position)
     if item is None:
-        raise NotFound("该题不在您的试卷中。")
+        raise NotFound(_("该题不在您的试卷中。"))
     if per_question(attempt):
         if item.deadline is None:
-            raise QuizError("请按顺序作答。", status=409)
+            raise QuizError(_("请按顺序作答。"), status=409)
         if item.chosen is not None:
-            raise Conflict("本题已作答，逐题计时的竞赛不能修改答案。")
+            raise Conflict(_("本题已作答，逐题计时的竞赛不能修改答案。"))
         if now > item.deadline + timedelta(seconds=grace_seconds):
-            raise TooLate("本题时间已到，答案未被接受。")
+            raise TooLate(_("本题时间已到，答案未被接受。"))
     timed_each = per_question(attempt)
     if may_clear and not timed_each and not any(shown_letters):
         if not _SAVE_ANSWER.rowcount(item_id=item.id, open_attempt_id=attempt.id, new_chosen=None,
                                      new_is_correct=None, new_points=0.0, new_answered_at=None):
-            raise Conflict("试卷已提交，答案不能再修改。")
+            raise Conflict(_("试卷已提交，答案不能再修改。"))
         return replace(item, chosen=None)
     shown = scoring.check_choice(item.question.qtype, shown_letters, len(item.option_order),
                                  partial=not timed_each)
@@ -612,7 +614,7 @@ def save_answer(
         new_is_correct=original == item.question.answer, new_points=points, new_answered_at=now,
     )
     if not updated:
-        raise Conflict("试卷已提交，答案不能再修改。")
+        raise Conflict(_("试卷已提交，答案不能再修改。"))
     return replace(item, chosen=original)
 
 
@@ -648,7 +650,7 @@ def submit(attempt: AttemptLike, now: datetime, reason: str | None = None) -> At
     moment exactly one wins; the other is told the paper is already in.
     """
     if attempt.is_submitted:
-        raise Conflict("试卷已提交，不能重复提交。")
+        raise Conflict(_("试卷已提交，不能重复提交。"))
     submitted_at = min(now, attempt.deadline)
     correct, score = _SCORE.first(attempt_id=attempt.id)
     score = scoring.clamp(score)
@@ -673,7 +675,7 @@ def submit(attempt: AttemptLike, now: datetime, reason: str | None = None) -> At
         elif hasattr(attempt, key):
             setattr(attempt, key, value)
     if not closed:
-        raise Conflict("试卷已提交，不能重复提交。")
+        raise Conflict(_("试卷已提交，不能重复提交。"))
     mistakes.record_attempt(attempt.participant_id, attempt.id, now)
     db.session.flush()
     results_cache.invalidate_on_commit(db.session)

@@ -1,6 +1,9 @@
 """Certificates (安全知识竞赛合格证书) as PNG and PDF, drawn with Pillow.
 
-Pure functions: no Flask, no database. The page is an A4-landscape image
+Pure functions: no Flask app, no database. The certificate itself stays Chinese in every
+interface language: it is an official Chinese document (the pages around it are translated).
+The refusals below (no CJK font, an unusable seal) are interface messages: they go through
+flask_babel's gettext, which gives the Chinese id back outside a request. The page is an A4-landscape image
 (``DPI`` dots per inch); the PDF is that same image on one A4 page, so it shows
 the Chinese text exactly as the PNG does without embedding any font.
 
@@ -30,18 +33,25 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import qrcode
+from flask_babel import gettext as _
 from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 from qrcode.constants import ERROR_CORRECT_M
+
+from ..i18n import N_
 
 DPI = 300
 PAGE_MM = (297.0, 210.0)  # A4 landscape
 FONT_ENV = "SAFEQUIZ_CJK_FONT"
 
-INSTALL_HINT = (
+INSTALL_HINT = N_(
     "请安装中文字体后重试：Debian/Ubuntu 上以 root 运行 apt-get install fonts-noto-cjk"
     "（其他系统可安装 Noto Sans CJK SC、思源黑体或文泉驿字体），"
-    f"或用环境变量 {FONT_ENV} 指定一个含中文字形的字体文件（.ttf/.otf/.ttc）。"
+    "或用环境变量 %(env)s 指定一个含中文字形的字体文件（.ttf/.otf/.ttc）。"
 )
+
+
+def _install_hint() -> str:
+    return _(INSTALL_HINT, env=FONT_ENV)
 
 RED = (182, 22, 30)
 GOLD = (196, 152, 62)
@@ -245,7 +255,7 @@ class _Faces:
 def _faces(path: str) -> _Faces:
     index = cjk_face_index(path)
     if index is None:
-        raise FontMissing(f"字体 {path} 不含中文字形，无法生成证书。" + INSTALL_HINT)
+        raise FontMissing(_("字体 %(path)s 不含中文字形，无法生成证书。", path=path) + _install_hint())
     bold = None
     base = os.path.basename(path)
     for weight in ("Bold", "Medium", "SemiBold"):
@@ -262,12 +272,12 @@ def _resolve_font(font_path: str | None) -> _Faces:
     if font_path is None:
         found = find_cjk_font()
         if found is None:
-            raise FontMissing("未找到可显示中文的字体，无法生成证书。" + INSTALL_HINT)
+            raise FontMissing(_("未找到可显示中文的字体，无法生成证书。") + _install_hint())
         return _faces(found)
     if not os.path.isfile(font_path):
-        raise FontMissing(f"字体文件 {font_path} 不存在或无法读取，无法生成证书。" + INSTALL_HINT)
+        raise FontMissing(_("字体文件 %(path)s 不存在或无法读取，无法生成证书。", path=font_path) + _install_hint())
     if not is_cjk_font(font_path):
-        raise FontMissing(f"字体 {font_path} 不含中文字形，无法生成证书。" + INSTALL_HINT)
+        raise FontMissing(_("字体 %(path)s 不含中文字形，无法生成证书。", path=font_path) + _install_hint())
     return _faces(font_path)
 
 
@@ -645,17 +655,17 @@ def prepare_seal(raw: bytes) -> bytes:
     """An uploaded seal image (PNG or JPEG, checked by its content, not its name), as a PNG
     of at most ``SEAL_MAX_PIXELS`` on its longest side, transparency kept."""
     if not raw:
-        raise SealRefused("请选择印章图片（PNG 或 JPG 格式）。")
+        raise SealRefused(_("请选择印章图片（PNG 或 JPG 格式）。"))
     if len(raw) > SEAL_MAX_BYTES:
-        raise SealRefused(f"印章图片不能超过 {SEAL_MAX_BYTES // 1024} KB（所选文件约 "
-                          f"{-(-len(raw) // 1024)} KB），请缩小或压缩后再上传。")
+        raise SealRefused(_("印章图片不能超过 %(max)s KB（所选文件约 %(size)s KB），请缩小或压缩后再上传。",
+                            max=SEAL_MAX_BYTES // 1024, size=-(-len(raw) // 1024)))
     if not raw.startswith(_SEAL_SIGNATURES):
-        raise SealRefused("印章图片只能是 PNG 或 JPG 格式（请勿只改文件的扩展名）。")
-    unreadable = "无法读取这张图片：文件可能已损坏，请重新导出为 PNG 或 JPG 后上传。"
+        raise SealRefused(_("印章图片只能是 PNG 或 JPG 格式（请勿只改文件的扩展名）。"))
+    unreadable = _("无法读取这张图片：文件可能已损坏，请重新导出为 PNG 或 JPG 后上传。")
     try:
         image = Image.open(io.BytesIO(raw), formats=("PNG", "JPEG"))
         if image.width * image.height > 16_000_000:
-            raise SealRefused("印章图片的尺寸过大，请缩小到 1000×1000 像素左右再上传。")
+            raise SealRefused(_("印章图片的尺寸过大，请缩小到 1000×1000 像素左右再上传。"))
         image.load()
         image = ImageOps.exif_transpose(image)
     except SealRefused:
@@ -663,8 +673,8 @@ def prepare_seal(raw: bytes) -> bytes:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise SealRefused(unreadable) from None
     if min(image.size) < SEAL_MIN_PIXELS:
-        raise SealRefused(f"印章图片太小（{image.width}×{image.height} 像素），打印会模糊；"
-                          f"请上传至少 {SEAL_MIN_PIXELS}×{SEAL_MIN_PIXELS} 像素的图片。")
+        raise SealRefused(_("印章图片太小（%(width)s×%(height)s 像素），打印会模糊；请上传至少 %(min)s×%(min)s 像素的图片。",
+                            width=image.width, height=image.height, min=SEAL_MIN_PIXELS))
     image = image.convert("RGBA")
     image.thumbnail((SEAL_MAX_PIXELS, SEAL_MAX_PIXELS), Image.Resampling.LANCZOS)
     out = io.BytesIO()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..errors import QuizError
@@ -79,11 +80,15 @@ def rule_problems(rules: list[Rule]) -> list[str]:
     for rule in rules:
         available = pool_size([rule.category_id], rule.qtype, rule.difficulty)
         if available < rule.count:
-            level = f"难度 {rule.difficulty} 的" if rule.difficulty else ""
-            problems.append(
-                f"{names.get(rule.category_id, '?')}{level}{TYPE_LABELS[rule.qtype]}只有 {available} 道，"
-                f"不足 {rule.count} 道。"
-            )
+            kind = _(TYPE_LABELS[rule.qtype])
+            category = names.get(rule.category_id, "?")
+            if rule.difficulty:
+                problems.append(_("%(category)s难度 %(level)s 的%(kind)s只有 %(n)s 道，不足 %(count)s 道。",
+                                  category=category, level=rule.difficulty, kind=kind, n=available,
+                                  count=rule.count))
+            else:
+                problems.append(_("%(category)s%(kind)s只有 %(n)s 道，不足 %(count)s 道。",
+                                  category=category, kind=kind, n=available, count=rule.count))
     return problems
 
 
@@ -110,7 +115,7 @@ def _least_used(contest_id: int, pool, count: int, rng: random.Random, exclude: 
         query = query.where(_question.c.id.not_in(exclude))
     rows = db.session.execute(query).all()
     if len(rows) < count:
-        raise QuizError("题库中的题目不足，请联系组织者。", status=503)
+        raise QuizError(_("题库中的题目不足，请联系组织者。"), status=503)
     rng.shuffle(rows)
     return rows
 
@@ -150,7 +155,7 @@ def draw(contest: Contest, rng: random.Random):
     if contest.fixed_question_uids:
         questions, missing = fixed_paper(contest.fixed_question_uids)
         if missing:
-            raise QuizError("试卷中有题目已停用，请联系组织者。", status=503)
+            raise QuizError(_("试卷中有题目已停用，请联系组织者。"), status=503)
         return questions
     if not contest.draw_rules:
         categories = select(contest_category.c.category_id).where(contest_category.c.contest_id == contest.id)

@@ -17,16 +17,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import delete as sql_delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..i18n import N_
 from ..codes import new_code
 from ..errors import QuizError
 from ..extensions import db
 from ..models import Attempt, AttemptQuestion, Category, Contest, ContestQuestionUse, Enterprise
 from .rules import ContestDraft, draft_problems
 
-COPY_SUFFIX = "（副本）"
+COPY_SUFFIX = N_("（副本）")
 
 
 def has_started(contest: Contest) -> bool:
@@ -37,12 +39,12 @@ def has_started(contest: Contest) -> bool:
 def status(contest: Contest, now: datetime) -> str:
     """未开始 / 进行中 / 已暂停 / 已结束, with 已归档 first."""
     if contest.archived_at is not None:
-        return "已归档"
+        return N_("已归档")
     if now < contest.opens_at:
-        return "未开始"
+        return N_("未开始")
     if now >= contest.closes_at:
-        return "已结束"
-    return "已暂停" if contest.paused_at is not None else "进行中"
+        return N_("已结束")
+    return N_("已暂停") if contest.paused_at is not None else N_("进行中")
 
 
 def _refuse(message: str, status_code: int = 409):
@@ -52,7 +54,7 @@ def _refuse(message: str, status_code: int = 409):
 def edit_everything(contest: Contest, draft: ContestDraft) -> None:
     """Before anyone has started: the contest becomes ``draft`` (its code, unit and creation stay)."""
     if has_started(contest):
-        _refuse("已有人开始答题，试卷和计分不能再修改；只能修改名称、说明、结束时间和及格分。")
+        _refuse(_("已有人开始答题，试卷和计分不能再修改；只能修改名称、说明、结束时间和及格分。"))
     problems = draft_problems(draft)
     if problems:
         raise QuizError(next(iter(problems.values())), status=422)
@@ -86,7 +88,7 @@ def edit_started(contest: Contest, title: str, description: str, closes_at: date
                  pass_score: float | None, now: datetime) -> None:
     """After someone has started: the fields that leave the paper and the scoring alone."""
     if pass_score is not None and pass_score > max_score(contest):
-        raise QuizError("及格分不能高于满分。", status=422)
+        raise QuizError(_("及格分不能高于满分。"), status=422)
     contest.title = title
     contest.description = description
     contest.pass_score = pass_score
@@ -113,9 +115,9 @@ def set_close_time(contest: Contest, closes_at: datetime, now: datetime) -> None
     (that is 立即结束). Open attempts get the time the new close leaves them: a deadline the old
     close cut short grows back up to the attempt's own limit, one past the new close is cut."""
     if closes_at <= contest.opens_at:
-        raise QuizError("结束时间必须晚于开始时间。", status=422)
+        raise QuizError(_("结束时间必须晚于开始时间。"), status=422)
     if closes_at <= now and now >= contest.opens_at and has_started(contest):
-        raise QuizError("新的结束时间已经过去；要马上结束竞赛，请用“立即结束”。", status=422)
+        raise QuizError(_("新的结束时间已经过去；要马上结束竞赛，请用“立即结束”。"), status=422)
     contest.closes_at = closes_at
     for attempt in _open_attempts(contest):
         attempt.deadline = min(attempt.started_at + _time_allowed(contest, attempt), closes_at)
@@ -126,9 +128,9 @@ def end_now(contest: Contest, now: datetime) -> None:
     """Close the contest at once: sign-ups stop, and open attempts end now (the sweep submits
     them once the answer grace has passed, as with any deadline)."""
     if now <= contest.opens_at:
-        _refuse("竞赛尚未开始，不需要结束：可以修改时间，或直接删除。")
+        _refuse(_("竞赛尚未开始，不需要结束：可以修改时间，或直接删除。"))
     if now >= contest.closes_at:
-        _refuse("竞赛已经结束。")
+        _refuse(_("竞赛已经结束。"))
     contest.closes_at = now
     contest.paused_at = None
     for attempt in _open_attempts(contest):
@@ -138,9 +140,9 @@ def end_now(contest: Contest, now: datetime) -> None:
 
 def pause(contest: Contest, now: datetime) -> None:
     if contest.paused_at is not None:
-        _refuse("竞赛已经暂停。")
+        _refuse(_("竞赛已经暂停。"))
     if not contest.opens_at <= now < contest.closes_at:
-        _refuse("只有进行中的竞赛可以暂停。")
+        _refuse(_("只有进行中的竞赛可以暂停。"))
     contest.paused_at = now
     db.session.flush()
 
@@ -148,7 +150,7 @@ def pause(contest: Contest, now: datetime) -> None:
 def resume(contest: Contest, now: datetime) -> timedelta:
     """Resume a paused contest; every open attempt gets the paused time back. Returns it."""
     if contest.paused_at is None:
-        _refuse("竞赛没有暂停。")
+        _refuse(_("竞赛没有暂停。"))
     paused = max(timedelta(0), now - contest.paused_at)
     contest.paused_at = None
     open_attempts = _open_attempts(contest)
@@ -169,13 +171,13 @@ def resume(contest: Contest, now: datetime) -> timedelta:
 
 def copy_contest(contest: Contest, now: datetime) -> Contest:
     """A new contest with the same rules, units and times (to be edited), a new code, nobody in it."""
-    suffix = COPY_SUFFIX
+    suffix = _(COPY_SUFFIX)
     rules = {name: getattr(contest, name) for name in (
         "campaign_id", "description", "opens_at", "closes_at", "question_count", "time_limit_seconds",
         "per_question_seconds", "draw_rules", "fixed_question_uids", "points_single", "points_multi",
         "points_judge", "multi_partial", "max_attempts", "attempts_per_day", "pass_score", "ranking",
         "leave_limit", "open_to_all", "enterprise_id", "identity_mode", "review_mode")}
-    for _ in range(10):  # a code collision is rare; try another
+    for _try in range(10):  # a code collision is rare; try another
         duplicate = Contest(
             **rules, code=new_code(), title=contest.title[:120 - len(suffix)] + suffix, created_at=now,
             categories=list(contest.categories), enterprises=list(contest.enterprises),
@@ -186,13 +188,13 @@ def copy_contest(contest: Contest, now: datetime) -> Contest:
             return duplicate
         except IntegrityError:
             continue
-    raise QuizError("无法生成参赛码，请重试。", status=503)
+    raise QuizError(_("无法生成参赛码，请重试。"), status=503)
 
 
 def delete_contest(contest: Contest) -> None:
     """Only a contest nobody has started; otherwise it is archived instead (see ``archive``)."""
     if has_started(contest):
-        _refuse("已有人参加这个竞赛，不能删除；可以归档：它不再出现在竞赛列表中，成绩保留。")
+        _refuse(_("已有人参加这个竞赛，不能删除；可以归档：它不再出现在竞赛列表中，成绩保留。"))
     db.session.execute(sql_delete(ContestQuestionUse).where(ContestQuestionUse.contest_id == contest.id))
     contest.categories = []
     contest.enterprises = []
@@ -203,15 +205,15 @@ def delete_contest(contest: Contest) -> None:
 
 def archive(contest: Contest, now: datetime) -> None:
     if contest.archived_at is not None:
-        _refuse("竞赛已经归档。")
+        _refuse(_("竞赛已经归档。"))
     if now < contest.closes_at and contest.opens_at <= now and has_started(contest):
-        _refuse("竞赛还在进行中，请先结束再归档。")
+        _refuse(_("竞赛还在进行中，请先结束再归档。"))
     contest.archived_at = now
     db.session.flush()
 
 
 def unarchive(contest: Contest) -> None:
     if contest.archived_at is None:
-        _refuse("竞赛没有归档。")
+        _refuse(_("竞赛没有归档。"))
     contest.archived_at = None
     db.session.flush()

@@ -32,19 +32,21 @@ from ..units import rosters
 from ..extensions import db
 from ..models import Attempt, AuditEntry, Contest, Enterprise, Participant, User
 
+from ..i18n import N_
+
 PAGE_SIZE = 200
 FLAGS = {
-    "off_roster": "名单外",
-    "shared_address": "同一地址",
-    "too_fast": "用时过短",
-    "voided": "已作废",
+    "off_roster": N_("名单外"),
+    "shared_address": N_("同一地址"),
+    "too_fast": N_("用时过短"),
+    "voided": N_("已作废"),
 }
 AUDIT_LABELS = {
-    "void_attempt": "作废答题",
-    "restore_attempt": "恢复答题",
-    "void_participant": "作废人员",
-    "restore_participant": "恢复人员",
-    "change_device": "换手机",
+    "void_attempt": N_("作废答题"),
+    "restore_attempt": N_("恢复答题"),
+    "void_participant": N_("作废人员"),
+    "restore_participant": N_("恢复人员"),
+    "change_device": N_("换手机"),
 }
 
 

@@ -5,8 +5,10 @@ import re
 import unicodedata
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..i18n import N_
 from ..units import rosters
 from ..errors import QuizError
 from ..extensions import db, upsert
@@ -29,12 +31,12 @@ def normalise_identifier(raw: str) -> str:
 
 def identifier_error(identifier: str) -> str | None:
     if not identifier:
-        return "请填写手机号或工号。"
+        return _("请填写手机号或工号。")
     if identifier.isdigit() and len(identifier) == 11:
-        return None if PHONE.match(identifier) else "手机号格式不正确，应为 11 位数字。"
+        return None if PHONE.match(identifier) else _("手机号格式不正确，应为 11 位数字。")
     if STAFF_NO.match(identifier):
         return None
-    return "手机号或工号格式不正确：手机号为 11 位数字，工号只能包含字母、数字和短横线。"
+    return _("手机号或工号格式不正确：手机号为 11 位数字，工号只能包含字母、数字和短横线。")
 
 
 def _allowed(contest: Contest, *columns):
@@ -76,7 +78,7 @@ def may_take_part(contest: Contest, enterprise: Enterprise) -> bool:
     return contest.open_to_all or any(e.id == enterprise.id for e in contest.enterprises)
 
 
-IDENTITY_TAKEN = "该工号/手机号已由他人登记，请核对后重新填写；如有疑问请联系本单位管理员。"
+IDENTITY_TAKEN = N_("该工号/手机号已由他人登记，请核对后重新填写；如有疑问请联系本单位管理员。")
 
 
 def sign_up(
@@ -100,7 +102,7 @@ def admit(enterprise: Enterprise, identifier: str, name: str, mode: str) -> Rost
     if mode == "roster" and not (same and person.active):
         raise QuizError(rosters.NOT_ON_ROSTER, status=403)
     if person is not None and not same:
-        raise QuizError(IDENTITY_TAKEN, status=409)
+        raise QuizError(_(IDENTITY_TAKEN), status=409)
     return person if same and person.active else None
 
 
@@ -145,7 +147,7 @@ def find_or_create(
             return created, True
         existing = db.session.scalars(same_person).one()
     if rosters.name_key(existing.name) != rosters.name_key(name):
-        raise QuizError(IDENTITY_TAKEN, status=409)
+        raise QuizError(_(IDENTITY_TAKEN), status=409)
     if person is not None and existing.roster_person_id is None:
         existing.roster_person_id = person.id  # signed up before the roster was imported
     return existing, False

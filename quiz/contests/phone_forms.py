@@ -1,3 +1,5 @@
+from flask_babel import lazy_gettext as _l
+
 from ..forms import Form, strip
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -14,36 +16,36 @@ def _int_or_none(value):
 
 # The first entry of a unit list: nothing chosen yet, so a phone that skips the list is asked
 # to choose instead of being credited to the first unit (``validate_enterprise`` refuses it).
-CHOOSE_UNIT = ("", "请选择单位")
+CHOOSE_UNIT = ("", _l("请选择单位"))
 
 
 class UnitForm(Form):
     """Who someone is in the hall: name, 单位 (from the allowed list) and 部门."""
 
     name = StringField(
-        "姓名",
+        _l("姓名"),
         filters=[strip],
-        validators=[DataRequired("请填写姓名。"), Length(max=20, message="姓名不能超过 20 个字。")],
+        validators=[DataRequired(_l("请填写姓名。")), Length(max=20, message=_l("姓名不能超过 20 个字。"))],
     )
-    enterprise = SelectField("单位", coerce=_int_or_none, validate_choice=False)
+    enterprise = SelectField(_l("单位"), coerce=_int_or_none, validate_choice=False)
     department = StringField(
-        "部门",
+        _l("部门"),
         filters=[strip],
-        validators=[DataRequired("请填写部门。"), Length(max=30, message="部门不能超过 30 个字。")],
+        validators=[DataRequired(_l("请填写部门。")), Length(max=30, message=_l("部门不能超过 30 个字。"))],
     )
 
     def validate_enterprise(self, field):
         if field.data not in {value for value, _label in field.choices}:
-            raise ValidationError("请选择单位。")
+            raise ValidationError(_l("请选择单位。"))
 
 
 class SignupForm(UnitForm):
     """A contest's sign-up: identity is the enterprise plus phone number or 工号."""
 
     identifier = StringField(
-        "手机号或工号",
+        _l("手机号或工号"),
         filters=[normalise_identifier],
-        validators=[DataRequired("请填写手机号或工号。")],
+        validators=[DataRequired(_l("请填写手机号或工号。"))],
     )
 
     def validate_identifier(self, field):

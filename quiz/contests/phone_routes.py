@@ -10,9 +10,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from . import attempts, participants, standings, voiding
@@ -55,7 +57,7 @@ def poster_enterprise(contest: Contest, enterprise_code: str | None) -> Enterpri
         select(Enterprise).where(Enterprise.code == enterprise_code.upper())
     )
     if enterprise is None or not participants.may_take_part(contest, enterprise):
-        raise NotFound("该单位不在本次竞赛的参赛范围内，请联系组织者。")
+        raise NotFound(_("该单位不在本次竞赛的参赛范围内，请联系组织者。"))
     return enterprise
 
 
@@ -64,7 +66,7 @@ def join_by_code():
     """The code typed from a poster on the start page."""
     code = "".join(ch for ch in request.args.get("code", "") if ch.isalnum())
     if not code:
-        raise QuizError("请输入参赛码。")
+        raise QuizError(_("请输入参赛码。"))
     return redirect(url_for(".join", code=code.upper()))
 
 
@@ -171,10 +173,10 @@ def resume(code: str):
     contest = get_contest(code)
     attempt = db.session.get(Attempt, session.get(RESUME_KEY) or 0)
     if attempt is None or attempt.contest_id != contest.id:
-        raise QuizError("请先填写参赛登记。", status=400)
+        raise QuizError(_("请先填写参赛登记。"), status=400)
     if not attempts.move_to_device(attempt, this_device(), request.form.get("resume_code", "")):
         return _signup_page(contest, attempts.contest_state(contest, clock.now()), 403, resume=True,
-                            refusal="续答码不正确，请核对原手机上显示的6位续答码。")
+                            refusal=_("续答码不正确，请核对原手机上显示的6位续答码。"))
     db.session.commit()
     session.pop(RESUME_KEY, None)
     session.permanent = True
@@ -207,14 +209,14 @@ def _require_owner(participant_id: int, device: str | None, organiser_may_read: 
     # Staff are asked only when the phone is not the owner (answers are the hot path).
     if not (organiser_may_read and current_user.is_authenticated
             and current_user.may_read_attempt_of(db.session.get(Participant, participant_id))):
-        raise QuizError("这不是您的答卷。", status=403)
+        raise QuizError(_("这不是您的答卷。"), status=403)
 
 
 def owned_attempt(attempt_id: int, organiser_may_read: bool = False) -> Attempt:
     """The attempt, if it is this phone's; an organiser may read results, never answer."""
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
-        raise NotFound("找不到这份答卷。")
+        raise NotFound(_("找不到这份答卷。"))
     _require_owner(attempt.participant_id, attempt.device, organiser_may_read)
     return attempt
 
@@ -223,7 +225,7 @@ def owned_sheet(attempt_id: int) -> attempts.Sheet:
     """This phone's attempt as answering reads it (one statement: the hot path)."""
     sheet = attempts.load_sheet(attempt_id)
     if sheet is None:
-        raise NotFound("找不到这份答卷。")
+        raise NotFound(_("找不到这份答卷。"))
     _require_owner(sheet.participant_id, sheet.device)
     return sheet
 
@@ -232,7 +234,7 @@ def owned_screen(attempt_id: int, *positions: int) -> tuple[attempts.Sheet, atte
     """This phone's attempt and its paper with the items at ``positions`` (one statement)."""
     found = attempts.load_screen(attempt_id, *positions)
     if found is None:
-        raise NotFound("找不到这份答卷。")
+        raise NotFound(_("找不到这份答卷。"))
     _require_owner(found[0].participant_id, found[0].device)
     return found
 
@@ -244,7 +246,7 @@ def _quiz_view(sheet: attempts.Sheet, position: int | None, message: str | None 
     now = attempts.attempt_now(sheet, clock.now())  # a paused contest's clocks stand still
     paused = sheet.contest.paused_at is not None
     if paused and message is None:
-        message = attempts.PAUSED
+        message = _(attempts.PAUSED)
     timed_each = attempts.per_question(sheet)
     if timed_each:
         # One way through the paper: the server decides which question is shown.
@@ -299,7 +301,7 @@ def question_dots(here: str, progress: list[attempts.Progress], current: int) ->
         return f'<a data-q="{position}" href="{here}?q={position}" hx-get="{here}?q={position}" class="{names}">{text}</a>'
 
     links = [link(p.position, str(p.position), "done" if p.answered else "") for p in progress]
-    links.append(link(0, "交卷", "review-link"))
+    links.append(link(0, escape(_("交卷")), "review-link"))
     return Markup("\n".join(links))
 
 
@@ -324,7 +326,7 @@ def answer(attempt_id: int):
     # One read for the attempt, the item answered and the screen that follows.
     sheet, paper = owned_screen(attempt_id, *(-1 if p is None else p for p in (position, shown_next)))
     if position is None:
-        raise NotFound("该题不在您的试卷中。")
+        raise NotFound(_("该题不在您的试卷中。"))
     try:
         if chosen:
             saved = attempts.save_answer(sheet, position, chosen, clock.now(), _grace(),
@@ -356,13 +358,13 @@ def save(attempt_id: int):
     position = request.form.get("position", type=db_int)
     found = attempts.load_item(attempt_id, -1 if position is None else position)
     if found is None:
-        raise NotFound("找不到这份答卷。")
+        raise NotFound(_("找不到这份答卷。"))
     sheet, item = found
     _require_owner(sheet.participant_id, sheet.device)
     if item is None:
-        raise NotFound("该题不在您的试卷中。")
+        raise NotFound(_("该题不在您的试卷中。"))
     if attempts.per_question(sheet):
-        raise QuizError("逐题计时的竞赛请点“提交本题”作答。", status=409)
+        raise QuizError(_("逐题计时的竞赛请点“提交本题”作答。"), status=409)
     try:
         attempts.save_answer(sheet, item.position, request.form.getlist("choice"), clock.now(), _grace(),
                              item=item, may_clear=True)
@@ -474,9 +476,9 @@ def certificate(attempt_id: int, fmt: str):
 
     attempt = owned_attempt(attempt_id, organiser_may_read=True)
     if not attempt.certificate_no:
-        raise NotFound("这份答卷没有证书：成绩合格才会颁发证书。")
+        raise NotFound(_("这份答卷没有证书：成绩合格才会颁发证书。"))
     if voiding.is_voided(attempt):
-        raise QuizError(voiding.VOIDED_CERTIFICATE, status=410)
+        raise QuizError(_(voiding.VOIDED_CERTIFICATE), status=410)
     try:
         render_file = certificates.render_png if fmt == "png" else certificates.render_pdf
         body = render_file(_certificate_data(attempt))
@@ -491,15 +493,22 @@ def certificate(attempt_id: int, fmt: str):
     return response
 
 
+def _verified_date(day) -> str:
+    """The certificate's date on the verification page: as printed on the certificate (which
+    stays Chinese, an official document), or in the reader's language."""
+    from .certificates import chinese_date
+
+    return chinese_date(day) if str(get_locale()) == "zh" else format_date(day, "long")
+
+
 @bp.get("/cert/<number>")
 def verify(number: str):
     """Public check of a certificate: shows the certificate's own facts and nothing more."""
     attempt = db.session.scalar(select(Attempt).where(Attempt.certificate_no == number.strip().upper()[:20]))
     if attempt is None:
-        raise NotFound("查无此证书，请核对证书编号。")
-    from .certificates import chinese_date
+        raise NotFound(_("查无此证书，请核对证书编号。"))
 
     voided = voiding.is_voided(attempt)
     return render("participant/verify.html", "participant/verify.html", 410 if voided else 200,
-                  attempt=attempt, voided=voided, date=chinese_date(_certificate_date(attempt)),
+                  attempt=attempt, voided=voided, date=_verified_date(_certificate_date(attempt)),
                   issuer=_certificate_issuer(attempt.contest))

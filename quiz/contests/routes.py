@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from ..models import (
 )
 from ..web import (managed_contest, organiser_required, own_enterprise_id, read_only,
                    render, staff_required, viewed_contest)
+from ..i18n import N_
 from . import draws, lifecycle, participant_list, progress, voiding
 from .forms import CloseTimeForm, ContestForm, StartedContestForm
 from .participants import allowed_enterprises
@@ -62,7 +64,7 @@ def _fill_choices(form: ContestForm) -> None:
     ]
     counts = bank.drawable_counts()
     form.categories.choices = [
-        (c.id, f"{c.name}（{counts.get(c.id, 0)} 题）")
+        (c.id, _("%(name)s（%(n)s 题）", name=c.name, n=counts.get(c.id, 0)))
         for c in db.session.scalars(select(Category).order_by(Category.position))
     ]
     form.enterprises.choices = [
@@ -87,7 +89,8 @@ def _rules_from_form(form_data) -> tuple[list[draws.Rule], list[str]]:
             if not raw:
                 continue
             if not raw.isdigit() or int(raw) > 100:
-                problems.append(f"{category.name}的抽题数量“{raw[:10]}”应为 0 到 100 的整数。")
+                problems.append(_("%(category)s的抽题数量“%(raw)s”应为 0 到 100 的整数。", category=category.name,
+                                  raw=raw[:10]))
                 continue
             if int(raw):
                 rules.append(draws.Rule(category.id, qtype, int(raw), difficulty))
@@ -128,7 +131,7 @@ def _draft(form: ContestForm, rules: list[draws.Rule], enterprise_id: int | None
     )
 
 
-PAST_CLOSE = "结束时间已经过去：保存后参赛者将无法登记和答题。请修改结束时间，或勾选“仍然保存”。"
+PAST_CLOSE = N_("结束时间已经过去：保存后参赛者将无法登记和答题。请修改结束时间，或勾选“仍然保存”。")
 
 
 def _past_close_warning(form) -> str | None:
@@ -136,7 +139,7 @@ def _past_close_warning(form) -> str | None:
     closes = form.closes_at.data
     if closes is None or clock.from_local(closes) > clock.now() or request.form.get("confirm_past") == "1":
         return None
-    return PAST_CLOSE
+    return _(PAST_CLOSE)
 
 
 def _form_problems(form, draft: ContestDraft, rule_errors: list[str]) -> bool:
@@ -232,7 +235,7 @@ def edit(contest_id: int):
         return render_template(
             "contests/new.html", form=form, rule_errors=[], grid=bank_io.categories(),
             counts=bank.drawable_counts(by_type=True), values=_rule_values(contest), contest=contest,
-            past_warning=PAST_CLOSE if contest.closes_at <= clock.now() else None,
+            past_warning=_(PAST_CLOSE) if contest.closes_at <= clock.now() else None,
         ), 200
     rules, rule_errors = _rules_from_form(request.form)
     warning = None
@@ -247,7 +250,7 @@ def edit(contest_id: int):
                 flash(refused.message, "error")
                 return redirect(url_for(".edit", contest_id=contest_id), 303)
             db.session.commit()
-            flash("已保存竞赛设置。", "info")
+            flash(_("已保存竞赛设置。"), "info")
             return redirect(url_for(".detail", contest_id=contest.id), 303)
     return _contest_form_page(form, rule_errors, 422, contest=contest, warning=warning)
 
@@ -265,11 +268,11 @@ def _edit_started(contest: Contest):
                 float(form.pass_score.data) if form.pass_score.data is not None else None, clock.now())
         except QuizError as refused:
             db.session.rollback()
-            field = form.pass_score if "及格分" in refused.message else form.closes_at
+            field = form.pass_score if refused.message == _("及格分不能高于满分。") else form.closes_at
             field.errors = [*field.errors, refused.message]
         else:
             db.session.commit()
-            flash("已保存竞赛设置。", "info")
+            flash(_("已保存竞赛设置。"), "info")
             return redirect(url_for(".detail", contest_id=contest.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("contests/edit_started.html", form=form, contest=contest,
@@ -299,21 +302,21 @@ def _to_detail(contest_id: int):
 @bp.post("/<int:contest_id>/pause")
 @staff_required
 def pause(contest_id: int):
-    _act(contest_id, lifecycle.pause, "竞赛已暂停：参赛者不能登记和答题，计时已停止。")
+    _act(contest_id, lifecycle.pause, _("竞赛已暂停：参赛者不能登记和答题，计时已停止。"))
     return _to_detail(contest_id)
 
 
 @bp.post("/<int:contest_id>/resume")
 @staff_required
 def resume(contest_id: int):
-    _act(contest_id, lifecycle.resume, "竞赛已恢复：答题中的参赛者的剩余时间已补回暂停的时长。")
+    _act(contest_id, lifecycle.resume, _("竞赛已恢复：答题中的参赛者的剩余时间已补回暂停的时长。"))
     return _to_detail(contest_id)
 
 
 @bp.post("/<int:contest_id>/end")
 @staff_required
 def end_now(contest_id: int):
-    _act(contest_id, lifecycle.end_now, "竞赛已结束：不再接受登记，答题中的试卷将自动交卷。")
+    _act(contest_id, lifecycle.end_now, _("竞赛已结束：不再接受登记，答题中的试卷将自动交卷。"))
     return _to_detail(contest_id)
 
 
@@ -324,20 +327,20 @@ def close_time(contest_id: int):
     form = CloseTimeForm()
     if not form.validate_on_submit():
         managed_contest(contest_id)
-        flash(" ".join(form.closes_at.errors) or "请填写新的结束时间。", "error")
+        flash(" ".join(form.closes_at.errors) or _("请填写新的结束时间。"), "error")
         return _to_detail(contest_id)
 
     def move(contest: Contest, now):
         lifecycle.set_close_time(contest, clock.from_local(form.closes_at.data), now)
 
-    _act(contest_id, move, "已修改结束时间。")
+    _act(contest_id, move, _("已修改结束时间。"))
     return _to_detail(contest_id)
 
 
 @bp.post("/<int:contest_id>/copy")
 @staff_required
 def copy(contest_id: int):
-    duplicate = _act(contest_id, lifecycle.copy_contest, "已复制竞赛（含全部规则）。请修改名称和时间后发布海报。")
+    duplicate = _act(contest_id, lifecycle.copy_contest, _("已复制竞赛（含全部规则）。请修改名称和时间后发布海报。"))
     if duplicate is None:
         return _to_detail(contest_id)
     return redirect(url_for(".edit", contest_id=duplicate.id), 303)
@@ -355,21 +358,21 @@ def delete(contest_id: int):
         flash(refused.message, "error")
         return _to_detail(contest_id)
     db.session.commit()
-    flash(f"已删除竞赛“{title}”。", "info")
+    flash(_("已删除竞赛“%(title)s”。", title=title), "info")
     return redirect(url_for(".index"), 303)
 
 
 @bp.post("/<int:contest_id>/archive")
 @staff_required
 def archive(contest_id: int):
-    _act(contest_id, lifecycle.archive, "竞赛已归档：不再出现在竞赛列表中，成绩和排行榜保留。")
+    _act(contest_id, lifecycle.archive, _("竞赛已归档：不再出现在竞赛列表中，成绩和排行榜保留。"))
     return _to_detail(contest_id)
 
 
 @bp.post("/<int:contest_id>/unarchive")
 @staff_required
 def unarchive(contest_id: int):
-    _act(contest_id, lambda contest, now: lifecycle.unarchive(contest), "已取消归档。")
+    _act(contest_id, lambda contest, now: lifecycle.unarchive(contest), _("已取消归档。"))
     return _to_detail(contest_id)
 
 
@@ -380,13 +383,13 @@ def _poster_enterprise(contest: Contest) -> Enterprise | None:
     if read_only(contest):
         own = db.session.get(Enterprise, current_user.enterprise_id)
         if code and code.upper() != own.code:
-            raise QuizError("您只能打印本单位的海报和二维码。", status=403)
+            raise QuizError(_("您只能打印本单位的海报和二维码。"), status=403)
         return own
     if not code:
         return None
     enterprise = next((e for e in allowed_enterprises(contest) if e.code == code.upper()), None)
     if enterprise is None:
-        raise NotFound("该单位不在本次竞赛的参赛范围内。")
+        raise NotFound(_("该单位不在本次竞赛的参赛范围内。"))
     return enterprise
 
 
@@ -468,9 +471,9 @@ def _contest_in_view(contest_id: int) -> tuple[Contest, int | None]:
 def _attempt(contest: Contest, attempt_id: int, own: int | None) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.contest_id != contest.id:
-        raise NotFound("找不到这次答题。")
+        raise NotFound(_("找不到这次答题。"))
     if own is not None and attempt.participant.enterprise_id != own:
-        raise QuizError("这是其他单位的人员，您没有权限操作。", status=403)
+        raise QuizError(_("这是其他单位的人员，您没有权限操作。"), status=403)
     return attempt
 
 
@@ -480,7 +483,7 @@ def _participant(contest: Contest, participant_id: int) -> Participant:
         select(Attempt.id).where(Attempt.contest_id == contest.id, Attempt.participant_id == participant_id)
         .limit(1)) is not None
     if not took_part:
-        raise NotFound("找不到这个人员。")
+        raise NotFound(_("找不到这个人员。"))
     return participant
 
 
@@ -517,10 +520,10 @@ def participants(contest_id: int):
 
 
 DONE = {
-    ("attempt", "void"): "已作废 {name} 的这次答题，它不再计入任何排名、报表和导出。",
-    ("attempt", "restore"): "已恢复 {name} 的这次答题。",
-    ("person", "void"): "已作废人员 {name}：此人的全部答题不再计入任何排名、报表和导出。",
-    ("person", "restore"): "已恢复人员 {name}。",
+    ("attempt", "void"): N_("已作废 %(name)s 的这次答题，它不再计入任何排名、报表和导出。"),
+    ("attempt", "restore"): N_("已恢复 %(name)s 的这次答题。"),
+    ("person", "void"): N_("已作废人员 %(name)s：此人的全部答题不再计入任何排名、报表和导出。"),
+    ("person", "restore"): N_("已恢复人员 %(name)s。"),
 }
 
 
@@ -530,7 +533,7 @@ def _void_or_restore(contest: Contest, what: str, action: str, thing, name: str,
 
     def run() -> str:
         rule(thing, current_user.id, reason)
-        return DONE[what, action].format(name=name)
+        return _(DONE[what, action], name=name)
 
     _apply(run)
     return _back(contest)
@@ -548,7 +551,7 @@ def void_attempt(contest_id: int, attempt_id: int, action: str):
 @bp.post("/<int:contest_id>/participants/people/<int:participant_id>/<any(void, restore):action>")
 @organiser_required
 def void_participant(contest_id: int, participant_id: int, action: str):
-    contest, _ = _contest_in_view(contest_id)
+    contest, _own = _contest_in_view(contest_id)
     participant = _participant(contest, participant_id)
     return _void_or_restore(contest, "person", action, participant, participant.name,
                             voiding.void_participant, voiding.restore_participant)
@@ -562,7 +565,7 @@ def change_device(contest_id: int, attempt_id: int):
 
     def run() -> str:
         voiding.change_device(attempt, current_user.id)
-        return f"已为 {attempt.participant.name} 换手机：请此人在新手机上重新登记，即可继续这次答题。"
+        return _("已为 %(name)s 换手机：请此人在新手机上重新登记，即可继续这次答题。", name=attempt.participant.name)
 
     _apply(run)
     return _back(contest)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -62,31 +63,32 @@ def draft_problems(draft: ContestDraft) -> dict[str, str]:
     """Field name → message, for every rule the draft breaks."""
     problems = {}
     if draft.closes_at <= draft.opens_at:
-        problems["closes_at"] = "结束时间必须晚于开始时间。"
+        problems["closes_at"] = _("结束时间必须晚于开始时间。")
     if draft.fixed_uids:
         _questions, missing = draws.fixed_paper(draft.fixed_uids)
         if missing:
-            problems["fixed_paper"] = f"这些编号不在题库中或已停用：{'、'.join(missing[:10])}"
+            problems["fixed_paper"] = _("这些编号不在题库中或已停用：%(uids)s", uids=_("、").join(missing[:10]))
         elif len(set(draft.fixed_uids)) != len(draft.fixed_uids):
-            problems["fixed_paper"] = "固定试卷中有重复的题目编号。"
+            problems["fixed_paper"] = _("固定试卷中有重复的题目编号。")
     elif draft.rules:
         found = draws.rule_problems(draft.rules)
         if found:
             problems["rules"] = " ".join(found)
     elif not draft.category_ids:
-        problems["categories"] = "请至少选择一个题目分类，或按分类和题型设置抽题数量。"
+        problems["categories"] = _("请至少选择一个题目分类，或按分类和题型设置抽题数量。")
     else:
         available = draws.pool_size(draft.category_ids)
         if available < draft.question_count:
-            problems["question_count"] = f"所选分类只有 {available} 道题，不足 {draft.question_count} 题。"
+            problems["question_count"] = _("所选分类只有 %(n)s 道题，不足 %(count)s 题。", n=available,
+                                           count=draft.question_count)
     if draft.paper_size > 200:
-        problems["question_count"] = "一份试卷最多 200 题。"
+        problems["question_count"] = _("一份试卷最多 200 题。")
     if not draft.open_to_all and not draft.enterprise_ids and draft.enterprise_id is None:
-        problems["enterprises"] = "请至少选择一个参赛单位，或选择“所有单位”。"
+        problems["enterprises"] = _("请至少选择一个参赛单位，或选择“所有单位”。")
     if draft.pass_score is not None and draft.pass_score > draft.max_score_bound():
-        problems["pass_score"] = "及格分不能高于满分。"
+        problems["pass_score"] = _("及格分不能高于满分。")
     if db.session.get(Campaign, draft.campaign_id) is None:
-        problems["campaign"] = "请选择活动。"
+        problems["campaign"] = _("请选择活动。")
     return problems
 
 
@@ -100,7 +102,7 @@ def create_contest(draft: ContestDraft, now: datetime) -> Contest:
         if draft.open_to_all or draft.enterprise_id
         else list(db.session.scalars(select(Enterprise).where(Enterprise.id.in_(draft.enterprise_ids))))
     )
-    for _ in range(10):  # a code collision is rare; try another
+    for _try in range(10):  # a code collision is rare; try another
         contest = Contest(
             campaign_id=draft.campaign_id,
             code=new_code(),
@@ -136,7 +138,7 @@ def create_contest(draft: ContestDraft, now: datetime) -> Contest:
             return contest
         except IntegrityError:
             continue
-    raise QuizError("无法生成参赛码，请重试。", status=503)
+    raise QuizError(_("无法生成参赛码，请重试。"), status=503)
 
 
 def default_identity_mode(enterprise_ids: list[int] | None) -> str:
@@ -164,7 +166,7 @@ def get_contest(code: str) -> Contest:
     """The contest a poster's code names (any case), or a 404 saying to check the code."""
     contest = db.session.scalar(select(Contest).where(Contest.code == code.upper()))
     if contest is None:
-        raise NotFound("找不到这个竞赛，请检查二维码或链接是否正确。")
+        raise NotFound(_("找不到这个竞赛，请检查二维码或链接是否正确。"))
     return contest
 
 
@@ -200,8 +202,8 @@ def _number(value: float) -> str:
 def _minutes(seconds: int) -> str:
     minutes, rest = divmod(seconds, 60)
     if not rest:
-        return f"{minutes} 分钟"
-    return f"{minutes} 分 {rest} 秒" if minutes else f"{rest} 秒"
+        return _("%(n)s 分钟", n=minutes)
+    return _("%(m)s 分 %(s)s 秒", m=minutes, s=rest) if minutes else _("%(n)s 秒", n=rest)
 
 
 def summary(contest: Contest) -> ContestSummary:
@@ -230,41 +232,43 @@ def summary(contest: Contest) -> ContestSummary:
         categories = [c.name for c in sorted(contest.categories, key=lambda c: c.position)]
 
     if by_type:
-        questions = f"共 {count} 题：" + "、".join(
-            f"{TYPE_LABELS[t]} {by_type[t]} 题" for t in ("single", "multi", "judge") if by_type.get(t))
+        questions = _("共 %(n)s 题：", n=count) + _("、").join(
+            _("%(kind)s %(n)s 题", kind=_(TYPE_LABELS[t]), n=by_type[t])
+            for t in ("single", "multi", "judge") if by_type.get(t))
     else:
-        questions = f"共 {count} 题，从所选分类中随机抽取"
+        questions = _("共 %(n)s 题，从所选分类中随机抽取", n=count)
     types = [t for t in ("single", "multi", "judge") if by_type.get(t)] or ["single", "multi", "judge"]
     if len({contest.points_for(t) for t in types}) == 1:
         each = contest.points_for(types[0])
-        points = f"每题 {each} 分，满分 {count * each} 分"
+        points = _("每题 %(n)s 分，满分 %(total)s 分", n=each, total=count * each)
     else:
-        points = "；".join(f"{TYPE_LABELS[t]}每题 {contest.points_for(t)} 分" for t in types)
+        points = _("；").join(_("%(kind)s每题 %(n)s 分", kind=_(TYPE_LABELS[t]), n=contest.points_for(t))
+                              for t in types)
         if by_type:
-            points += f"，满分 {sum(by_type[t] * contest.points_for(t) for t in types)} 分"
+            points += _("，满分 %(total)s 分", total=sum(by_type[t] * contest.points_for(t) for t in types))
 
     if contest.per_question_seconds:
-        timing = (f"每题限时 {contest.per_question_seconds} 秒，按顺序作答，"
-                  f"答完或超时进入下一题，不能返回修改")
+        timing = _("每题限时 %(n)s 秒，按顺序作答，答完或超时进入下一题，不能返回修改",
+                   n=contest.per_question_seconds)
     else:
-        timing = f"限时 {_minutes(contest.time_limit_seconds)}，交卷前可返回修改答案"
-    pass_mark = f"{_number(contest.pass_score)} 分及格" if contest.pass_score is not None else None
+        timing = _("限时 %(time)s，交卷前可返回修改答案", time=_minutes(contest.time_limit_seconds))
+    pass_mark = _("%(n)s 分及格", n=_number(contest.pass_score)) if contest.pass_score is not None else None
     if contest.attempts_per_day:
-        attempts = f"每人每天可答 {contest.max_attempts} 次"
+        attempts = _("每人每天可答 %(n)s 次", n=contest.max_attempts)
     else:
-        attempts = f"每人可答 {contest.max_attempts} 次"
+        attempts = _("每人可答 %(n)s 次", n=contest.max_attempts)
     if contest.max_attempts > 1:
-        attempts += "，排名计" + ("最好一次成绩" if contest.ranking == "best" else "最近一次成绩")
+        attempts += (_("，排名计最好一次成绩") if contest.ranking == "best" else _("，排名计最近一次成绩"))
     if contest.leave_limit is None:
-        leave_rule = "离开答题页面的次数会被记录"
+        leave_rule = _("离开答题页面的次数会被记录")
     elif contest.leave_limit == 0:
-        leave_rule = "离开答题页面将自动交卷"
+        leave_rule = _("离开答题页面将自动交卷")
     else:
-        leave_rule = f"离开答题页面超过 {contest.leave_limit} 次将自动交卷"
+        leave_rule = _("离开答题页面超过 %(n)s 次将自动交卷", n=contest.leave_limit)
     multi_rule = None
     if by_type.get("multi") if by_type else _may_draw_multi(contest):
-        multi_rule = ("多选题少选按比例得分，错选不得分" if contest.multi_partial
-                      else "多选题全部选对才得分")
+        multi_rule = (_("多选题少选按比例得分，错选不得分") if contest.multi_partial
+                      else _("多选题全部选对才得分"))
     return ContestSummary(
         description=contest.description or "", questions=questions, categories=categories,
         points=points, timing=timing, pass_mark=pass_mark, attempts=attempts, leave_rule=leave_rule,

@@ -1,6 +1,8 @@
 """Points for an answer. Scores never go below zero."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from ..errors import QuizError
 from ..models import Contest, Question
 
@@ -18,16 +20,16 @@ def check_choice(qtype: str, letters: list[str], option_count: int, partial: boo
     交卷 screen lists such answers as incomplete).
     """
     if not any(letters):
-        raise QuizError("请先选择答案。")
+        raise QuizError(_("请先选择答案。"))
     known = LETTERS[:option_count]
     if any(len(letter) != 1 or letter not in known for letter in letters):
-        raise QuizError("所选选项不存在，请重新选择。")
+        raise QuizError(_("所选选项不存在，请重新选择。"))
     if len(set(letters)) != len(letters):
-        raise QuizError("同一选项不能重复选择。")
+        raise QuizError(_("同一选项不能重复选择。"))
     if qtype in ("single", "judge") and len(letters) != 1:
-        raise QuizError("本题只能选择一个答案。")
+        raise QuizError(_("本题只能选择一个答案。"))
     if qtype == "multi" and len(letters) < 2 and not partial:
-        raise QuizError("多选题至少选择两个选项。")
+        raise QuizError(_("多选题至少选择两个选项。"))
     return "".join(sorted(letters))
 
 

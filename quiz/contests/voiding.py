@@ -11,8 +11,10 @@ Results change here, so the results cache is dropped on commit (the same one pla
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..i18n import N_
 from .. import clock, results_cache
 from ..errors import QuizError
 from ..extensions import db
@@ -20,7 +22,7 @@ from ..models import Attempt, AuditEntry, Participant
 from ..forms import clean_line
 
 REASON_MAX = 200
-NEED_REASON = "请填写作废原因。"
+NEED_REASON = N_("请填写作废原因。")
 
 
 def counts(attempt=Attempt, participant=None) -> list:
@@ -39,15 +41,15 @@ def is_voided(attempt: Attempt) -> bool:
     return attempt.voided_at is not None or attempt.participant.voided_at is not None
 
 
-VOIDED_CERTIFICATE = "该答卷已被组织者作废，证书不再有效。"
+VOIDED_CERTIFICATE = N_("该答卷已被组织者作废，证书不再有效。")
 
 
 def _reason(reason: str | None) -> str:
     reason = " ".join(clean_line(reason or "").split())  # no control characters (quiz.forms)
     if not reason:
-        raise QuizError(NEED_REASON)
+        raise QuizError(_(NEED_REASON))
     if len(reason) > REASON_MAX:
-        raise QuizError(f"作废原因最多 {REASON_MAX} 个字。")
+        raise QuizError(_("作废原因最多 %(n)s 个字。", n=REASON_MAX))
     return reason
 
 
@@ -66,10 +68,10 @@ def _results_changed() -> None:
 
 
 _REFUSED = {
-    ("attempt", True): "这次答题已经作废。",
-    ("attempt", False): "这次答题没有作废，无需恢复。",
-    ("participant", True): "此人已经作废。",
-    ("participant", False): "此人没有作废，无需恢复。",
+    ("attempt", True): N_("这次答题已经作废。"),
+    ("attempt", False): N_("这次答题没有作废，无需恢复。"),
+    ("participant", True): N_("此人已经作废。"),
+    ("participant", False): N_("此人没有作废，无需恢复。"),
 }
 
 
@@ -78,7 +80,7 @@ def _set_voided(thing: Attempt | Participant, void: bool, user_id: int | None, r
     # A reason is required to void; restoring may say why, or not.
     reason = _reason(reason) if void else " ".join((reason or "").split())[:REASON_MAX]
     if (thing.voided_at is not None) == void:
-        raise QuizError(_REFUSED[kind, void])
+        raise QuizError(_(_REFUSED[kind, void]))
     thing.voided_at = clock.now() if void else None
     _results_changed()
     return _audit(user_id, f"{'void' if void else 'restore'}_{kind}", reason=reason,
@@ -107,6 +109,6 @@ def change_device(attempt: Attempt, user_id: int | None) -> AuditEntry:
     """换手机: the open attempt no longer belongs to its phone; the person's next sign-up on
     a new phone claims it. Results do not change (the attempt is not submitted)."""
     if attempt.submitted_at is not None:
-        raise QuizError("这次答题已经交卷，无需换手机。")
+        raise QuizError(_("这次答题已经交卷，无需换手机。"))
     attempt.device = None
     return _audit(user_id, "change_device", attempt=attempt)
