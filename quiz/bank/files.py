@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -38,7 +38,7 @@ def N_(message: str) -> str:
     return message
 
 
-TYPE_NAMES = {"single": N_("单选"), "multi": N_("多选"), "judge": N_("判断")}
+TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}  # shown as type_name(qtype)
 EXPORT_HEADERS = ["编号", "分类", "题型", "题干", *[f"选项{c}" for c in LETTERS], "答案", "解析", "难度", "标签", "依据"]
 FIELD_LABELS = {
     "category_id": N_("分类"), "qtype": N_("题型"), "stem": N_("题干"), "options": N_("选项"), "answer": N_("答案"),
@@ -51,16 +51,29 @@ TEMPLATE_WORDS = (*EXPORT_HEADERS, *TYPE_NAMES.values(), "正确", "错误")
 
 def export_headers() -> list[str]:
     """The export's headers in the page's language (the English ones are read back by the import)."""
-    return [_("编号"), _("分类"), _("题型"), _("题干"), *[_("选项%(letter)s", letter=c) for c in LETTERS],
-            _("答案"), _("解析"), _("难度"), _("标签"), _("依据")]
+    return [pgettext("export", "编号"), pgettext("export", "分类"), pgettext("export", "题型"),
+            pgettext("export", "题干"), *[pgettext("export", "选项%(letter)s") % {"letter": c} for c in LETTERS],
+            pgettext("export", "答案"), pgettext("export", "解析"), pgettext("export", "难度"),
+            pgettext("export", "标签"), pgettext("export", "依据")]
+
+
+def type_name(qtype: str) -> str:
+    """单选 / 多选 / 判断 in the page's language (the English ones are read back by the import)."""
+    return {"single": pgettext("question type", "单选"), "multi": pgettext("question type", "多选"),
+            "judge": pgettext("question type", "判断")}[qtype]
+
+
+def truth_word(answer: str) -> str:
+    """A 判断题's answer, 正确 / 错误, in the page's language (English: True / False, read back too)."""
+    return {"正确": pgettext("judge", "正确"), "错误": pgettext("judge", "错误")}.get(answer, answer)
 
 
 def _shown(key: str, value, qtype: str) -> str:
     """A field's value as the preview shows it: labels, lists joined, long text cut at 30 characters."""
     if key == "qtype":
-        value = _(TYPE_NAMES[value]) if value in TYPE_NAMES else value
+        value = type_name(value) if value in TYPE_NAMES else value
     elif key == "answer" and qtype == "judge" and value in ("A", "B"):
-        value = _("正确") if value == "A" else _("错误")
+        value = truth_word("正确" if value == "A" else "错误")
     elif isinstance(value, list):
         value = _("、").join(str(v) for v in value)
     text = "" if value is None else str(value)
@@ -501,8 +514,8 @@ def workbook(questions: list[Question]) -> bytes:
             return cell
         return value
 
-    types = {key: _(name) for key, name in TYPE_NAMES.items()}
-    truth = {"正确": _("正确"), "错误": _("错误")}  # English: True / False, which the importer reads too
+    types = {key: type_name(key) for key in TYPE_NAMES}
+    truth = {word: truth_word(word) for word in ("正确", "错误")}  # English: True / False, read back too
     for q in questions:
         options = [] if q.qtype == "judge" else list(q.options)
         sheet.append([text(value) for value in (
@@ -531,7 +544,7 @@ def template() -> bytes:
         ["", "消防安全", "多选", _("发现火灾时，下列做法正确的有（　）。"), _("立即拨打119报警"), _("组织人员疏散"),
          _("乘坐电梯逃生"), "", "", "", "", "", "AB", _("火灾时不能乘坐普通电梯逃生。"), 1, _("火灾报警"), ""],
         ["", "应急避险与自救互救", "判断", _("发生地震时，楼上的人员应立即跳楼逃生。"), "", "", "", "", "", "", "", "",
-         _("错误"), _("地震时应就近躲避在坚固家具旁或内墙角，震后有序撤离，切勿跳楼。"), 1, _("地震"), ""],
+         truth_word("错误"), _("地震时应就近躲避在坚固家具旁或内墙角，震后有序撤离，切勿跳楼。"), 1, _("地震"), ""],
     ]
     for example in examples:
         row = sheet.max_row + 1

@@ -1,6 +1,6 @@
 """Forms of the units and accounts pages. They carry CSRF and the raw values; the rules
 (ranges, allowed industries, uniqueness) live in ``quiz.units.rules`` so import and forms agree."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -34,7 +34,7 @@ class AdminAccountForm(Form):
         DataRequired(_l("请填写用户名。")),
         Length(min=2, max=64, message=_l("用户名应为 2 到 64 个字符。")),
     ])
-    enterprise = SelectField(_l("单位"), validate_choice=False)
+    enterprise = SelectField(lazy_pgettext("field", "单位"), validate_choice=False)
     password = PasswordField(_l("密码（至少 8 位）"), validators=[
         DataRequired(_l("请填写密码。")),
         Length(min=8, max=128, message=_l("密码应为 8 到 128 位。")),

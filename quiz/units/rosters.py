@@ -107,12 +107,12 @@ def headcounts(enterprise_headcount, people, matched) -> Headcounts:
 
 MAX_NAME = 40
 MAX_ROWS = 20000  # rows of one roster upload: a large factory's whole staff
-STATUS_FILTERS = {"active": N_("在册"), "retired": N_("停用"), "all": N_("全部")}
+STATUS_FILTERS = {"active": "在册", "retired": "停用", "all": "全部"}  # shown as status_filters()
 
 
 def status_filters() -> dict[str, str]:
     """STATUS_FILTERS in the page's language."""
-    return {"active": _("在册"), "retired": pgettext("status", "停用"), "all": _("全部")}
+    return {"active": pgettext("status", "在册"), "retired": pgettext("status", "停用"), "all": _("全部")}
 
 
 def _participants():
@@ -482,7 +482,8 @@ TEMPLATE_WORDS = tuple(EXPORT_HEADERS[:-1])
 
 def export_headers() -> list[str]:
     """The export's headers in the page's language (English ones are read back by the import)."""
-    return [_("姓名"), _("工号"), _("手机号"), _("部门"), _("状态")]
+    return [pgettext("export", "姓名"), pgettext("export", "工号"), pgettext("export", "手机号"),
+            pgettext("export", "部门"), pgettext("export", "状态")]
 
 
 def export_workbook(enterprise_id: int, filters: PeopleFilter) -> bytes:
@@ -493,7 +494,7 @@ def export_workbook(enterprise_id: int, filters: PeopleFilter) -> bytes:
     table_import.write_row(sheet, export_headers())
     for person in list_people(enterprise_id, filters):
         table_import.write_row(sheet, [person.name, person.staff_no, person.phone, person.department or None,
-                                       _("在册") if person.active else pgettext("status", "停用")])
+                                       pgettext("status", "在册") if person.active else pgettext("status", "停用")])
     table_import.format_sheet(sheet, (14, 16, 16, 24, 8))
     return table_import.sheet_bytes(book)
 
@@ -599,7 +600,7 @@ def absentee_workbook(enterprise_name: str, scope_title: str, rows: list, counts
     table_import.format_sheet(sheet, (14, 16, 16, 24))
     summary = book.create_sheet(_("按部门统计"))
     table_import.write_row(summary, [f"{enterprise_name} · {scope_title}"])
-    table_import.write_row(summary, [_("部门"), _("应参与"), _("已参与"), _("未参与")])
+    table_import.write_row(summary, [pgettext("export", "部门"), _("应参与"), _("已参与"), _("未参与")])
     for cell in summary[2]:
         cell.font = Font(bold=True)
     summary.freeze_panes = "A3"

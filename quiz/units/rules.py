@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -672,7 +672,9 @@ TEMPLATE_WORDS = (*EXPORT_HEADERS[:-1], *INDUSTRIES)
 
 def export_headers() -> list[str]:
     """The export's headers in the page's language (English ones are read back by the import)."""
-    return [_("编码"), _("单位名称"), _("应参与人数"), _("所属镇（街）"), _("行业"), _("部门（车间）"), _("状态")]
+    return [pgettext("export", "编码"), pgettext("export", "单位名称"), pgettext("export", "应参与人数"),
+            pgettext("export", "所属镇（街）"), pgettext("export", "行业"), pgettext("export", "部门（车间）"),
+            pgettext("export", "状态")]
 
 
 _sheet_bytes = table_import.sheet_bytes
@@ -695,7 +697,8 @@ def export_workbook(filters: ListFilter) -> bytes:
     _write(sheet, export_headers())
     for row in rows:
         _write(sheet, [row.code, row.name, row.headcount, row.region or None, row.industry or None,
-                       _("、").join(departments.get(row.id, [])) or None, _("启用") if row.active else _("已停用")])
+                       _("、").join(departments.get(row.id, [])) or None,
+                       pgettext("status", "启用") if row.active else pgettext("status", "已停用")])
     _format(sheet)
     return _sheet_bytes(book)
 

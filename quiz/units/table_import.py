@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -39,7 +39,7 @@ ONLY_XLSX = N_("只支持 Excel（.xlsx）文件")
 ONLY_TABLES = N_("只支持 Excel（.xlsx）或 CSV（.csv）文件")
 WORD_FILE = N_("这是 Word 文件：请把名单整理成 Excel 表格后再导入")
 TOTAL_ROWS = {"合计", "总计", "小计", "共计", "合计:", "合计：", "总计:", "总计："}
-STATUS_LABELS = {"new": N_("新增"), "update": N_("更新"), "same": N_("未变"), "error": N_("错误")}
+STATUS_LABELS = {"new": "新增", "update": "更新", "same": "未变", "error": "错误"}  # shown as PreviewRow.label
 UPLOAD_LIFETIME_SECONDS = 24 * 3600
 
 
@@ -59,7 +59,8 @@ class PreviewRow:
 
     @property
     def label(self) -> str:
-        return _(STATUS_LABELS[self.status])
+        return {"new": pgettext("import", "新增"), "update": pgettext("import", "更新"),
+                "same": pgettext("import", "未变"), "error": pgettext("import", "错误")}[self.status]
 
 
 @dataclass
