@@ -114,7 +114,7 @@ def test_unit_import_preview_and_flash_in_english(app, organiser_client, enterpr
     response = upload(client, "/admin/enterprises/import", "units.xlsx", body)
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
-    assert "3 rows read: <strong>1</strong> new," in page
+    assert "Rows read: 3. New: <strong>1</strong>," in page
     assert "Row 3: Expected participants “很多” is not a number" in page
     assert "Row 4: Unit name missing" in page
     uploaded = ("新兴机械厂", "坏人数公司", "很多", "其他")  # the file's own values, shown as they are
@@ -122,7 +122,7 @@ def test_unit_import_preview_and_flash_in_english(app, organiser_client, enterpr
     token = re.search(r"/admin/enterprises/import/([0-9a-f]{32})", page).group(1)
     done = client.post(f"/admin/enterprises/import/{token}", data={"csrf_token": csrf_token(client, "/admin/enterprises")},
                        follow_redirects=True)
-    assert "Imported: added 1 units, updated 0; 0 rows unchanged, 2 rows with errors not imported." in (
+    assert "Imported: units added: 1, updated: 0; unchanged rows: 0; rows with errors, not imported: 2." in (
         done.get_data(as_text=True))
 
 
@@ -138,7 +138,7 @@ def test_english_unit_export_reads_back_unchanged(app, organiser_client, enterpr
     assert "安全环保部, 生产部" in [row[5] for row in rows]
     assert not chinese_left(body)
     page = upload(client, "/admin/enterprises/import", "units.xlsx", body).get_data(as_text=True)
-    assert "3 rows read: <strong>0</strong> new,\n     <strong>0</strong> updated, 3 unchanged" in page
+    assert "Rows read: 3. New: <strong>0</strong>,\n     updated: <strong>0</strong>, unchanged: 3," in page
     # The Chinese export is unchanged.
     organiser_client.get("/lang/zh")
     chinese = organiser_client.get("/admin/enterprises/export.xlsx").data
@@ -155,7 +155,7 @@ def test_unit_template_keeps_chinese_headers_with_english_instructions(app, orga
     assert not chinese_left(body, *units.TEMPLATE_WORDS)
     # What the template says is what the import reads: its example row is a valid new unit.
     page = upload(client, "/admin/enterprises/import", "template.xlsx", body).get_data(as_text=True)
-    assert "1 rows read: <strong>1</strong> new," in page
+    assert "Rows read: 1. New: <strong>1</strong>," in page
 
 
 # ---- rosters and absentees ----------------------------------------------------------
@@ -199,7 +199,7 @@ def test_english_roster_export_reads_back_and_template_keeps_chinese_headers(app
     assert rows[0] == ("Name", "Staff no.", "Mobile", "Department", "Status")
     assert {row[-1] for row in rows[1:]} == {"Active", "Retired"} and sheet_names(body) == ["Roster"]
     page = upload(client, roster_url(company, "/import"), "roster.xlsx", body).get_data(as_text=True)
-    assert "<strong>0</strong> new people,\n     <strong>0</strong> updated, 2 unchanged" in page
+    assert "New people: <strong>0</strong>,\n     updated: <strong>0</strong>, unchanged: 2," in page
 
     template = client.get("/admin/roster/template.xlsx").data
     assert xlsx_rows(template)[0] == tuple(rosters.EXPORT_HEADERS[:-1])
@@ -257,8 +257,8 @@ def test_english_bank_export_reads_back_unchanged(app, organiser_client):
     response = upload(client, "/admin/questions/import", "bank.xlsx", body)
     page = re.sub(r"\n\s*", "", response.get_data(as_text=True))
     assert response.status_code == 200
-    assert (f"{total} questions read, <strong>0</strong> to import (new),<strong>0</strong> to update, "
-            f"{total} unchanged") in page, page[:3000]
+    assert (f"Questions read: {total}; to import (new): <strong>0</strong>,to update: <strong>0</strong>, "
+            f"unchanged: {total},") in page, page[:3000]
 
 
 def test_bank_template_keeps_chinese_headers_and_reads_back(app, organiser_client):
@@ -269,7 +269,7 @@ def test_bank_template_keeps_chinese_headers_and_reads_back(app, organiser_clien
     assert not chinese_left(body, *bank_io.TEMPLATE_WORDS), chinese_left(body, *bank_io.TEMPLATE_WORDS)
     response = upload(client, "/admin/questions/import", "template.xlsx", body)
     page = re.sub(r"\n\s*", "", response.get_data(as_text=True))
-    assert "3 questions read, <strong>3</strong> to import (new)" in page, page[:3000]
+    assert "Questions read: 3; to import (new): <strong>3</strong>," in page, page[:3000]
 
 
 def test_category_problems_in_english(app, organiser_client):
