@@ -127,7 +127,7 @@ def test_unanswered_questions_are_listed_before_submitting(contest, enterprises,
 
 def organiser_page(browser, server, viewport):
     """A desktop page logged in as the organiser (created by the caller with make_organiser)."""
-    page = browser.new_page(viewport=viewport)
+    page = browser.new_page(viewport=viewport, locale="zh-CN")  # the Chinese interface
     page.set_default_timeout(10_000)
     page.goto(f"{server}/admin/login")
     page.get_by_label("用户名").fill("organiser")
