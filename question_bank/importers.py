@@ -600,12 +600,18 @@ _FIELD_NAMES: dict[str, list[str]] = {
     "packed": ["选项", "选项内容", "备选项", "答案选项", "题目选项", "所有选项"],
     "uid": ["编号", "题目编号", "试题编号"],  # our export's 编号: a re-import updates by it
 }
+# The headers of the bank's English export (quiz.bank.files.export_headers), folded: read last.
+for _field, _english in {"type": "TYPE", "stem": "QUESTION", "answer": "ANSWER", "explanation": "EXPLANATION",
+                         "category": "CATEGORY", "difficulty": "DIFFICULTY", "basis": "LEGALBASIS", "tags": "TAGS",
+                         "uid": "ID"}.items():
+    _FIELD_NAMES[_field].append(_english)
 _FLAG_NAMES = {"是否正确", "是否正确答案", "正确与否", "是否答案", "是否正确项", "正确项", "是否为正确答案"}
 _CHINESE_DIGITS = "一二三四五六七八"
 _TYPE_WORDS = [
     ("单项选择", "single"), ("单选", "single"), ("多项选择", "multi"), ("多选", "multi"),
     ("不定项", None), ("判断", "judge"), ("是非", "judge"), ("对错", "judge"),
     ("选择", None),  # 选择题 / 不定项: single or multi, decided by the number of answers
+    ("SINGLE", "single"), ("MULTI", "multi"), ("TRUE/FALSE", "judge"),  # the English export's types
 ]
 _OTHER_KINDS = ("填空", "简答", "问答", "论述", "案例", "计算", "名词解释")
 
@@ -618,8 +624,8 @@ def _header_name(cell: str) -> str:
 
 
 def _option_index(name: str) -> int | None:
-    """Column for one option: A…H, 选项A…选项H, A选项, 选项一…选项八, 选项1…选项8."""
-    match = re.fullmatch(r"(?:选项)?([A-H])(?:选项)?", name)
+    """Column for one option: A…H, 选项A…选项H, A选项, 选项一…选项八, 选项1…选项8, OPTION A (English export)."""
+    match = re.fullmatch(r"(?:选项|OPTION)?([A-H])(?:选项)?", name)
     if match:
         return LETTERS.index(match.group(1))
     match = re.fullmatch(r"选项([一二三四五六七八]|[1-8])", name)

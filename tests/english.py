@@ -68,13 +68,19 @@ def data_strings() -> list[str]:
     return sorted({re.sub(r"\s+", " ", text) for text in found}, key=len, reverse=True)
 
 
+# Emphasis inside a text (a stem's negative words in bold: 不得 …) does not split it.
+INLINE = {"strong", "b", "em", "i", "u", "mark"}
+
+
 class _Text(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip = 0
+        self._glue = False
 
     def handle_starttag(self, tag, attrs):
+        self._glue = tag in INLINE
         if tag in ("script", "style"):
             self._skip += 1
         for name, value in attrs:
@@ -84,12 +90,17 @@ class _Text(HTMLParser):
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
+        self._glue = tag in INLINE
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):
         if not self._skip:
-            self.parts.append(data)
+            if self._glue and self.parts:
+                self.parts[-1] += data
+            else:
+                self.parts.append(data)
+        self._glue = False
 
 
 def visible_text(body: bytes | str) -> str:
@@ -108,6 +119,7 @@ def visible_text(body: bytes | str) -> str:
 def untranslated(body: bytes | str, data: list[str]) -> list[str]:
     text = re.sub(r"\s+", " ", html_lib.unescape(visible_text(body)))
     for value in (*data, *ALLOWED):
+        value = re.sub(r"\s+", " ", value)  # as the page's text (a stem's “（　）” is “（ ）” there)
         if value in text:
             text = text.replace(value, " ")
     return [f"…{text[max(0, m.start() - 20):m.end() + 20].strip()}…" for m in CJK.finditer(text)]

@@ -16,8 +16,18 @@ from .test_access_walk import argument_values, build_world
 EN = {"Accept-Language": "en"}
 
 # Blueprints (and the app's own endpoints, "app") whose pages are not yet fully translated.
-PENDING = {"league", "admin", "questions", "live", "roster", "reports", "stage"}
+PENDING = {"league", "live", "reports", "stage"}
 SKIP_ENDPOINTS = {"static", "i18n.switch", "auth.logout"}
+
+
+def _template_words() -> dict[str, tuple[str, ...]]:
+    """The import templates keep their Chinese headers (and the Chinese words the importers
+    read: industries, question types, 正确/错误) in every language; the rest is translated."""
+    from quiz.bank import files
+    from quiz.units import rosters, rules
+
+    return {"admin.enterprises_template": rules.TEMPLATE_WORDS, "roster.template": rosters.TEMPLATE_WORDS,
+            "questions.template": files.TEMPLATE_WORDS}
 
 
 def _blueprints(app) -> list[str]:
@@ -47,6 +57,7 @@ def test_english_pages_show_no_chinese_but_data(app, clock, blueprint):
 
     phone = Phone(app)
     problems = []
+    kept = _template_words()
     for rule in _get_rules(app, blueprint):
         values = {name: argument_values(name, world)[0] for name in rule.arguments}
         try:
@@ -64,7 +75,8 @@ def test_english_pages_show_no_chinese_but_data(app, clock, blueprint):
                 continue
             if response.mimetype not in ("text/html", "image/svg+xml") and not response.get_data()[:2] == b"PK":
                 continue
-            left = untranslated(response.get_data(), data)
+            allowed = sorted([*data, *kept.get(rule.endpoint, ())], key=len, reverse=True)
+            left = untranslated(response.get_data(), allowed)
             if left:
                 problems.append(f"{path}{' (htmx)' if htmx else ''}: {left[:8]}")
     assert not problems, "\n".join(problems)

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _, pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -33,25 +34,52 @@ from ..models import Category, Question
 if TYPE_CHECKING:
     from question_bank.importers import ImportedQuestion
 
-TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}
+def N_(message: str) -> str:
+    """Marks a message id for extraction; translated with ``_()`` where it is shown."""
+    return message
+
+
+TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}  # shown as type_name(qtype)
 EXPORT_HEADERS = ["编号", "分类", "题型", "题干", *[f"选项{c}" for c in LETTERS], "答案", "解析", "难度", "标签", "依据"]
 FIELD_LABELS = {
-    "category_id": "分类", "qtype": "题型", "stem": "题干", "options": "选项", "answer": "答案",
-    "explanation": "解析", "difficulty": "难度", "tags": "标签", "basis": "依据",
+    "category_id": N_("分类"), "qtype": N_("题型"), "stem": N_("题干"), "options": N_("选项"), "answer": N_("答案"),
+    "explanation": N_("解析"), "difficulty": N_("难度"), "tags": N_("标签"), "basis": N_("依据"),
 }
+# The import template keeps these Chinese words in every language: the importer reads the
+# headers, the types and the judge answers in Chinese. Its examples and instructions are translated.
+TEMPLATE_WORDS = (*EXPORT_HEADERS, *TYPE_NAMES.values(), "正确", "错误")
+
+
+def export_headers() -> list[str]:
+    """The export's headers in the page's language (the English ones are read back by the import)."""
+    return [pgettext("export", "编号"), pgettext("export", "分类"), pgettext("export", "题型"),
+            pgettext("export", "题干"), *[pgettext("export", "选项%(letter)s") % {"letter": c} for c in LETTERS],
+            pgettext("export", "答案"), pgettext("export", "解析"), pgettext("export", "难度"),
+            pgettext("export", "标签"), pgettext("export", "依据")]
+
+
+def type_name(qtype: str) -> str:
+    """单选 / 多选 / 判断 in the page's language (the English ones are read back by the import)."""
+    return {"single": pgettext("question type", "单选"), "multi": pgettext("question type", "多选"),
+            "judge": pgettext("question type", "判断")}[qtype]
+
+
+def truth_word(answer: str) -> str:
+    """A 判断题's answer, 正确 / 错误, in the page's language (English: True / False, read back too)."""
+    return {"正确": pgettext("judge", "正确"), "错误": pgettext("judge", "错误")}.get(answer, answer)
 
 
 def _shown(key: str, value, qtype: str) -> str:
     """A field's value as the preview shows it: labels, lists joined, long text cut at 30 characters."""
     if key == "qtype":
-        value = TYPE_NAMES.get(value, value)
+        value = type_name(value) if value in TYPE_NAMES else value
     elif key == "answer" and qtype == "judge" and value in ("A", "B"):
-        value = "正确" if value == "A" else "错误"
+        value = truth_word("正确" if value == "A" else "错误")
     elif isinstance(value, list):
-        value = "、".join(str(v) for v in value)
+        value = _("、").join(str(v) for v in value)
     text = "" if value is None else str(value)
     if not text:
-        return "（空）"
+        return _("（空）")
     return text if len(text) <= 30 else text[:30] + "…"
 
 
@@ -67,7 +95,7 @@ class PreviewRow:
 
     @property
     def changed_fields(self) -> str:
-        return "、".join(FIELD_LABELS[key] for key in EDITABLE if key in self.changes)
+        return _("、").join(_(FIELD_LABELS[key]) for key in EDITABLE if key in self.changes)
 
     @property
     def change_lines(self) -> list[str]:
@@ -78,13 +106,15 @@ class PreviewRow:
         for key in EDITABLE:
             if key in self.changes:
                 before = self.target.category.name if key == "category_id" else getattr(self.target, key)
-                lines.append(f"{FIELD_LABELS[key]}：{_shown(key, before, self.target.qtype)} → "
-                             f"{_shown(key, self.changes[key], self.changes.get('qtype', self.target.qtype))}")
+                lines.append(_("%(label)s：%(before)s → %(after)s", label=_(FIELD_LABELS[key]),
+                               before=_shown(key, before, self.target.qtype),
+                               after=_shown(key, self.changes[key], self.changes.get("qtype", self.target.qtype))))
         return lines
 
     @property
     def where(self) -> str:
-        return f"{self.sheet} 第 {self.line} 行" if self.sheet else f"第 {self.line} 行"
+        return (_("%(sheet)s 第 %(line)s 行", sheet=self.sheet, line=self.line) if self.sheet
+                else _("第 %(line)s 行", line=self.line))
 
 
 # Mapping target that keeps a file's category value as a tag (the row takes the default category).
@@ -163,8 +193,8 @@ def _settle_basis(question: ImportedQuestion, messages: list[str]) -> None:
     if parsed and basis_error(question.basis) is None:
         question.basis = f"{parsed[0]} {parsed[1]}"
         return
-    messages.append(f"依据“{question.basis}”不在法规库中，已并入解析")
-    note = f"（依据：{question.basis}）"
+    messages.append(_("依据“%(basis)s”不在法规库中，已并入解析", basis=question.basis))
+    note = f"（依据：{question.basis}）"  # stored in the 解析: bank data, in Chinese
     question.explanation = f"{question.explanation}{note}" if question.explanation else note
     question.basis = None
 
@@ -188,12 +218,12 @@ def check_typed(category: Category | None, qtype: str, stem: str, options_text: 
     result = importer_check(qtype, stem, options, answer, explanation, str(difficulty or ""), basis, tags)
     problems = list(result.errors)
     if category is None:
-        problems.insert(0, "请选择分类")
+        problems.insert(0, _("请选择分类"))
     question = result.question
     if question is not None:
         uid = _existing_questions().get(_key(question))
         if uid:
-            problems.append(f"与题库中已有题目重复（编号 {uid}）")
+            problems.append(_("与题库中已有题目重复（编号 %(uid)s）", uid=uid))
         if question.basis:
             error = basis_error(question.basis)
             if error:
@@ -242,8 +272,10 @@ def closest_category(value: str, names: dict[str, str] | None = None) -> str | N
 
 def unknown_category(value: str, names: dict[str, str] | None = None) -> str:
     suggestion = closest_category(value, names)
-    hint = f"，是否为“{suggestion}”？" if suggestion else "。"
-    return f"分类“{value}”不在分类列表中{hint}请把它对应到已有分类，或先新建该分类"
+    if suggestion:
+        return _("分类“%(value)s”不在分类列表中，是否为“%(suggestion)s”？请把它对应到已有分类，或先新建该分类",
+                 value=value, suggestion=suggestion)
+    return _("分类“%(value)s”不在分类列表中。请把它对应到已有分类，或先新建该分类", value=value)
 
 
 def check_targets(default_category: str | None, mapping: dict[str, str]) -> list[str]:
@@ -255,7 +287,8 @@ def check_targets(default_category: str | None, mapping: dict[str, str]) -> list
         problems.append(unknown_category(default_category, names))
     for value, target in mapping.items():
         if target != AS_TAG and name_key(target) not in names:
-            problems.append(f"“{value}={target}”：" + unknown_category(target, names))
+            problems.append(_("“%(value)s=%(target)s”：%(problem)s", value=value, target=target,
+                              problem=unknown_category(target, names)))
     return problems
 
 
@@ -387,27 +420,27 @@ def preview(filename: str, data: bytes, default_category: str | None, limits,
             first = seen_uids.get(target.uid)
             if first is not None:
                 status = "rejected"
-                messages.append(f"编号 {target.uid} 与{first.where}重复")
+                messages.append(_("编号 %(uid)s 与%(where)s重复", uid=target.uid, where=first.where))
             else:
                 _settle_basis(question, messages)
                 changes = _changes(question, target, None)
                 uid = existing.get(_key(question))
                 if uid and uid != target.uid:
                     status = "rejected"
-                    messages.append(f"改后的题目与题库中已有题目重复（编号 {uid}）")
+                    messages.append(_("改后的题目与题库中已有题目重复（编号 %(uid)s）", uid=uid))
                 else:
                     status = "update" if changes else "same"
         elif question is not None and status == "ok":
             if not question.category:
                 status = "rejected"
-                messages.append("缺少分类（请在文件中加“分类”列，或导入时指定分类）")
+                messages.append(_("缺少分类（请在文件中加“分类”列，或导入时指定分类）"))
             uid = existing.get(_key(question))
             if uid and status == "ok":
                 status = "duplicate"
-                messages.append(f"与题库中已有题目重复（编号 {uid}），将跳过")
+                messages.append(_("与题库中已有题目重复（编号 %(uid)s），将跳过", uid=uid))
             if status == "ok":
                 if question.uid:
-                    messages.append(f"编号 {question.uid} 不在题库中，将作为新题导入")
+                    messages.append(_("编号 %(uid)s 不在题库中，将作为新题导入", uid=question.uid))
                 _settle_basis(question, messages)
         preview_row = PreviewRow(row.line, row.sheet, status, messages, question, target, changes)
         if target is not None and status in ("update", "same"):
@@ -461,13 +494,13 @@ def workbook(questions: list[Question]) -> bytes:
     openpyxl's write-only mode streams the rows: linear in the number of questions (10 000 in
     about a second; asking ``max_row`` for every row made the old export quadratic)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("题库")
+    sheet = book.create_sheet(_("题库"))
     sheet.freeze_panes = "A2"
     for column, width in enumerate(EXPORT_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     bold = Font(bold=True)
     header = []
-    for title in EXPORT_HEADERS:
+    for title in export_headers():
         cell = WriteOnlyCell(sheet, value=title)
         cell.font = bold
         header.append(cell)
@@ -484,12 +517,14 @@ def workbook(questions: list[Question]) -> bytes:
             return cell
         return value
 
+    types = {key: type_name(key) for key in TYPE_NAMES}
+    truth = {word: truth_word(word) for word in ("正确", "错误")}  # English: True / False, read back too
     for q in questions:
         options = [] if q.qtype == "judge" else list(q.options)
         sheet.append([text(value) for value in (
-            q.uid, q.category.name, TYPE_NAMES[q.qtype], q.stem,
+            q.uid, q.category.name, types[q.qtype], q.stem,
             *(options + [None] * (len(LETTERS) - len(options))),
-            q.answer_label, q.explanation, q.difficulty, ",".join(q.tags or []), q.basis)])
+            truth.get(q.answer_label, q.answer_label), q.explanation, q.difficulty, ",".join(q.tags or []), q.basis)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -499,32 +534,33 @@ def template() -> bytes:
     """A blank template with one example per type and the rules on a second sheet."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "题库"
-    sheet.append(EXPORT_HEADERS)
+    sheet.title = _("题库")
+    sheet.append(EXPORT_HEADERS)  # Chinese in every language: the importer reads them
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
+    # The category names and types stay Chinese (the bank's categories, the importer's words).
     examples = [
-        ["", "安全生产法律法规", "单选", "生产经营单位的主要负责人是本单位安全生产的（　）。",
-         "直接责任人", "第一责任人", "间接责任人", "主要监督人", "", "", "", "", "B",
-         "《安全生产法》第五条：主要负责人是本单位安全生产第一责任人。", 1, "主要负责人", "安全生产法 第五条"],
-        ["", "消防安全", "多选", "发现火灾时，下列做法正确的有（　）。", "立即拨打119报警", "组织人员疏散",
-         "乘坐电梯逃生", "", "", "", "", "", "AB", "火灾时不能乘坐普通电梯逃生。", 1, "火灾报警", ""],
-        ["", "应急避险与自救互救", "判断", "发生地震时，楼上的人员应立即跳楼逃生。", "", "", "", "", "", "", "", "",
-         "错误", "地震时应就近躲避在坚固家具旁或内墙角，震后有序撤离，切勿跳楼。", 1, "地震", ""],
+        ["", "安全生产法律法规", "单选", _("生产经营单位的主要负责人是本单位安全生产的（　）。"),
+         _("直接责任人"), _("第一责任人"), _("间接责任人"), _("主要监督人"), "", "", "", "", "B",
+         _("《安全生产法》第五条：主要负责人是本单位安全生产第一责任人。"), 1, _("主要负责人"), "安全生产法 第五条"],
+        ["", "消防安全", "多选", _("发现火灾时，下列做法正确的有（　）。"), _("立即拨打119报警"), _("组织人员疏散"),
+         _("乘坐电梯逃生"), "", "", "", "", "", "AB", _("火灾时不能乘坐普通电梯逃生。"), 1, _("火灾报警"), ""],
+        ["", "应急避险与自救互救", "判断", _("发生地震时，楼上的人员应立即跳楼逃生。"), "", "", "", "", "", "", "", "",
+         truth_word("错误"), _("地震时应就近躲避在坚固家具旁或内墙角，震后有序撤离，切勿跳楼。"), 1, _("地震"), ""],
     ]
     for example in examples:
         row = sheet.max_row + 1
         for column, value in enumerate(example, start=1):
             text_cell(sheet.cell(row=row, column=column), value if value != "" else None)
-    notes = book.create_sheet("填写说明")
+    notes = book.create_sheet(_("填写说明"))
     for line in (
-        "每行一道题；第一行是表头，请勿修改表头名称。",
-        "题型：单选、多选、判断。判断题不填选项，答案填“正确”或“错误”。",
-        "答案：选项字母，如 B；多选题如 ACD。",
-        "难度：1 简单、2 中等、3 困难。标签用逗号分隔。",
-        "依据：法规名 第N条，如“安全生产法 第五十四条”。",
-        "编号可留空，导入时自动生成；示例三行可删除。",
+        _("每行一道题；第一行是表头，请勿修改表头名称。"),
+        _("题型：单选、多选、判断。判断题不填选项，答案填“正确”或“错误”。"),
+        _("答案：选项字母，如 B；多选题如 ACD。"),
+        _("难度：1 简单、2 中等、3 困难。标签用逗号分隔。"),
+        _("依据：法规名 第N条，如“安全生产法 第五十四条”。"),
+        _("编号可留空，导入时自动生成；示例三行可删除。"),
     ):
         notes.append([line])
     out = io.BytesIO()
@@ -540,9 +576,9 @@ def create_category(name: str) -> tuple[Category | None, str | None]:
     """A category created on purpose by an organiser: (category, None) or (None, problem)."""
     name = " ".join(clean_line(unicodedata.normalize("NFKC", name or "")).split())
     if not name:
-        return None, "请填写分类名。"
+        return None, _("请填写分类名。")
     if len(name) > 60:
-        return None, "分类名不能超过 60 个字。"
+        return None, _("分类名不能超过 60 个字。")
     if name_key(name) in category_names():
-        return None, f"分类“{name}”已存在。"
+        return None, _("分类“%(name)s”已存在。", name=name)
     return category_by_name(name, create=True), None

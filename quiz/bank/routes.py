@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -24,6 +25,8 @@ from .forms import ImportForm, QuestionForm
 bp = Blueprint("questions", __name__, url_prefix="/admin/questions", template_folder="templates")
 
 TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}
+# The type labels as shown (models.TYPE_LABELS are the Chinese ids; templates show _(label)).
+_TYPE_LABEL_IDS = (_l("单选题"), _l("多选题"), _l("判断题"))
 
 
 def _filter_from_args() -> bank.BankFilter:
@@ -62,7 +65,7 @@ TYPE_CODES = {"单选": "single", "多选": "multi", "判断": "judge"}
 
 def _new_form() -> QuestionForm:
     form = QuestionForm()
-    form.category.choices = [(0, "请选择分类")] + [
+    form.category.choices = [(0, _("请选择分类"))] + [
         (c.id, c.name) for c in db.session.scalars(select(Category).order_by(Category.position))]
     return form
 
@@ -95,7 +98,7 @@ def new():
         if question is not None:
             saved = bank_io.add_typed(question, category)
             db.session.commit()
-            flash(f"已添加题目 {saved.uid}。", "info")
+            flash(_("已添加题目 %(uid)s。", uid=saved.uid), "info")
             return redirect(url_for(".detail", question_id=saved.id), 303)
     status = 422 if request.method == "POST" else 200
     return render("questions/new.html", "questions/new.html", status, form=form, problems=problems,
@@ -107,7 +110,7 @@ def new():
 def preview():
     """The question as a phone will show it, from the form as typed; nothing is stored."""
     form = _new_form()
-    question, _, problems = _typed(form)
+    question, _category, problems = _typed(form)
     if question is None and not problems:
         problems = [e for field in form for e in field.errors]
     status = 200 if question is not None else 422
@@ -118,7 +121,7 @@ def preview():
 def _question(question_id: int) -> Question:
     question = db.session.get(Question, question_id)
     if question is None:
-        raise NotFound("找不到这道题。")
+        raise NotFound(_("找不到这道题。"))
     return question
 
 
@@ -160,7 +163,7 @@ def edit(question_id: int):
         checked, problems = validate_question(raw, category.name if category else "")
         problems = [p.split("：", 1)[-1] for p in problems]
         if category is None:
-            problems.append("请选择分类。")
+            problems.append(_("请选择分类。"))
         if not problems:
             saved = bank.revise(question, dict(
                 category_id=category.id, qtype=checked.qtype, stem=checked.stem,
@@ -169,9 +172,9 @@ def edit(question_id: int):
             ))
             db.session.commit()
             if saved is not question:
-                flash(f"该题已有人作答，修改已保存为第 {saved.version} 版；已交卷的成绩仍按原题计算。", "info")
+                flash(_("该题已有人作答，修改已保存为第 %(n)s 版；已交卷的成绩仍按原题计算。", n=saved.version), "info")
             else:
-                flash("已保存。", "info")
+                flash(_("已保存。"), "info")
             return redirect(url_for(".detail", question_id=saved.id), 303)
     status = 422 if request.method == "POST" else 200
     return render("questions/edit.html", "questions/edit.html", status,
@@ -204,7 +207,7 @@ def retire(question_id: int):
     question = _question(question_id)
     bank.set_active(question, False)
     db.session.commit()
-    flash("已停用：这道题不会再被抽到或练习；已有成绩不受影响。", "info")
+    flash(_("已停用：这道题不会再被抽到或练习；已有成绩不受影响。"), "info")
     return redirect(url_for(".detail", question_id=question.id), 303)
 
 
@@ -213,10 +216,10 @@ def retire(question_id: int):
 def restore(question_id: int):
     question = _question(question_id)
     if not question.current:
-        raise NotFound("只能恢复最新版本。")
+        raise NotFound(_("只能恢复最新版本。"))
     bank.set_active(question, True)
     db.session.commit()
-    flash("已恢复启用。", "info")
+    flash(_("已恢复启用。"), "info")
     return redirect(url_for(".detail", question_id=question.id), 303)
 
 
@@ -254,7 +257,7 @@ def _import_page(status: int, form: ImportForm, result, token: str | None, page:
 
 def _import_form() -> ImportForm:
     form = ImportForm()
-    form.category.choices = [("", "（不指定：每题须在文件中有分类）")] + [
+    form.category.choices = [("", _("（不指定：每题须在文件中有分类）"))] + [
         (c.name, c.name) for c in bank_io.categories()]
     return form
 
@@ -283,7 +286,7 @@ def import_file():
 @organiser_required
 def import_preview(token: str):
     """The stored preview again: another page of rows (htmx), or after mapping categories."""
-    _, meta, result = _stored_preview(token)
+    _path, meta, result = _stored_preview(token)
     form = _import_form()
     form.category.data = meta["category"] or ""
     return _import_page(200, form, result, token, request.args.get("page", 1, type=db_int) or 1)
@@ -306,10 +309,10 @@ def import_map(token: str):
             if target is None:
                 category, problem = bank_io.create_category(value)
                 if category is None:
-                    flash(f"“{value}”：{problem}", "error")
+                    flash(_("“%(value)s”：%(problem)s", value=value, problem=problem), "error")
                     continue
                 target = category.name
-                flash(f"已新建分类“{target}”。", "info")
+                flash(_("已新建分类“%(name)s”。", name=target), "info")
             names.add(target)
         elif target != bank_io.AS_TAG and target not in names:
             continue
@@ -330,7 +333,9 @@ def import_confirm(token: str):
     added = bank_io.commit(result, f"导入:{meta['filename']}")
     db.session.commit()
     table_import.drop_upload(data_path)
-    flash(f"已导入 {added} 题；更新 {len(result.updates)} 题，未变 {result.count('same')} 题；跳过重复 {result.count('duplicate')} 题；拒绝 {result.count('rejected')} 行。", "info")
+    flash(_("已导入 %(added)s 题；更新 %(updated)s 题，未变 %(same)s 题；跳过重复 %(duplicate)s 题；拒绝 %(rejected)s 行。",
+            added=added, updated=len(result.updates), same=result.count("same"), duplicate=result.count("duplicate"),
+            rejected=result.count("rejected")), "info")
     if not added:  # only updates: they keep their own source
         return redirect(url_for(".index"), 303)
     return redirect(url_for(".index", source=f"导入:{meta['filename']}"[:60]), 303)
@@ -348,7 +353,7 @@ def categories():
         category, problem = bank_io.create_category(request.form.get("name", ""))
         if category is not None:
             db.session.commit()
-            flash(f"已新建分类“{category.name}”。", "info")
+            flash(_("已新建分类“%(name)s”。", name=category.name), "info")
             return redirect(url_for(".categories"), 303)
     counts = dict(db.session.execute(
         select(Question.category_id, func.count(Question.id))
@@ -362,10 +367,10 @@ def categories():
 @organiser_required
 def export():
     questions = db.session.scalars(bank.search(_filter_from_args())).all()
-    return downloads.attachment(bank_io.workbook(questions), "题库导出.xlsx", "question-bank.xlsx")
+    return downloads.attachment(bank_io.workbook(questions), _("题库导出.xlsx"), "question-bank.xlsx")
 
 
 @bp.get("/template.xlsx")
 @organiser_required
 def template():
-    return downloads.attachment(bank_io.template(), "题库导入模板.xlsx", "question-bank-template.xlsx")
+    return downloads.attachment(bank_io.template(), _("题库导入模板.xlsx"), "question-bank-template.xlsx")

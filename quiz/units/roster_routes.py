@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -39,14 +40,14 @@ def _enterprise(enterprise_id: int) -> Enterprise:
         abort(403)
     enterprise = db.session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound("单位不存在。")
+        raise NotFound(_("单位不存在。"))
     return enterprise
 
 
 def _person(enterprise: Enterprise, person_id: int) -> RosterPerson:
     person = db.session.get(RosterPerson, person_id)
     if person is None or person.enterprise_id != enterprise.id:
-        raise NotFound("人员不存在，可能已被删除，请刷新页面。")
+        raise NotFound(_("人员不存在，可能已被删除，请刷新页面。"))
     return person
 
 
@@ -59,7 +60,7 @@ def _person_form(enterprise: Enterprise, person: RosterPerson | None = None) -> 
     names = department_names(enterprise.id)
     if person is not None and person.department and person.department not in names:
         names.append(person.department)  # a 部门 renamed or deleted since: offered, kept
-    form.department.choices = [("", "（未分部门）"), *[(d, d) for d in names]]
+    form.department.choices = [("", _("（未分部门）")), *[(d, d) for d in names]]
     return form
 
 
@@ -103,7 +104,7 @@ def people(enterprise_id: int):
                 try:
                     person = rosters.add_person(enterprise.id, data, clock.now())
                     units.save(rosters.SAVE_CLASH)
-                    flash(f"已添加“{person.name}”。", "info")
+                    flash(_("已添加“%(name)s”。", name=person.name), "info")
                     return redirect(url_for(".people", enterprise_id=enterprise.id), 303)
                 except QuizError as error:
                     db.session.rollback()
@@ -115,7 +116,7 @@ def people(enterprise_id: int):
     return render("roster/people.html", "roster/_people.html", status, enterprise=enterprise, form=form,
                   filters=filters, rows=rows[:LIST_LIMIT], more=len(rows) > LIST_LIMIT, active=active,
                   retired=retired, departments=department_names(enterprise.id),
-                  status_filters=rosters.STATUS_FILTERS)
+                  status_filters=rosters.status_filters())
 
 
 @bp.route("/enterprises/<int:enterprise_id>/roster/<int:person_id>/edit", methods=["GET", "POST"])
@@ -132,7 +133,7 @@ def edit(enterprise_id: int, person_id: int):
                 try:
                     changes = rosters.update_person(person, data, clock.now(), clear=True)
                     units.save(rosters.SAVE_CLASH)
-                    flash("已保存：" + "；".join(changes) if changes else "没有改动。", "info")
+                    flash(_("已保存：%(changes)s", changes=_("；").join(changes)) if changes else _("没有改动。"), "info")
                     return redirect(url_for(".people", enterprise_id=enterprise.id), 303)
                 except QuizError as error:
                     db.session.rollback()
@@ -149,8 +150,8 @@ def set_active(enterprise_id: int, person_id: int, action: str):
     person = _person(enterprise, person_id)
     rosters.set_person_active(person, action == "restore", clock.now())
     units.save()
-    flash(f"已停用“{person.name}”：不再计入应参与人数，也不能按名单登记；已有成绩保留。"
-          if action == "retire" else f"已恢复“{person.name}”在册。", "info")
+    flash(_("已停用“%(name)s”：不再计入应参与人数，也不能按名单登记；已有成绩保留。", name=person.name)
+          if action == "retire" else _("已恢复“%(name)s”在册。", name=person.name), "info")
     return redirect(url_for(".people", enterprise_id=enterprise.id), 303)
 
 
@@ -159,14 +160,14 @@ def set_active(enterprise_id: int, person_id: int, action: str):
 def export(enterprise_id: int):
     enterprise = _enterprise(enterprise_id)
     filters = rosters.PeopleFilter.from_args({**request.args, "status": request.args.get("status", "all")})
-    return _xlsx(rosters.export_workbook(enterprise.id, filters), f"花名册-{enterprise.code}.xlsx",
+    return _xlsx(rosters.export_workbook(enterprise.id, filters), _("花名册-%(code)s.xlsx", code=enterprise.code),
                  f"roster-{enterprise.code}.xlsx")
 
 
 @bp.get("/roster/template.xlsx")
 @staff_required
 def template():
-    return _xlsx(rosters.template_workbook(), "花名册导入模板.xlsx", "roster-template.xlsx")
+    return _xlsx(rosters.template_workbook(), _("花名册导入模板.xlsx"), "roster-template.xlsx")
 
 
 # ---- import ----------------------------------------------------------------------
@@ -209,7 +210,7 @@ def import_confirm(enterprise_id: int, token: str):
                                     current_app.config["IMPORT_MAX_BYTES"], create_departments=create)
     try:
         if not result.importable:
-            raise QuizError("没有可导入的行：请勾选“同时新建这些部门”，或修改文件后重新上传。")
+            raise QuizError(_("没有可导入的行：请勾选“同时新建这些部门”，或修改文件后重新上传。"))
         added, updated = rosters.commit_import(enterprise.id, result, clock.now())
         units.save(rosters.IMPORT_CLASH)
     except QuizError as error:
@@ -217,9 +218,10 @@ def import_confirm(enterprise_id: int, token: str):
         flash(error.message, "error")
         return redirect(url_for(".import_people", enterprise_id=enterprise.id), 303)
     table_import.drop_upload(data_path)
-    created = f"新建部门 {len(result.new_departments)} 个，" if result.new_departments else ""
-    flash(f"已导入：{created}新增 {added} 人，更新 {updated} 人；未变 {result.count('same')} 行，"
-          f"错误 {result.count('error')} 行未导入。", "info")
+    created = _("新建部门 %(n)s 个，", n=len(result.new_departments)) if result.new_departments else ""
+    flash(_("已导入：%(created)s新增 %(added)s 人，更新 %(updated)s 人；未变 %(same)s 行，错误 %(error)s 行未导入。",
+            created=created, added=added, updated=updated, same=result.count("same"), error=result.count("error")),
+          "info")
     return redirect(url_for(".people", enterprise_id=enterprise.id, status="all"), 303)
 
 
@@ -290,13 +292,14 @@ ABSENTEE_LIMIT = 1000  # shown on the page; the .xlsx has everyone
 @bp.get("/absentees.xlsx")
 @staff_required
 def absentees_export():
-    enterprise, campaign, contest, _ = _absentee_scope()
+    enterprise, campaign, contest, _choices = _absentee_scope()
     if enterprise is None or campaign is None:
-        raise NotFound("请先选择单位和活动。")
+        raise NotFound(_("请先选择单位和活动。"))
     department = units.clean(request.args.get("department"))[:60]
     scope = rosters.Scope(contest_id=contest.id if contest else None, campaign_id=campaign.id)
-    title = contest.title if contest else f"{campaign.name}（全部竞赛）"
+    title = contest.title if contest else _("%(campaign)s（全部竞赛）", campaign=campaign.name)
     body = rosters.absentee_workbook(enterprise.name, title, rosters.absentees(enterprise.id, scope, department or None),
                                      rosters.tallies(enterprise.id, scope))
     scope_code = contest.code if contest else campaign.year
-    return _xlsx(body, f"未参与名单-{enterprise.code}-{scope_code}.xlsx", f"absentees-{enterprise.code}-{scope_code}.xlsx")
+    return _xlsx(body, _("未参与名单-%(code)s-%(scope)s.xlsx", code=enterprise.code, scope=scope_code),
+                 f"absentees-{enterprise.code}-{scope_code}.xlsx")

@@ -13,17 +13,20 @@ from typing import NamedTuple
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _, pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import table_import, rules as units
+from .table_import import N_
 from ..errors import Conflict, QuizError
 from ..extensions import db
 from ..models import Attempt, Contest, Department, Participant, RosterPerson
 
-NOT_ON_ROSTER = "名单中没有找到你，请核对姓名和工号，或联系本单位管理员。"
+# Compared in tests and raised by sign-up (quiz.contests.participants): translate where shown, _(NOT_ON_ROSTER).
+NOT_ON_ROSTER = N_("名单中没有找到你，请核对姓名和工号，或联系本单位管理员。")
 
 
 def name_key(name: str | None) -> str:
@@ -104,7 +107,12 @@ def headcounts(enterprise_headcount, people, matched) -> Headcounts:
 
 MAX_NAME = 40
 MAX_ROWS = 20000  # rows of one roster upload: a large factory's whole staff
-STATUS_FILTERS = {"active": "在册", "retired": "停用", "all": "全部"}
+STATUS_FILTERS = {"active": "在册", "retired": "停用", "all": "全部"}  # shown as status_filters()
+
+
+def status_filters() -> dict[str, str]:
+    """STATUS_FILTERS in the page's language."""
+    return {"active": pgettext("status", "在册"), "retired": pgettext("status", "停用"), "all": _("全部")}
 
 
 def _participants():
@@ -137,16 +145,16 @@ def read_person(name, staff_no, phone, department) -> tuple[PersonInput, dict[st
     data = PersonInput(name=clean(name), staff_no=rules.normalise_identifier(str(staff_no or "")) or None,
                        phone=rules.normalise_identifier(str(phone or "")) or None, department=clean(department))
     if not data.name:
-        errors.setdefault("name", []).append("缺少姓名")
+        errors.setdefault("name", []).append(_("缺少姓名"))
     elif len(data.name) > MAX_NAME:
-        errors.setdefault("name", []).append(f"姓名超过 {MAX_NAME} 个字")
+        errors.setdefault("name", []).append(_("姓名超过 %(max)s 个字", max=MAX_NAME))
     if data.staff_no and (rules.identifier_error(data.staff_no) or len(data.staff_no) > 32):
         errors.setdefault("staff_no", []).append(
-            f"工号“{clean(staff_no)[:32]}”格式不正确：应为 2 到 32 位字母、数字、下划线或短横线")
+            _("工号“%(value)s”格式不正确：应为 2 到 32 位字母、数字、下划线或短横线", value=clean(staff_no)[:32]))
     if data.phone and not rules.PHONE.match(data.phone):
-        errors.setdefault("phone", []).append(f"手机号“{clean(phone)[:20]}”格式不正确：应为 11 位手机号码")
+        errors.setdefault("phone", []).append(_("手机号“%(value)s”格式不正确：应为 11 位手机号码", value=clean(phone)[:20]))
     if not data.staff_no and not data.phone:
-        errors.setdefault("staff_no", []).append("工号和手机号至少填写一项")
+        errors.setdefault("staff_no", []).append(_("工号和手机号至少填写一项"))
     return data, errors
 
 
@@ -155,7 +163,7 @@ def department_names(enterprise_id: int) -> set[str]:
 
 
 def unknown_department(name: str) -> str:
-    return f"部门“{name}”不存在（可勾选“同时新建这些部门”，或先在部门管理中添加）"
+    return _("部门“%(name)s”不存在（可勾选“同时新建这些部门”，或先在部门管理中添加）", name=name)
 
 
 def _holder(enterprise_id: int, value: str | None, exclude_id: int | None) -> RosterPerson | None:
@@ -176,11 +184,12 @@ def person_errors(enterprise_id: int, data: PersonInput, person: RosterPerson | 
     exclude_id = person.id if person is not None else None
     kept = person is not None and data.department == person.department
     if data.department and not kept and data.department not in department_names(enterprise_id):
-        errors["department"] = [f"部门“{data.department}”不存在，请先在部门管理中添加"]
-    for key, label in (("staff_no", "工号"), ("phone", "手机号")):
+        errors["department"] = [_("部门“%(name)s”不存在，请先在部门管理中添加", name=data.department)]
+    for key, label in (("staff_no", _("工号")), ("phone", _("手机号"))):
         other = _holder(enterprise_id, getattr(data, key), exclude_id)
         if other is not None:
-            errors.setdefault(key, []).append(f"{label} {getattr(data, key)} 已登记给本单位的“{other.name}”")
+            errors.setdefault(key, []).append(_("%(label)s %(value)s 已登记给本单位的“%(name)s”", label=label,
+                                                value=getattr(data, key), name=other.name))
     return errors
 
 
@@ -190,10 +199,10 @@ def _flush(message: str) -> None:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(message) from exc
+        raise Conflict(_(message)) from exc
 
 
-SAVE_CLASH = "保存失败：工号或手机号已登记给本单位的其他人（可能刚被别人添加），请刷新后重试。"
+SAVE_CLASH = N_("保存失败：工号或手机号已登记给本单位的其他人（可能刚被别人添加），请刷新后重试。")
 
 
 def add_person(enterprise_id: int, data: PersonInput, now: datetime) -> RosterPerson:
@@ -209,10 +218,12 @@ def _changes(person: RosterPerson, data: PersonInput, clear: bool = False) -> li
     """“手机号：13800138000 → 13900139000” for each value that differs. None is “not given”
     (an import's empty cell), unless ``clear`` (the edit form: an emptied field)."""
     changes = []
-    for label, key in (("姓名", "name"), ("工号", "staff_no"), ("手机号", "phone"), ("部门", "department")):
+    empty = _("（空）")
+    for label, key in ((_("姓名"), "name"), (_("工号"), "staff_no"), (_("手机号"), "phone"), (_("部门"), "department")):
         before, after = getattr(person, key), getattr(data, key)
         if (after is not None or clear) and (before or "") != (after or ""):
-            changes.append(f"{label}：{before or '（空）'} → {after or '（空）'}")
+            changes.append(_("%(label)s：%(before)s → %(after)s", label=label, before=before or empty,
+                             after=after or empty))
     return changes
 
 
@@ -283,8 +294,12 @@ IMPORT_HEADERS = {
     "phone": ["手机号", "手机号码", "手机", "联系电话", "电话", "移动电话", "联系方式"],
     "department": ["部门", "部门车间", "部门/车间", "车间", "部门名称", "所在部门", "所属部门"],
 }
-NO_HEADER = "找不到表头：需要“姓名”列和“工号”“手机号”“部门”等列"
-NO_PEOPLE = "文件中没有找到人员"
+# The English export's headers (see export_workbook), read back too (compared upper-cased, without spaces).
+for _key, _names in {"name": ["NAME", "FULLNAME"], "staff_no": ["STAFFNO.", "STAFFNO", "STAFFNUMBER"],
+                     "phone": ["MOBILE", "MOBILEPHONE", "PHONE"], "department": ["DEPARTMENT"]}.items():
+    IMPORT_HEADERS[_key].extend(_names)
+NO_HEADER = N_("找不到表头：需要“姓名”列和“工号”“手机号”“部门”等列")
+NO_PEOPLE = N_("文件中没有找到人员")
 
 
 @dataclass
@@ -341,7 +356,7 @@ def preview_import(enterprise_id: int, filename: str, data: bytes, max_bytes: in
         return result
     known = _Known.load(enterprise_id)
     seen: dict[str, RosterRow] = {}
-    for source in table_import.source_rows(result, sheets, IMPORT_HEADERS, "name", NO_HEADER, NO_PEOPLE):
+    for source in table_import.source_rows(result, sheets, IMPORT_HEADERS, "name", _(NO_HEADER), _(NO_PEOPLE)):
         item = RosterRow(line=source.line, sheet=source.sheet, status="error", messages=[])
         result.rows.append(item)
         if source.formula:
@@ -361,14 +376,15 @@ def _check_department(item: RosterRow, known: _Known, result: RosterPreview, cre
     if not department or department in known.departments:
         return
     if len(department) > units.MAX_DEPARTMENT or units._DEPARTMENT_SEPARATORS.search(department):
-        item.messages.append(f"部门名称“{department[:20]}”无效：不超过 {units.MAX_DEPARTMENT} 个字，不含顿号、逗号等分隔符")
+        item.messages.append(_("部门名称“%(name)s”无效：不超过 %(max)s 个字，不含顿号、逗号等分隔符",
+                               name=department[:20], max=units.MAX_DEPARTMENT))
         item.status = "error"
     elif item.status == "error":
         item.messages.append(unknown_department(department))
     elif create:
         if department not in result.new_departments:
             result.new_departments.append(department)
-        item.changes.append(f"新建部门“{department}”")
+        item.changes.append(_("新建部门“%(name)s”", name=department))
     else:
         item.missing_department = department
         item.messages.append(unknown_department(department))
@@ -385,12 +401,12 @@ def _read_row(item: RosterRow, cell) -> None:
 
 def _check_duplicates(item: RosterRow, seen: dict[str, RosterRow]) -> None:
     """A 工号 or phone met before in the file, in either column (sign-up cannot tell them apart)."""
-    for key, label in (("staff_no", "工号"), ("phone", "手机号")):
+    for key, label in (("staff_no", _("工号")), ("phone", _("手机号"))):
         value = getattr(item, key)
         if value:
             first = seen.setdefault(value, item)
             if first is not item:
-                item.messages.append(f"{label} {value} 与{first.where}重复")
+                item.messages.append(_("%(label)s %(value)s 与%(where)s重复", label=label, value=value, where=first.where))
 
 
 def _compare(item: RosterRow, known: _Known) -> None:
@@ -398,10 +414,12 @@ def _compare(item: RosterRow, known: _Known) -> None:
     by_staff_no = known.by_staff_no.get(item.staff_no) if item.staff_no else None
     by_phone = known.by_phone.get(item.phone) if item.phone else None
     person = by_staff_no or by_phone
-    for value, label, other in ((item.staff_no, "工号", known.by_phone.get(item.staff_no or "")),
-                                (item.phone, "手机号", known.by_staff_no.get(item.phone or ""))):
+    for value, staff_no, other in ((item.staff_no, True, known.by_phone.get(item.staff_no or "")),
+                                   (item.phone, False, known.by_staff_no.get(item.phone or ""))):
         if other is not None and (person is None or other["id"] != person["id"]):
-            item.messages.append(f"{label} {value} 与本单位“{other['name']}”的{'手机号' if label == '工号' else '工号'}相同")
+            item.messages.append(
+                _("工号 %(value)s 与本单位“%(name)s”的手机号相同", value=value, name=other["name"]) if staff_no
+                else _("手机号 %(value)s 与本单位“%(name)s”的工号相同", value=value, name=other["name"]))
             return
     if person is None:
         item.status = "new"
@@ -409,25 +427,26 @@ def _compare(item: RosterRow, known: _Known) -> None:
     # The phone is someone else's: another person's row, or one with another 工号.
     if by_phone is not None and (by_phone["id"] != person["id"]
                                  or (by_staff_no is None and item.staff_no and by_phone["staff_no"])):
-        item.messages.append(f"手机号 {item.phone} 已登记给本单位的“{by_phone['name']}”（工号 {by_phone['staff_no'] or '无'}）")
+        item.messages.append(_("手机号 %(phone)s 已登记给本单位的“%(name)s”（工号 %(staff_no)s）", phone=item.phone,
+                               name=by_phone["name"], staff_no=by_phone["staff_no"] or _("无")))
         return
     item.person_id = person["id"]
     stored = RosterPerson(name=person["name"], staff_no=person["staff_no"], phone=person["phone"],
                           department=person["department"])
     item.changes = _changes(stored, PersonInput(item.name, item.staff_no, item.phone, item.department))
     if not person["active"]:
-        item.messages.append("该人员已停用，导入不会恢复在册")
+        item.messages.append(_("该人员已停用，导入不会恢复在册"))
     item.status = "update" if item.changes else "same"
 
 
-IMPORT_CLASH = "导入失败：工号、手机号或部门与刚保存的数据重复，没有导入任何一行；请重新上传预览。"
+IMPORT_CLASH = N_("导入失败：工号、手机号或部门与刚保存的数据重复，没有导入任何一行；请重新上传预览。")
 
 
 def commit_import(enterprise_id: int, result: RosterPreview, now: datetime) -> tuple[int, int]:
     """Write the new departments, then the new and updated people (flushed; the caller commits
     the whole import at once). (added, updated)."""
     if len(department_names(enterprise_id)) + len(result.new_departments) > units.MAX_DEPARTMENTS:
-        raise QuizError(f"导入失败：部门不能超过 {units.MAX_DEPARTMENTS} 个，没有导入任何一行。", 422)
+        raise QuizError(_("导入失败：部门不能超过 %(max)s 个，没有导入任何一行。", max=units.MAX_DEPARTMENTS), 422)
     for name in result.new_departments:
         db.session.add(Department(enterprise_id=enterprise_id, name=name, headcount=0))
     _flush(IMPORT_CLASH)
@@ -446,7 +465,7 @@ def commit_import(enterprise_id: int, result: RosterPreview, now: datetime) -> t
         else:
             person = people.get(row.person_id)
             if person is None:
-                raise Conflict(IMPORT_CLASH)
+                raise Conflict(_(IMPORT_CLASH))
             update_person(person, data, now)
             updated += 1
     _flush(IMPORT_CLASH)
@@ -457,17 +476,25 @@ def commit_import(enterprise_id: int, result: RosterPreview, now: datetime) -> t
 
 
 EXPORT_HEADERS = ["姓名", "工号", "手机号", "部门", "状态"]
+# The import template keeps these Chinese headers in every language (the importer reads them).
+TEMPLATE_WORDS = tuple(EXPORT_HEADERS[:-1])
+
+
+def export_headers() -> list[str]:
+    """The export's headers in the page's language (English ones are read back by the import)."""
+    return [pgettext("export", "姓名"), pgettext("export", "工号"), pgettext("export", "手机号"),
+            pgettext("export", "部门"), pgettext("export", "状态")]
 
 
 def export_workbook(enterprise_id: int, filters: PeopleFilter) -> bytes:
     """The roster as .xlsx in the import's own layout (export → import changes nothing)."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "花名册"
-    table_import.write_row(sheet, EXPORT_HEADERS)
+    sheet.title = _("花名册")
+    table_import.write_row(sheet, export_headers())
     for person in list_people(enterprise_id, filters):
         table_import.write_row(sheet, [person.name, person.staff_no, person.phone, person.department or None,
-                                       "在册" if person.active else "停用"])
+                                       pgettext("status", "在册") if person.active else pgettext("status", "停用")])
     table_import.format_sheet(sheet, (14, 16, 16, 24, 8))
     return table_import.sheet_bytes(book)
 
@@ -475,17 +502,17 @@ def export_workbook(enterprise_id: int, filters: PeopleFilter) -> bytes:
 def template_workbook() -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = "花名册"
-    table_import.write_row(sheet, EXPORT_HEADERS[:-1])
-    table_import.write_row(sheet, ["张三", "A1001", "13800138000", "安全环保部"])
+    sheet.title = _("花名册")
+    table_import.write_row(sheet, EXPORT_HEADERS[:-1])  # Chinese in every language: the importer reads them
+    table_import.write_row(sheet, [_("张三"), "A1001", "13800138000", _("安全环保部")])
     table_import.format_sheet(sheet, (14, 16, 16, 24))
-    notes = book.create_sheet("填写说明")
+    notes = book.create_sheet(_("填写说明"))
     for line in (
-        "每行一人；第一行是表头，请勿修改表头名称。示例行可删除。也可以导入同样表头的 .csv 文件。",
-        f"姓名必填，不超过 {MAX_NAME} 个字；工号和手机号至少填写一项，同一单位内不能重复。",
-        "手机号为 11 位大陆手机号；工号为 2 到 32 位字母、数字、下划线或短横线。",
-        "部门须是本单位已有的部门；没有的部门可在预览时勾选“同时新建这些部门”。",
-        "已有人员按工号（没有工号时按手机号）更新；留空的单元格表示不修改；不会删除或停用任何人。",
+        _("每行一人；第一行是表头，请勿修改表头名称。示例行可删除。也可以导入同样表头的 .csv 文件。"),
+        _("姓名必填，不超过 %(max)s 个字；工号和手机号至少填写一项，同一单位内不能重复。", max=MAX_NAME),
+        _("手机号为 11 位大陆手机号；工号为 2 到 32 位字母、数字、下划线或短横线。"),
+        _("部门须是本单位已有的部门；没有的部门可在预览时勾选“同时新建这些部门”。"),
+        _("已有人员按工号（没有工号时按手机号）更新；留空的单元格表示不修改；不会删除或停用任何人。"),
     ):
         notes.append([line])
     return table_import.sheet_bytes(book)
@@ -566,19 +593,20 @@ def absentee_workbook(enterprise_name: str, scope_title: str, rows: list, counts
     """The 未参与名单 as .xlsx (phones masked), with the per-部门 counts on a second sheet."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "未参与名单"
-    table_import.write_row(sheet, ABSENTEE_HEADERS)
+    sheet.title = _("未参与名单")
+    table_import.write_row(sheet, export_headers()[:4])
     for name, staff_no, phone, department in rows:
         table_import.write_row(sheet, [name, staff_no, mask_phone(phone) or None, department or None])
     table_import.format_sheet(sheet, (14, 16, 16, 24))
-    summary = book.create_sheet("按部门统计")
+    summary = book.create_sheet(_("按部门统计"))
     table_import.write_row(summary, [f"{enterprise_name} · {scope_title}"])
-    table_import.write_row(summary, ["部门", "应参与", "已参与", "未参与"])
+    table_import.write_row(summary, [pgettext("export", "部门"), _("应参与"), _("已参与"), _("未参与")])
     for cell in summary[2]:
         cell.font = Font(bold=True)
     summary.freeze_panes = "A3"
     for tally in counts:
-        table_import.write_row(summary, [tally.department or "（未分部门）", tally.expected, tally.took_part, tally.absent])
-    table_import.write_row(summary, ["合计", sum(t.expected for t in counts), sum(t.took_part for t in counts),
+        table_import.write_row(summary, [tally.department or _("（未分部门）"), tally.expected, tally.took_part,
+                                         tally.absent])
+    table_import.write_row(summary, [_("合计"), sum(t.expected for t in counts), sum(t.took_part for t in counts),
                                      sum(t.absent for t in counts)])
     return table_import.sheet_bytes(book)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from .. import clock, downloads
@@ -30,7 +31,7 @@ def _attach(form, errors: dict[str, list[str]]) -> None:
 def _enterprise(enterprise_id: int) -> Enterprise:
     enterprise = db.session.get(Enterprise, enterprise_id)
     if enterprise is None:
-        raise NotFound("单位不存在。")
+        raise NotFound(_("单位不存在。"))
     return enterprise
 
 
@@ -59,7 +60,7 @@ def enterprises():
             try:
                 enterprise = units.create_enterprise(data)
                 units.save()
-                flash(f"已添加单位“{enterprise.name}”，编码 {enterprise.code}。", "info")
+                flash(_("已添加单位“%(name)s”，编码 %(code)s。", name=enterprise.name, code=enterprise.code), "info")
                 return redirect(url_for(".enterprises"), 303)
             except QuizError as error:
                 db.session.rollback()
@@ -84,7 +85,7 @@ def edit_enterprise(enterprise_id: int):
             try:
                 changes = units.update_enterprise(enterprise, data)
                 units.save()
-                flash("已保存：" + "；".join(changes) if changes else "没有改动。", "info")
+                flash(_("已保存：%(changes)s", changes=_("；").join(changes)) if changes else _("没有改动。"), "info")
                 return redirect(url_for(".edit_enterprise", enterprise_id=enterprise.id), 303)
             except QuizError as error:
                 db.session.rollback()
@@ -102,21 +103,21 @@ def set_enterprise_active(enterprise_id: int, action: str):
     enterprise = _enterprise(enterprise_id)
     units.set_active(enterprise, action == "restore")
     units.save()
-    flash(f"已停用“{enterprise.name}”：它不再出现在参赛登记的单位列表中，已有成绩保留。"
-          if action == "retire" else f"已恢复启用“{enterprise.name}”。", "info")
+    flash(_("已停用“%(name)s”：它不再出现在参赛登记的单位列表中，已有成绩保留。", name=enterprise.name)
+          if action == "retire" else _("已恢复启用“%(name)s”。", name=enterprise.name), "info")
     return redirect(url_for(".edit_enterprise", enterprise_id=enterprise.id), 303)
 
 
 @bp.get("/enterprises/export.xlsx")
 @organiser_required
 def export_enterprises():
-    return _xlsx(units.export_workbook(units.ListFilter.from_args(request.args)), "参赛单位.xlsx", "units.xlsx")
+    return _xlsx(units.export_workbook(units.ListFilter.from_args(request.args)), _("参赛单位.xlsx"), "units.xlsx")
 
 
 @bp.get("/enterprises/template.xlsx")
 @organiser_required
 def enterprises_template():
-    return _xlsx(units.template_workbook(), "参赛单位导入模板.xlsx", "units-template.xlsx")
+    return _xlsx(units.template_workbook(), _("参赛单位导入模板.xlsx"), "units-template.xlsx")
 
 
 # ---- departments -----------------------------------------------------------------
@@ -132,7 +133,7 @@ def _managed_enterprise(enterprise_id: int) -> Enterprise:
 def _department(enterprise: Enterprise, raw_id) -> Department:
     department = db.session.get(Department, number) if (number := parse_id(raw_id)) else None
     if department is None or department.enterprise_id != enterprise.id:
-        raise NotFound("部门不存在，可能已被删除，请刷新页面。")
+        raise NotFound(_("部门不存在，可能已被删除，请刷新页面。"))
     return department
 
 
@@ -147,19 +148,19 @@ def departments(enterprise_id: int):
         try:
             if action == "add":
                 department = units.add_department(enterprise, form.name.data, form.headcount.data)
-                message = f"已添加部门“{department.name}”。"
+                message = _("已添加部门“%(name)s”。", name=department.name)
             elif action == "save":
                 department = _department(enterprise, request.form.get("department_id"))
                 changes = units.update_department(department, form.name.data, form.headcount.data)
-                message = ("已保存：" + "；".join(changes)) if changes else "没有改动。"
+                message = _("已保存：%(changes)s", changes=_("；").join(changes)) if changes else _("没有改动。")
             elif action == "delete":
                 department = _department(enterprise, request.form.get("department_id"))
                 name = department.name
                 units.delete_department(department)
-                message = f"已删除部门“{name}”。"
+                message = _("已删除部门“%(name)s”。", name=name)
             else:
-                raise QuizError("不支持此操作。", 400)
-            units.save("保存失败：部门名称重复（可能刚被别人修改），请刷新后重试。")
+                raise QuizError(_("不支持此操作。"), 400)
+            units.save(_("保存失败：部门名称重复（可能刚被别人修改），请刷新后重试。"))
         except QuizError as error:
             db.session.rollback()
             status, message, level = error.status, error.message, "error"
@@ -203,14 +204,14 @@ def import_confirm(token: str):
     result = units.preview_import(meta["filename"], data_path.read_bytes(), current_app.config["IMPORT_MAX_BYTES"])
     try:
         added, updated = units.commit_import(result)
-        units.save("导入失败：单位名称、编码或部门与刚保存的数据重复，没有导入任何一行；请重新上传预览。")
+        units.save(_("导入失败：单位名称、编码或部门与刚保存的数据重复，没有导入任何一行；请重新上传预览。"))
     except QuizError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".import_enterprises"), 303)
     table_import.drop_upload(data_path)
-    flash(f"已导入：新增 {added} 个单位，更新 {updated} 个；未变 {result.count('same')} 行，"
-          f"错误 {result.count('error')} 行未导入。", "info")
+    flash(_("已导入：新增 %(added)s 个单位，更新 %(updated)s 个；未变 %(same)s 行，错误 %(error)s 行未导入。",
+            added=added, updated=updated, same=result.count("same"), error=result.count("error")), "info")
     return redirect(url_for(".enterprises", status="all"), 303)
 
 
@@ -223,7 +224,7 @@ def users():
     create = AdminAccountForm()
     reset = ResetPasswordForm()
     active = [(str(e.id), e.name) for e in units.list_units(units.ListFilter())]
-    create.enterprise.choices = [("", "请选择单位"), *active]
+    create.enterprise.choices = [("", _("请选择单位")), *active]
     status, message, create_error = 200, None, None
     action = request.form.get("action")
     if request.method == "POST":
@@ -233,28 +234,30 @@ def users():
                     raise QuizError("", 422)  # the fields show their own messages
                 user = units.create_enterprise_admin(create.username.data, create.password.data,
                                                      create.enterprise.data, clock.now())
-                units.save(f"保存失败：用户名“{user.username}”已被使用。")
-                flash(f"已创建企业管理员“{user.username}”，请把用户名和密码交给该单位。", "info")
+                units.save(_("保存失败：用户名“%(name)s”已被使用。", name=user.username))
+                flash(_("已创建企业管理员“%(name)s”，请把用户名和密码交给该单位。", name=user.username), "info")
                 return redirect(url_for(".users"), 303)
             raw_id = request.form.get("user_id", "")
             user = db.session.get(User, number) if (number := parse_id(raw_id)) else None
             if action in ("reset", "disable", "enable") and user is None:
-                raise NotFound("账号不存在，请刷新页面。")
+                raise NotFound(_("账号不存在，请刷新页面。"))
             if action in ("disable", "enable"):
                 units.set_account_active(user, action == "enable", current_user.id)
                 units.save()
-                flash(f"已{'启用' if action == 'enable' else '停用'}账号“{user.username}”。", "info")
+                flash(_("已启用账号“%(name)s”。", name=user.username) if action == "enable"
+                      else _("已停用账号“%(name)s”。", name=user.username), "info")
                 return redirect(url_for(".users"), 303)
             if action == "reset":
                 if not reset.validate():
-                    raise QuizError(f"重置“{user.username}”的密码失败：" + "；".join(reset.password.errors), 422)
+                    raise QuizError(_("重置“%(name)s”的密码失败：%(problems)s", name=user.username,
+                                       problems=_("；").join(str(e) for e in reset.password.errors)), 422)
                 units.reset_password(user, reset.password.data)
                 units.save()
                 if user.id == current_user.id:  # the new password ended this session too
                     login_user(user, remember=True)
-                flash(f"已重置“{user.username}”的密码。", "info")
+                flash(_("已重置“%(name)s”的密码。", name=user.username), "info")
                 return redirect(url_for(".users"), 303)
-            raise QuizError("不支持此操作。", 400)
+            raise QuizError(_("不支持此操作。"), 400)
         except QuizError as error:
             db.session.rollback()
             status = error.status

@@ -14,11 +14,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _, pgettext
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import table_import
+from .table_import import N_
 from ..codes import new_code
 from ..errors import Conflict, QuizError
 from ..extensions import db
@@ -26,9 +28,10 @@ from ..models import Attempt, Department, Enterprise, Participant, parse_id
 
 # The 11 key industry areas named in the campaign notices (../shared/BRIEF.md), in that
 # order, and 其他 for everything else.
+# Stored and imported in Chinese; shown as _(industry).
 INDUSTRIES = (
-    "危险化学品", "非煤矿山", "消防", "道路运输", "交通运输和渔业船舶", "城市建设",
-    "工业园区等功能区", "危险废物", "仓储物流", "油气长输管道", "特种设备", "其他",
+    N_("危险化学品"), N_("非煤矿山"), N_("消防"), N_("道路运输"), N_("交通运输和渔业船舶"), N_("城市建设"),
+    N_("工业园区等功能区"), N_("危险废物"), N_("仓储物流"), N_("油气长输管道"), N_("特种设备"), N_("其他"),
 )
 DEFAULT_INDUSTRY = "其他"
 
@@ -38,9 +41,26 @@ MAX_DEPARTMENT = 60
 MAX_DEPARTMENTS = 200
 MAX_HEADCOUNT = 1_000_000
 
+# The Chinese texts (compared in tests); ``_headcount_error`` gives them in the page's language.
 HEADCOUNT_RANGE = f"应参与人数应在 0 到 {MAX_HEADCOUNT} 之间。"
 HEADCOUNT_NEGATIVE = f"应参与人数应在 0 到 {MAX_HEADCOUNT} 之间，不能为负数。"
 HEADCOUNT_NOT_INT = "应参与人数应为整数。"
+
+
+def _headcount_error(kind: str, department: bool = False, raw=None) -> str:
+    """A headcount problem, for a unit's 应参与人数 or (``department``) a 部门's 人数."""
+    if kind == "range":
+        return (_("部门人数应在 0 到 %(max)s 之间。", max=MAX_HEADCOUNT) if department
+                else _("应参与人数应在 0 到 %(max)s 之间。", max=MAX_HEADCOUNT))
+    if kind == "negative":
+        return (_("部门人数应在 0 到 %(max)s 之间，不能为负数。", max=MAX_HEADCOUNT) if department
+                else _("应参与人数应在 0 到 %(max)s 之间，不能为负数。", max=MAX_HEADCOUNT))
+    if kind == "missing":
+        return _("请填写部门人数。") if department else _("请填写应参与人数。")
+    if kind == "not_number":
+        return (_("部门人数“%(value)s”不是数字。", value=raw) if department
+                else _("应参与人数“%(value)s”不是数字。", value=raw))
+    return _("部门人数应为整数。") if department else _("应参与人数应为整数。")
 CODE_PATTERN = re.compile(r"[0-9A-Z]{2,16}")
 
 # Names people write for an industry, each pointing at exactly one of INDUSTRIES. Anything
@@ -86,27 +106,27 @@ def split_departments(text: str | None) -> list[str]:
     return names
 
 
-def parse_headcount(raw) -> tuple[int | None, str | None]:
+def parse_headcount(raw, department: bool = False) -> tuple[int | None, str | None]:
     """(headcount, error) from a form or a cell: “120”, “1,200”, “120人”, 120.0."""
     if isinstance(raw, bool):
-        return None, HEADCOUNT_NOT_INT
+        return None, _headcount_error("not_int", department)
     if isinstance(raw, int):
         value = raw
     else:
         text = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
         text = text.replace(",", "").removesuffix("人").strip()
         if not text:
-            return None, "请填写应参与人数。"
+            return None, _headcount_error("missing", department)
         if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
             value = int(text.split(".")[0])
         elif re.fullmatch(r"[+-]?\d*\.\d+", text):
-            return None, HEADCOUNT_NOT_INT
+            return None, _headcount_error("not_int", department)
         else:
-            return None, f"应参与人数“{clean(raw)[:20]}”不是数字。"
+            return None, _headcount_error("not_number", department, clean(raw)[:20])
     if value < 0:
-        return None, HEADCOUNT_NEGATIVE
+        return None, _headcount_error("negative", department)
     if value > MAX_HEADCOUNT:
-        return None, HEADCOUNT_RANGE
+        return None, _headcount_error("range", department)
     return value, None
 
 
@@ -114,7 +134,7 @@ def normalise_industry(raw: str | None) -> tuple[str | None, str | None]:
     """(industry, error): one of INDUSTRIES, from the exact name or an unambiguous variant."""
     text = name_key(raw or "")
     if not text:
-        return None, "请选择行业。"
+        return None, _("请选择行业。")
     if text in INDUSTRIES:
         return text, None
     if text in INDUSTRY_ALIASES:
@@ -124,8 +144,9 @@ def normalise_industry(raw: str | None) -> tuple[str | None, str | None]:
         return candidates[0], None
     allowed = "、".join(INDUSTRIES)
     if len(candidates) > 1:
-        return None, f"行业“{clean(raw)}”不明确，可能是：{'、'.join(candidates)}；可填：{allowed}"
-    return None, f"行业“{clean(raw)}”无法识别，可填：{allowed}"
+        return None, _("行业“%(value)s”不明确，可能是：%(candidates)s；可填：%(allowed)s", value=clean(raw),
+                       candidates="、".join(candidates), allowed=allowed)
+    return None, _("行业“%(value)s”无法识别，可填：%(allowed)s", value=clean(raw), allowed=allowed)
 
 
 @dataclass
@@ -164,24 +185,24 @@ def validate_unit(data: UnitInput, check_headcount: bool = True) -> dict[str, li
         errors.setdefault(key, []).append(message)
 
     if not data.name:
-        add("name", "请填写单位名称。")
+        add("name", _("请填写单位名称。"))
     elif len(data.name) > MAX_NAME:
-        add("name", f"单位名称不能超过 {MAX_NAME} 个字。")
+        add("name", _("单位名称不能超过 %(max)s 个字。", max=MAX_NAME))
     if check_headcount:
         if data.headcount is None:
-            add("headcount", "请填写应参与人数。")
+            add("headcount", _headcount_error("missing"))
         elif not 0 <= data.headcount <= MAX_HEADCOUNT:
-            add("headcount", HEADCOUNT_RANGE)
+            add("headcount", _headcount_error("range"))
     if len(data.region) > MAX_REGION:
-        add("region", f"所属镇（街）不能超过 {MAX_REGION} 个字。")
+        add("region", _("所属镇（街）不能超过 %(max)s 个字。", max=MAX_REGION))
     if data.industry not in INDUSTRIES:
-        add("industry", "请选择行业。" if not data.industry else
-            f"行业“{data.industry}”不在列表中，可填：{'、'.join(INDUSTRIES)}")
+        add("industry", _("请选择行业。") if not data.industry else
+            _("行业“%(value)s”不在列表中，可填：%(allowed)s", value=data.industry, allowed="、".join(INDUSTRIES)))
     if len(data.departments) > MAX_DEPARTMENTS:
-        add("departments", f"部门不能超过 {MAX_DEPARTMENTS} 个。")
+        add("departments", _("部门不能超过 %(max)s 个。", max=MAX_DEPARTMENTS))
     for name in data.departments:
         if len(name) > MAX_DEPARTMENT:
-            add("departments", f"部门“{name[:20]}…”超过 {MAX_DEPARTMENT} 个字。")
+            add("departments", _("部门“%(name)s…”超过 %(max)s 个字。", name=name[:20], max=MAX_DEPARTMENT))
     return errors
 
 
@@ -194,13 +215,17 @@ def _same_name(name: str, exclude_id: int | None = None) -> str | None:
     return None
 
 
-def save(message: str = "保存失败：单位名称或编码重复（可能刚被别人添加），请检查后重试。") -> None:
-    """Commit; a unique constraint hit by a concurrent change → nothing written, a clear message."""
+SAVE_CLASH = N_("保存失败：单位名称或编码重复（可能刚被别人添加），请检查后重试。")
+
+
+def save(message: str = SAVE_CLASH) -> None:
+    """Commit; a unique constraint hit by a concurrent change → nothing written, a clear message
+    (a message id such as SAVE_CLASH is translated here)."""
     try:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(message) from exc
+        raise Conflict(_(str(message))) from exc
 
 
 def taken_codes() -> set[str]:
@@ -214,16 +239,16 @@ def fresh_code(taken: set[str]) -> str:
         if code not in taken:
             taken.add(code)
             return code
-    raise QuizError("无法生成单位编码，请重试。")  # pragma: no cover - 31⁴ codes
+    raise QuizError(_("无法生成单位编码，请重试。"))  # pragma: no cover - 31⁴ codes
 
 
-def _flush(message: str = "保存失败：单位名称或编码重复（可能刚被别人添加），请检查后重试。") -> None:
+def _flush(message: str = SAVE_CLASH) -> None:
     """Flush; a unique constraint hit by a concurrent change → rolled back, a clear message."""
     try:
         db.session.flush()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(message) from exc
+        raise Conflict(_(str(message))) from exc
 
 
 # --------------------------------------------------------------------------- units
@@ -233,7 +258,7 @@ def create_enterprise(data: UnitInput) -> Enterprise:
     """Add a unit with its departments (flushed, not committed). Refuses a name already used."""
     existing = _same_name(data.name)
     if existing:
-        raise Conflict(f"已有同名单位“{existing}”。")
+        raise Conflict(_("已有同名单位“%(name)s”。", name=existing))
     enterprise = Enterprise(name=data.name, code=fresh_code(taken_codes()), headcount=data.headcount or 0,
                             region=data.region, industry=data.industry, active=True)
     db.session.add(enterprise)
@@ -248,7 +273,7 @@ def update_enterprise(enterprise: Enterprise, data: UnitInput) -> list[str]:
     """Change name, headcount, region, industry; returns what changed (in Chinese)."""
     existing = _same_name(data.name, exclude_id=enterprise.id)
     if existing:
-        raise Conflict(f"已有同名单位“{existing}”。")
+        raise Conflict(_("已有同名单位“%(name)s”。", name=existing))
     old = {"name": enterprise.name, "headcount": enterprise.headcount, "region": enterprise.region,
            "industry": enterprise.industry}
     changes = describe_changes(old, data.name, data.headcount, data.region, data.industry)
@@ -263,10 +288,12 @@ def update_enterprise(enterprise: Enterprise, data: UnitInput) -> list[str]:
 def describe_changes(old: dict, name, headcount, region, industry) -> list[str]:
     """“应参与人数：4 → 6” for each value that differs from ``old``; None means “not given”."""
     changes = []
-    for label, before, new in (("名称", old["name"], name), ("应参与人数", old["headcount"], headcount),
-                               ("镇（街）", old["region"], region), ("行业", old["industry"], industry)):
+    empty = _("（空）")
+    for label, before, new in ((_("名称"), old["name"], name), (_("应参与人数"), old["headcount"], headcount),
+                               (_("镇（街）"), old["region"], region), (_("行业"), old["industry"], industry)):
         if new is not None and before != new:
-            changes.append(f"{label}：{before if before not in ('', None) else '（空）'} → {new if new != '' else '（空）'}")
+            changes.append(_("%(label)s：%(before)s → %(after)s", label=label,
+                             before=before if before not in ("", None) else empty, after=new if new != "" else empty))
     return changes
 
 
@@ -361,20 +388,20 @@ def list_departments(enterprise_id: int) -> list[DepartmentRow]:
 def _department_name(name) -> str:
     value = clean(name)
     if not value:
-        raise QuizError("请填写部门名称。", 422)
+        raise QuizError(_("请填写部门名称。"), 422)
     if len(value) > MAX_DEPARTMENT:
-        raise QuizError(f"部门名称不能超过 {MAX_DEPARTMENT} 个字。", 422)
+        raise QuizError(_("部门名称不能超过 %(max)s 个字。", max=MAX_DEPARTMENT), 422)
     if _DEPARTMENT_SEPARATORS.search(value):
-        raise QuizError("部门名称不能包含 、,，;；/ 等分隔符。", 422)
+        raise QuizError(_("部门名称不能包含 、,，;；/ 等分隔符。"), 422)
     return value
 
 
 def _department_headcount(raw) -> int:
     if raw in (None, ""):
         return 0
-    value, error = parse_headcount(raw)
+    value, error = parse_headcount(raw, department=True)
     if error:
-        raise QuizError(error.replace("应参与人数", "部门人数"), 422)
+        raise QuizError(error, 422)
     return value
 
 
@@ -389,13 +416,13 @@ def add_department(enterprise: Enterprise, name, headcount=None) -> Department:
     value = _department_name(name)
     count = _department_headcount(headcount)
     if _name_taken(enterprise.id, value):
-        raise Conflict(f"已有部门“{value}”。")
+        raise Conflict(_("已有部门“%(name)s”。", name=value))
     if db.session.scalar(select(func.count(Department.id)).where(
             Department.enterprise_id == enterprise.id)) >= MAX_DEPARTMENTS:
-        raise QuizError(f"部门不能超过 {MAX_DEPARTMENTS} 个。", 422)
+        raise QuizError(_("部门不能超过 %(max)s 个。", max=MAX_DEPARTMENTS), 422)
     department = Department(enterprise_id=enterprise.id, name=value, headcount=count)
     db.session.add(department)
-    _flush(f"保存失败：已有部门“{value}”（可能刚被别人添加）。")
+    _flush(_("保存失败：已有部门“%(name)s”（可能刚被别人添加）。", name=value))
     return department
 
 
@@ -405,15 +432,15 @@ def update_department(department: Department, name, headcount) -> list[str]:
     value = _department_name(name)
     count = _department_headcount(headcount)
     if value != department.name and _name_taken(department.enterprise_id, value, department.id):
-        raise Conflict(f"已有部门“{value}”。")
+        raise Conflict(_("已有部门“%(name)s”。", name=value))
     changes = []
     if value != department.name:
-        changes.append(f"名称：{department.name} → {value}")
+        changes.append(_("名称：%(before)s → %(after)s", before=department.name, after=value))
         department.name = value
     if count != department.headcount:
-        changes.append(f"人数：{department.headcount} → {count}")
+        changes.append(_("人数：%(before)s → %(after)s", before=department.headcount, after=count))
         department.headcount = count
-    _flush(f"保存失败：已有部门“{value}”（可能刚被别人改名）。")
+    _flush(_("保存失败：已有部门“%(name)s”（可能刚被别人改名）。", name=value))
     return changes
 
 
@@ -431,9 +458,8 @@ def delete_department(department: Department) -> None:
     """Only a name nobody used: results must keep pointing at a department that exists."""
     people, taken = department_in_use(department)
     if people or taken:
-        raise Conflict(
-            f"部门“{department.name}”已有 {people} 名参赛者、{taken} 次答题记录，不能删除；"
-            "可以改名（已有记录保留原名）。")
+        raise Conflict(_("部门“%(name)s”已有 %(people)s 名参赛者、%(taken)s 次答题记录，不能删除；"
+                         "可以改名（已有记录保留原名）。", name=department.name, people=people, taken=taken))
     db.session.delete(department)
     db.session.flush()
 
@@ -450,8 +476,14 @@ IMPORT_HEADERS = {
     "departments": ["部门", "部门/车间", "部门车间", "车间", "部门名称"],
     "code": ["编码", "单位编码", "企业编码"],
 }
-NO_UNIT_HEADER = "找不到表头：需要“单位名称”列和“应参与人数”“行业”等列"
-NO_UNITS = "文件中没有找到单位"
+# The English export's headers (see export_workbook), read back too: headers are compared
+# upper-cased, without spaces and without a bracketed part.
+for _key, _names in {"name": ["UNITNAME", "UNIT"], "headcount": ["EXPECTEDPARTICIPANTS", "HEADCOUNT"],
+                     "region": ["TOWN/SUBDISTRICT", "TOWN", "REGION"], "industry": ["INDUSTRY"],
+                     "departments": ["DEPARTMENTS", "DEPARTMENT"], "code": ["CODE"]}.items():
+    IMPORT_HEADERS[_key].extend(_names)
+NO_UNIT_HEADER = N_("找不到表头：需要“单位名称”列和“应参与人数”“行业”等列")
+NO_UNITS = N_("文件中没有找到单位")
 ONLY_XLSX = table_import.ONLY_XLSX
 TOTAL_ROWS = table_import.TOTAL_ROWS
 STATUS_LABELS = table_import.STATUS_LABELS
@@ -501,7 +533,7 @@ def preview_import(filename: str, data: bytes, max_bytes: int) -> ImportPreview:
     known = _Known.load()
     seen_names: dict[str, ImportRow] = {}
     seen_codes: dict[str, ImportRow] = {}
-    for source in table_import.source_rows(result, sheets, IMPORT_HEADERS, "name", NO_UNIT_HEADER, NO_UNITS):
+    for source in table_import.source_rows(result, sheets, IMPORT_HEADERS, "name", _(NO_UNIT_HEADER), _(NO_UNITS)):
         item = ImportRow(line=source.line, sheet=source.sheet, status="error", messages=[])
         if source.formula:
             item.messages.append(FORMULA_ERROR)
@@ -518,22 +550,22 @@ def _read_row(item: ImportRow, cell) -> None:
     errors = item.messages
     item.name = clean(cell("name"))
     if not item.name:
-        errors.append("缺少单位名称")
+        errors.append(_("缺少单位名称"))
     elif len(item.name) > MAX_NAME:
-        errors.append(f"单位名称超过 {MAX_NAME} 个字")
+        errors.append(_("单位名称超过 %(max)s 个字", max=MAX_NAME))
     raw_code = name_key(cell("code"))
     if raw_code:
         if not CODE_PATTERN.fullmatch(raw_code):
-            errors.append(f"编码“{clean(cell('code'))[:20]}”无效：应为 2–16 位字母或数字")
+            errors.append(_("编码“%(code)s”无效：应为 2–16 位字母或数字", code=clean(cell("code"))[:20]))
         item.code = raw_code
     if cell("headcount").strip():
         item.headcount, error = parse_headcount(cell("headcount"))
         if error:
-            errors.append(error.rstrip("。"))
+            errors.append(error.rstrip("。."))
     region = clean(cell("region"))
     if region:
         if len(region) > MAX_REGION:
-            errors.append(f"所属镇（街）超过 {MAX_REGION} 个字")
+            errors.append(_("所属镇（街）超过 %(max)s 个字", max=MAX_REGION))
         item.region = region
     if cell("industry").strip():
         item.industry, error = normalise_industry(cell("industry"))
@@ -541,10 +573,10 @@ def _read_row(item: ImportRow, cell) -> None:
             errors.append(error)
     departments = split_departments(cell("departments"))
     if len(departments) > MAX_DEPARTMENTS:
-        errors.append(f"部门超过 {MAX_DEPARTMENTS} 个")
+        errors.append(_("部门超过 %(max)s 个", max=MAX_DEPARTMENTS))
     for name in departments:
         if len(name) > MAX_DEPARTMENT:
-            errors.append(f"部门“{name[:20]}…”超过 {MAX_DEPARTMENT} 个字")
+            errors.append(_("部门“%(name)s…”超过 %(max)s 个字", name=name[:20], max=MAX_DEPARTMENT))
     item.departments = departments
     item.status = "error" if errors else "ok"
 
@@ -553,12 +585,12 @@ def _check_duplicates(item: ImportRow, seen_names: dict, seen_codes: dict) -> No
     if item.name:
         first = seen_names.setdefault(name_key(item.name), item)
         if first is not item:
-            item.messages.append(f"与{first.where}单位名称重复")
+            item.messages.append(_("与%(where)s单位名称重复", where=first.where))
             item.status = "error"
     if item.code:
         first = seen_codes.setdefault(item.code, item)
         if first is not item:
-            item.messages.append(f"与{first.where}编码重复")
+            item.messages.append(_("与%(where)s编码重复", where=first.where))
             item.status = "error"
 
 
@@ -567,22 +599,23 @@ def _compare(item: ImportRow, known: _Known) -> None:
     by_name = known.by_key.get(name_key(item.name))
     unit = known.by_code.get(item.code) if item.code else by_name
     if item.code and unit is None and by_name is not None:
-        item.messages.append(f"单位“{by_name['name']}”已有编码 {by_name['code']}，与文件中的编码 {item.code} 不一致"
-                             "（编码印在海报上，不能修改）")
+        item.messages.append(_("单位“%(name)s”已有编码 %(code)s，与文件中的编码 %(file_code)s 不一致"
+                               "（编码印在海报上，不能修改）", name=by_name["name"], code=by_name["code"],
+                               file_code=item.code))
         item.status = "error"
         return
     if unit is not None and by_name is not None and by_name["id"] != unit["id"]:
-        item.messages.append(f"名称“{item.name}”已被编码 {by_name['code']} 的单位使用")
+        item.messages.append(_("名称“%(name)s”已被编码 %(code)s 的单位使用", name=item.name, code=by_name["code"]))
         item.status = "error"
         return
     if unit is None:
         if item.headcount is None:
-            item.messages.append("缺少应参与人数")
+            item.messages.append(_("缺少应参与人数"))
             item.status = "error"
             return
         if item.industry is None:
             item.industry = DEFAULT_INDUSTRY
-            item.messages.append(f"未填行业，记为“{DEFAULT_INDUSTRY}”")
+            item.messages.append(_("未填行业，记为“%(industry)s”", industry=DEFAULT_INDUSTRY))
         item.region = item.region or ""
         item.status = "new"
         return
@@ -592,10 +625,10 @@ def _compare(item: ImportRow, known: _Known) -> None:
     have = known.departments.get(unit["id"], set())
     added = [d for d in item.departments if d not in have]
     if added:
-        item.changes.append("新增部门：" + "、".join(added))
+        item.changes.append(_("新增部门：%(names)s", names=_("、").join(added)))
     item.departments = added
     if not unit["active"]:
-        item.messages.append("该单位已停用，导入不会恢复启用")
+        item.messages.append(_("该单位已停用，导入不会恢复启用"))
     item.status = "update" if item.changes else "same"
 
 
@@ -609,7 +642,7 @@ def commit_import(result: ImportPreview) -> tuple[int, int]:
                                     headcount=row.headcount or 0, region=row.region or "",
                                     industry=row.industry or DEFAULT_INDUSTRY, active=True)
             db.session.add(enterprise)
-            _flush("导入失败：单位名称或编码与刚添加的单位重复，没有导入任何一行；请重新上传预览。")
+            _flush(_("导入失败：单位名称或编码与刚添加的单位重复，没有导入任何一行；请重新上传预览。"))
             added += 1
         else:
             enterprise = db.session.get(Enterprise, row.enterprise_id)
@@ -624,7 +657,7 @@ def commit_import(result: ImportPreview) -> tuple[int, int]:
             updated += 1
         for name in row.departments:
             db.session.add(Department(enterprise_id=enterprise.id, name=name, headcount=0))
-    _flush("导入失败：单位名称、编码或部门与刚保存的数据重复，没有导入任何一行；请重新上传预览。")
+    _flush(_("导入失败：单位名称、编码或部门与刚保存的数据重复，没有导入任何一行；请重新上传预览。"))
     return added, updated
 
 
@@ -632,6 +665,16 @@ def commit_import(result: ImportPreview) -> tuple[int, int]:
 
 
 EXPORT_HEADERS = ["编码", "单位名称", "应参与人数", "所属镇（街）", "行业", "部门（车间）", "状态"]
+# The import template keeps these Chinese headers in every language (the importer reads them)
+# and the industries (the values the importer accepts); its example and instructions are translated.
+TEMPLATE_WORDS = (*EXPORT_HEADERS[:-1], *INDUSTRIES)
+
+
+def export_headers() -> list[str]:
+    """The export's headers in the page's language (English ones are read back by the import)."""
+    return [pgettext("export", "编码"), pgettext("export", "单位名称"), pgettext("export", "应参与人数"),
+            pgettext("export", "所属镇（街）"), pgettext("export", "行业"), pgettext("export", "部门（车间）"),
+            pgettext("export", "状态")]
 
 
 _sheet_bytes = table_import.sheet_bytes
@@ -650,11 +693,12 @@ def export_workbook(filters: ListFilter) -> bytes:
             departments.setdefault(enterprise_id, []).append(name)
     book = Workbook()
     sheet = book.active
-    sheet.title = "参赛单位"
-    _write(sheet, EXPORT_HEADERS)
+    sheet.title = _("参赛单位")
+    _write(sheet, export_headers())
     for row in rows:
         _write(sheet, [row.code, row.name, row.headcount, row.region or None, row.industry or None,
-                       "、".join(departments.get(row.id, [])) or None, "启用" if row.active else "已停用"])
+                       _("、").join(departments.get(row.id, [])) or None,
+                       pgettext("status", "启用") if row.active else pgettext("status", "已停用")])
     _format(sheet)
     return _sheet_bytes(book)
 
@@ -662,19 +706,19 @@ def export_workbook(filters: ListFilter) -> bytes:
 def template_workbook() -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = "参赛单位"
-    _write(sheet, EXPORT_HEADERS[:-1])
-    _write(sheet, ["", "示范化工有限公司", 120, "滨海街道", "危险化学品", "安全环保部、生产一车间、仓储部"])
+    sheet.title = _("参赛单位")
+    _write(sheet, EXPORT_HEADERS[:-1])  # Chinese in every language: the importer reads them
+    _write(sheet, ["", _("示范化工有限公司"), 120, _("滨海街道"), "危险化学品", _("安全环保部、生产一车间、仓储部")])
     _format(sheet)
-    notes = book.create_sheet("填写说明")
+    notes = book.create_sheet(_("填写说明"))
     for line in (
-        "每行一个单位；第一行是表头，请勿修改表头名称。示例行可删除。",
-        "单位名称必填，不超过 120 个字；同名单位再次导入时按名称更新。",
-        "编码可留空，导入时自动生成（印在单位专用二维码海报上，生成后不能修改）。",
-        "应参与人数：0 到 1000000 的整数。",
-        "行业只能填：" + "、".join(INDUSTRIES) + "。",
-        "部门（车间）：多个部门用顿号、逗号、分号或换行分隔；已有部门不会被删除。",
-        "更新已有单位时，留空的单元格表示不修改；“合计”行会被跳过。",
+        _("每行一个单位；第一行是表头，请勿修改表头名称。示例行可删除。"),
+        _("单位名称必填，不超过 120 个字；同名单位再次导入时按名称更新。"),
+        _("编码可留空，导入时自动生成（印在单位专用二维码海报上，生成后不能修改）。"),
+        _("应参与人数：0 到 1000000 的整数。"),
+        _("行业只能填：%(industries)s。", industries="、".join(INDUSTRIES)),
+        _("部门（车间）：多个部门用顿号、逗号、分号或换行分隔；已有部门不会被删除。"),
+        _("更新已有单位时，留空的单元格表示不修改；“合计”行会被跳过。"),
     ):
         notes.append([line])
     return _sheet_bytes(book)
@@ -714,9 +758,9 @@ def list_accounts() -> list[AccountRow]:
 
 def _password_error(password: str | None) -> str | None:
     if not password or len(password) < MIN_PASSWORD:
-        return f"密码至少 {MIN_PASSWORD} 位。"
+        return _("密码至少 %(n)s 位。", n=MIN_PASSWORD)
     if len(password) > 128:
-        return "密码不能超过 128 位。"
+        return _("密码不能超过 128 位。")
     return None
 
 
@@ -727,26 +771,26 @@ def create_enterprise_admin(username: str, password: str, enterprise_id, now):
 
     username = (username or "").strip()
     if not username:
-        raise QuizError("请填写用户名。", 422)
+        raise QuizError(_("请填写用户名。"), 422)
     if len(username) > 64 or len(username) < 2 or re.search(r"\s", username):
-        raise QuizError("用户名应为 2 到 64 个字符，不含空格。", 422)
+        raise QuizError(_("用户名应为 2 到 64 个字符，不含空格。"), 422)
     error = _password_error(password)
     if error:
         raise QuizError(error, 422)
     enterprise = db.session.get(Enterprise, number) if (number := parse_id(enterprise_id)) else None
     if enterprise is None:
-        raise QuizError("请选择单位。", 422)
+        raise QuizError(_("请选择单位。"), 422)
     if not enterprise.active:
-        raise QuizError(f"单位“{enterprise.name}”已停用，不能新建管理员。", 422)
+        raise QuizError(_("单位“%(name)s”已停用，不能新建管理员。", name=enterprise.name), 422)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"用户名“{username}”已被使用。")
+        raise Conflict(_("用户名“%(name)s”已被使用。", name=username))
     try:
         user = create_user(username, password, role="enterprise_admin", now=now)
         user.enterprise_id = enterprise.id
         db.session.flush()
     except IntegrityError as exc:  # the same username created at the same moment
         db.session.rollback()
-        raise Conflict(f"保存失败：用户名“{username}”已被使用（可能刚被别人创建）。") from exc
+        raise Conflict(_("保存失败：用户名“%(name)s”已被使用（可能刚被别人创建）。", name=username)) from exc
     return user
 
 
@@ -757,12 +801,12 @@ def set_account_active(user, active: bool, acting_user_id: int) -> None:
 
     if not active:
         if user.id == acting_user_id:
-            raise QuizError("不能停用自己正在使用的账号。", 422)
+            raise QuizError(_("不能停用自己正在使用的账号。"), 422)
         if user.role == "organiser":
             others = db.session.scalar(select(func.count(User.id)).where(
                 User.role == "organiser", User.active.is_(True), User.id != user.id))
             if not others:
-                raise QuizError("这是最后一个可用的组织者账号，不能停用。", 422)
+                raise QuizError(_("这是最后一个可用的组织者账号，不能停用。"), 422)
     user.active = active
     if not active:
         user.new_login_token()  # its remember-me cookies end too, even if it is enabled again

@@ -20,17 +20,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _, pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ..bank.files import text_cell
 from ..errors import NotFound
 
-ONLY_XLSX = "只支持 Excel（.xlsx）文件"
-ONLY_TABLES = "只支持 Excel（.xlsx）或 CSV（.csv）文件"
-WORD_FILE = "这是 Word 文件：请把名单整理成 Excel 表格后再导入"
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction (``pybabel extract`` knows ``N_``); the text stays
+    Chinese where it is compared or stored and is translated with ``_()`` where it is shown."""
+    return message
+
+
+ONLY_XLSX = N_("只支持 Excel（.xlsx）文件")
+ONLY_TABLES = N_("只支持 Excel（.xlsx）或 CSV（.csv）文件")
+WORD_FILE = N_("这是 Word 文件：请把名单整理成 Excel 表格后再导入")
 TOTAL_ROWS = {"合计", "总计", "小计", "共计", "合计:", "合计：", "总计:", "总计："}
-STATUS_LABELS = {"new": "新增", "update": "更新", "same": "未变", "error": "错误"}
+STATUS_LABELS = {"new": "新增", "update": "更新", "same": "未变", "error": "错误"}  # shown as PreviewRow.label
 UPLOAD_LIFETIME_SECONDS = 24 * 3600
 
 
@@ -45,11 +54,13 @@ class PreviewRow:
 
     @property
     def where(self) -> str:
-        return f"{self.sheet} 第 {self.line} 行" if self.sheet else f"第 {self.line} 行"
+        return (_("%(sheet)s 第 %(line)s 行", sheet=self.sheet, line=self.line) if self.sheet
+                else _("第 %(line)s 行", line=self.line))
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return {"new": pgettext("import", "新增"), "update": pgettext("import", "更新"),
+                "same": pgettext("import", "未变"), "error": pgettext("import", "错误")}[self.status]
 
 
 @dataclass
@@ -86,7 +97,7 @@ def header_columns(cells: list[str], headers: dict[str, list[str]]) -> dict[str,
         for key, names in headers.items():
             if name in names and (key not in columns or names.index(name) < columns[key][0]):
                 columns[key] = (names.index(name), col)
-    return {key: col for key, (_, col) in columns.items()}
+    return {key: col for key, (_rank, col) in columns.items()}
 
 
 def read_sheets(filename: str, data: bytes, max_bytes: int, headers: dict[str, list[str]],
@@ -100,31 +111,31 @@ def read_sheets(filename: str, data: bytes, max_bytes: int, headers: dict[str, l
     limits = importers.Limits(max_bytes=max_bytes, max_rows=max_rows)
     name = (filename or "").lower()
     if len(data) > max_bytes:
-        return None, f"文件超过 {importers._size_text(max_bytes)} 上限"
+        return None, _("文件超过 %(size)s 上限", size=importers._size_text(max_bytes))
     if not data:
-        return None, "文件是空的"
+        return None, _("文件是空的")
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return None, importers.OLD_XLS
     try:
         if data.startswith(b"PK"):
             if importers._check_zip(data, limits) == "docx":
-                return None, WORD_FILE
+                return None, _(WORD_FILE)
             return importers._read_workbook(data, limits), None
         if name.endswith((".xlsx", ".xlsm")):
             return None, importers.NOT_XLSX
         if not (csv_ok and name.endswith((".csv", ".txt"))):
-            return None, ONLY_TABLES if csv_ok else ONLY_XLSX
+            return None, _(ONLY_TABLES) if csv_ok else _(ONLY_XLSX)
         return [(name, _csv_sheet(data, headers, limits))], None
     except importers._FileError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 - a bad upload must not become a 500
-        return None, f"读取文件时出错（{type(exc).__name__}），请检查文件内容"
+        return None, _("读取文件时出错（%(error)s），请检查文件内容", error=type(exc).__name__)
 
 
 def _csv_sheet(data: bytes, headers: dict[str, list[str]], limits) -> list:
     from question_bank import importers
 
-    text, _ = importers._decode(data)
+    text, _encoding = importers._decode(data)
 
     def named(delimiter: str) -> int:
         rows = importers._csv_rows(text, delimiter, limit=importers._HEADER_SEARCH_ROWS)
@@ -133,7 +144,7 @@ def _csv_sheet(data: bytes, headers: dict[str, list[str]], limits) -> list:
     delimiter = max((",", "\t", ";"), key=named)  # a tie keeps the comma
     rows = [row for row in importers._csv_rows(text, delimiter) if any(c.strip() for c in row.cells)]
     if len(rows) > limits.max_rows:
-        raise importers._FileError(f"文件超过 {limits.max_rows} 行上限，请拆分后再导入")
+        raise importers._FileError(_("文件超过 %(n)s 行上限，请拆分后再导入", n=limits.max_rows))
     return rows
 
 
@@ -183,7 +194,7 @@ def source_rows(result: Preview, sheets, headers: dict[str, list[str]], key: str
             found += 1
             yield SourceRow(row.line, sheet_name if several else None, cell,
                             bool(row.formulas & set(columns.values())))
-    result.file_errors.extend(f"工作表「{name}」没有找到表头，已跳过" for name in without_header)
+    result.file_errors.extend(_("工作表「%(name)s」没有找到表头，已跳过", name=name) for name in without_header)
     if not found:
         result.file_errors.append(empty)
 
@@ -216,7 +227,7 @@ def keep_upload(kind: str, data: bytes, meta: dict) -> str:
 def stored_upload(kind: str, token: str, **expected) -> tuple[Path, dict]:
     """An upload waiting for confirmation, if its stored meta has the ``expected`` values
     (its uploader's id, its enterprise): someone else's token is “not found”."""
-    gone = NotFound("导入任务不存在或已过期，请重新上传。")
+    gone = NotFound(_("导入任务不存在或已过期，请重新上传。"))
     if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
         raise gone
     meta_path = _upload_dir() / f"{kind}-{token}.json"
