@@ -78,6 +78,7 @@ def argument_values(name: str, world: dict) -> list[str]:
     """What to put in a URL argument: always something of enterprise A where it names a thing."""
     values = {
         "contest_id": [world["contest"].id],
+        "code": [world["contest"].code],
         "round_id": [world["round"].id],
         "player_id": [world["player"].id],
         "attempt_id": [world["attempt_id"]],
