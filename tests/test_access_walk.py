@@ -82,6 +82,7 @@ def argument_values(name: str, world: dict) -> list[str]:
     """What to put in a URL argument: always something of enterprise A where it names a thing."""
     values = {
         "contest_id": [world["contest"].id],
+        "code": [world["contest"].code],
         "round_id": [world["round"].id],
         "stage_id": [world["stage"].id],
         "team_id": [world["stage_team"].id],

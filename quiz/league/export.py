@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,15 +25,15 @@ from openpyxl.utils import get_column_letter
 from .. import clock
 from ..bank.files import text_cell
 from ..downloads import cell_text
-from .tables import HEADCOUNT_NOTE, OFF_ROSTER_NOTE
+from .tables import HEADCOUNT_NOTE, OFF_ROSTER_NOTE, shown
 
 TABLES = ("individuals", "enterprises", "regions", "industries", "departments")
 TABLE_LABELS = {
-    "individuals": "个人排名",
-    "enterprises": "单位排名",
-    "regions": "镇（街）排名",
-    "industries": "行业排名",
-    "departments": "部门排名",
+    "individuals": _l("个人排名"),
+    "enterprises": _l("单位排名"),
+    "regions": _l("镇（街）排名"),
+    "industries": _l("行业排名"),
+    "departments": _l("部门排名"),
 }
 GROUP_OF = {"enterprises": "enterprise", "regions": "region", "industries": "industry",
             "departments": "department"}
@@ -57,48 +58,50 @@ def _c(key, label, kind, first_desc=None, number_format=None, export_label=None)
     return Column(key, label, kind, first_desc, number_format, export_label)
 
 
-_UNIT_TAIL = [
-    _c("headcount", "应参与人数", "int"),
-    _c("participants", "参赛人数", "int"),
-    _c("participation_rate", "参与率", "percent"),
-    _c("attempts", "答题人次", "int"),
-    _c("average_score", "平均分", "score"),
-    _c("pass_rate", "及格率", "percent"),
-    _c("index", "综合指数", "index"),
-    # Last, so the long-standing columns keep their places in saved workbooks.
-    _c("headcount_source", "人数来源", "text"),  # 名单 / 填报 (see HEADCOUNT_NOTE)
-    _c("off_roster", "名单外", "int"),
-]
+def _unit_tail() -> list[Column]:
+    return [
+        _c("headcount", _("应参与人数"), "int"),
+        _c("participants", _("参赛人数"), "int"),
+        _c("participation_rate", _("参与率"), "percent"),
+        _c("attempts", _("答题人次"), "int"),
+        _c("average_score", _("平均分"), "score"),
+        _c("pass_rate", _("及格率"), "percent"),
+        _c("index", _("综合指数"), "index"),
+        # Last, so the long-standing columns keep their places in saved workbooks.
+        _c("headcount_source", _("人数来源"), "text"),  # 名单 / 填报 (see HEADCOUNT_NOTE)
+        _c("off_roster", _("名单外"), "int"),
+    ]
 
 
 def columns(table: str, *, per_contest: bool = False) -> list[Column]:
-    """The columns of a table, in display order."""
+    """The columns of a table, in display order (labels in the reader's language)."""
     if table == "individuals":
-        cols = [_c("rank", "名次", "int"), _c("enterprise_rank", "单位内名次", "int"),
-                _c("name", "姓名", "text"), _c("enterprise", "单位", "text"),
-                _c("department", "部门", "text"),
-                _c("score", "得分" if per_contest else "总分", "score")]
+        cols = [_c("rank", _("名次"), "int"), _c("enterprise_rank", _("单位内名次"), "int"),
+                _c("name", _("姓名"), "text"), _c("enterprise", _("单位"), "text"),
+                _c("department", _("部门"), "text"),
+                _c("score", _("得分") if per_contest else _("总分"), "score")]
         if not per_contest:
-            cols.append(_c("contests", "参赛场次", "int"))
-        cols += [_c("attempts", "答题次数", "int"), _c("time_used_ms", "用时", "ms", export_label="用时（秒）")]
+            cols.append(_c("contests", _("参赛场次"), "int"))
+        cols += [_c("attempts", _("答题次数"), "int"),
+                 _c("time_used_ms", _("用时"), "ms", export_label=_("用时（秒）"))]
         if per_contest:
-            cols.append(_c("submitted_at", "交卷时间", "time"))
-        return cols + [_c("roster_mark", "名单外", "mark")]  # "名单外" or blank (OFF_ROSTER_NOTE)
-    head = [_c("rank", "名次", "int")]
+            cols.append(_c("submitted_at", _("交卷时间"), "time"))
+        return cols + [_c("roster_mark", _("名单外"), "mark")]  # "名单外" or blank (OFF_ROSTER_NOTE)
+    head = [_c("rank", _("名次"), "int")]
     if table == "enterprises":
-        head += [_c("key", "单位", "text"), _c("region", "镇（街）", "text"), _c("industry", "行业", "text")]
+        head += [_c("key", _("单位"), "text"), _c("region", _("镇（街）"), "text"), _c("industry", _("行业"), "text")]
     elif table == "regions":
-        head += [_c("key", "镇（街）", "text"), _c("units", "单位数", "int")]
+        head += [_c("key", _("镇（街）"), "text"), _c("units", _("单位数"), "int")]
     elif table == "industries":
-        head += [_c("key", "行业", "text"), _c("units", "单位数", "int")]
+        head += [_c("key", _("行业"), "text"), _c("units", _("单位数"), "int")]
     else:
-        head += [_c("key", "部门", "text")]
-    return head + _UNIT_TAIL
+        head += [_c("key", _("部门"), "text")]
+    return head + _unit_tail()
 
 
 def note(table: str) -> str:
     """The note under a table (page and workbook): where 应参与人数 came from, who is 名单外."""
-    return OFF_ROSTER_NOTE if table == "individuals" else HEADCOUNT_NOTE
+    return _(OFF_ROSTER_NOTE) if table == "individuals" else _(HEADCOUNT_NOTE)
 
 
 def sort_rows(rows: list, column: Column, descending: bool) -> list:
@@ -121,6 +124,8 @@ def cell_value(row: Any, column: Column):
     if column.kind == "time" and isinstance(value, datetime):
         local = clock.to_local(value)
         return local.replace(tzinfo=None) if local else None
+    if column.kind in ("text", "mark"):
+        return shown(value)
     return value
 
 
@@ -129,9 +134,9 @@ def display(row: Any, column: Column) -> str:
     value = getattr(row, column.key, None)
     filters = current_app.jinja_env.filters
     if column.kind == "text":
-        return value if value else "—"
+        return shown(value) if value else "—"
     if column.kind == "mark":
-        return value or ""
+        return shown(value) or ""
     if column.kind == "percent":
         return filters["percent"](value)
     if value is None:
@@ -168,12 +173,12 @@ _BOLD_FONT = Font(bold=True)
 
 def _sheet_name(title: str) -> str:
     # Excel: at most 31 characters, none of []:*?/\
-    cleaned = "".join("-" if ch in '[]:*?/\\' else ch for ch in cell_text(title)).strip("'") or "排名"
+    cleaned = "".join("-" if ch in '[]:*?/\\' else ch for ch in cell_text(title)).strip("'") or _("排名")
     return cleaned[:31]
 
 
 def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], total: Any | None = None,
-             sheet_name: str = "排名", note: str | None = None) -> bytes:
+             sheet_name: str | None = None, note: str | None = None) -> bytes:
     """One sheet: a title row, a scope row, the header row, the rows, and an optional bold total.
 
     openpyxl's write-only mode streams the rows (a campaign's individuals are many). Cells are
@@ -182,7 +187,7 @@ def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], to
     type so a name like "=cmd" can never become a formula.
     """
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(_sheet_name(sheet_name))
+    sheet = book.create_sheet(_sheet_name(sheet_name or _("排名")))
     sheet.freeze_panes = "A4"  # title, scope and header rows stay in view
     formats = {}
     for code in {c.number_format for c in cols if c.number_format}:
@@ -217,9 +222,9 @@ def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], to
             written.font = font
         return written
 
-    sheet.append([cell(title, font=_TITLE_FONT)])
-    sheet.append([cell(scope)])
-    sheet.append([cell(c.export_label or c.label, font=_BOLD_FONT) for c in cols])
+    sheet.append([cell(str(title), font=_TITLE_FONT)])
+    sheet.append([cell(str(scope))])
+    sheet.append([cell(str(c.export_label or c.label), font=_BOLD_FONT) for c in cols])
 
     def cells(row, bold=False):
         out = []
@@ -236,7 +241,7 @@ def workbook(title: str, scope: str, cols: list[Column], rows: Iterable[Any], to
         sheet.append(cells(total, bold=True))
     if note:
         sheet.append([])
-        sheet.append([cell(note)])
+        sheet.append([cell(str(note))])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

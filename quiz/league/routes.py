@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, send_file,
                    session, url_for)
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -42,7 +43,7 @@ def _tables(contest: Contest) -> dict:
         contest=contest,
         individuals=standings.individuals(contest, limit=100),
         enterprises=standings.enterprises(contest),
-        headcount_note=league_tables.HEADCOUNT_NOTE,
+        headcount_note=_(league_tables.HEADCOUNT_NOTE), shown=league_tables.shown,
     )
 
 
@@ -79,7 +80,7 @@ def _int_arg(name: str) -> int | None:
         return None
     value = parse_id(raw)
     if value is None:
-        raise NotFound("参数无效：找不到所选的项目。")
+        raise NotFound(_("参数无效：找不到所选的项目。"))
     return value
 
 
@@ -90,9 +91,9 @@ def _date_arg(name: str, label: str):
     try:
         day = datetime.strptime(raw, "%Y-%m-%d").date()
     except ValueError:
-        raise QuizError(f"{label}“{raw[:20]}”格式不对，请按 2026-06-01 的格式填写。") from None
+        raise QuizError(_("%(label)s“%(raw)s”格式不对，请按 2026-06-01 的格式填写。", label=label, raw=raw[:20])) from None
     if not 2000 <= day.year <= 2100:
-        raise QuizError(f"{label}“{raw[:20]}”不在 2000 到 2100 年之间。")
+        raise QuizError(_("%(label)s“%(raw)s”不在 2000 到 2100 年之间。", label=label, raw=raw[:20]))
     return day
 
 
@@ -106,32 +107,32 @@ def _visible_contests(campaign: Campaign, own: int | None) -> list[Contest]:
 def _request_filters(campaign: Campaign, table: str) -> dict:
     """The table's scope from the query string, checked against who asks."""
     if table not in league_export.TABLES:
-        raise NotFound("没有这个排行榜。")
+        raise NotFound(_("没有这个排行榜。"))
     own = own_enterprise_id()
     if own is not None and table in ORGANISER_ONLY:
-        raise QuizError("镇（街）和行业排名只有组织者可以查看。", status=403)
+        raise QuizError(_("镇（街）和行业排名只有组织者可以查看。"), status=403)
     contest = None
     contest_id = _int_arg("contest")
     if contest_id is not None:
         contest = db.session.get(Contest, contest_id)
         if contest is None or contest.campaign_id != campaign.id:
-            raise NotFound("找不到这个竞赛。")
+            raise NotFound(_("找不到这个竞赛。"))
         if own is not None and contest.enterprise_id not in (None, own):
-            raise QuizError("这是其他单位的竞赛，您没有权限查看。", status=403)
+            raise QuizError(_("这是其他单位的竞赛，您没有权限查看。"), status=403)
     enterprise = None
     enterprise_id = _int_arg("enterprise")
     if own is not None:
         if enterprise_id is not None and enterprise_id != own:
-            raise QuizError("您只能查看本单位的排名。", status=403)
+            raise QuizError(_("您只能查看本单位的排名。"), status=403)
         enterprise_id = own
     if enterprise_id is not None:
         enterprise = db.session.get(Enterprise, enterprise_id)
         if enterprise is None:
-            raise NotFound("找不到这个单位。")
-    since_day = _date_arg("since", "开始日期")
-    until_day = _date_arg("until", "结束日期")
+            raise NotFound(_("找不到这个单位。"))
+    since_day = _date_arg("since", _("开始日期"))
+    until_day = _date_arg("until", _("结束日期"))
     if since_day and until_day and until_day < since_day:
-        raise QuizError("结束日期不能早于开始日期。")
+        raise QuizError(_("结束日期不能早于开始日期。"))
     period = report_data.DateRange(since_day, until_day)  # local days → naive UTC bounds
     return dict(own=own, contest=contest, enterprise=enterprise, since_day=since_day,
                 until_day=until_day, since=period.since, until=period.until)
@@ -141,22 +142,22 @@ def _sort(cols: list[league_export.Column]):
     name = request.args.get("sort", "").strip() or "rank"
     by_key = {c.key: c for c in cols}
     if name not in by_key:
-        raise QuizError(f"不能按“{name[:20]}”排序，请点击表头排序。")
+        raise QuizError(_("不能按“%(name)s”排序，请点击表头排序。", name=name[:20]))
     direction = request.args.get("dir", "").strip()
     if direction not in ("", "asc", "desc"):
-        raise QuizError("排序方向只能是 asc 或 desc。")
+        raise QuizError(_("排序方向只能是 asc 或 desc。"))
     column = by_key[name]
     descending = column.first_desc if not direction else direction == "desc"
     return column, descending
 
 
 def _scope_label(campaign: Campaign, f: dict, table: str) -> str:
-    parts = [f["contest"].title if f["contest"] else "全部竞赛"]
+    parts = [f["contest"].title if f["contest"] else _("全部竞赛")]
     if f["enterprise"] is not None and (table in ("individuals", "departments") or f["own"] is not None):
         parts.append(f["enterprise"].name)
     if f["since_day"] or f["until_day"]:
-        parts.append(f"{f['since_day'] or '开始'} 至 {f['until_day'] or '今天'}")
-    return "；".join(parts)
+        parts.append(_("%(since)s 至 %(until)s", since=f["since_day"] or _("开始"), until=f["until_day"] or _("今天")))
+    return _("；").join(parts)
 
 
 def _table_data(campaign: Campaign, table: str, f: dict, *, limit: int | None) -> dict:
@@ -185,7 +186,7 @@ def _table_data(campaign: Campaign, table: str, f: dict, *, limit: int | None) -
             # An enterprise admin: its own row, with its rank among all of them.
             rows = [r for r in rows if r.enterprise_id == f["own"]]
         if len(rows) > 1:
-            total = replace(league_tables.total(rows, "合计", league_tables.weights(campaign.id)), rank=None)
+            total = replace(league_tables.total(rows, _("合计"), league_tables.weights(campaign.id)), rank=None)
     rows = league_export.sort_rows(rows, column, descending)
     return dict(rows=rows, total=total, columns=cols, sort=column.key, descending=descending,
                 need_enterprise=need_enterprise, truncated=truncated, per_contest=per_contest)
@@ -206,7 +207,7 @@ def _query_args(**changes) -> dict:
 def index():
     campaign_id = db.session.scalar(select(Campaign.id).order_by(*CAMPAIGNS_NEWEST_FIRST).limit(1))
     if campaign_id is None:
-        return render_template("league/empty.html", message="还没有活动。组织者创建活动和竞赛后，这里会显示排行榜。")
+        return render_template("league/empty.html", message=_("还没有活动。组织者创建活动和竞赛后，这里会显示排行榜。"))
     table = "enterprises" if current_user.is_organiser else "departments"
     return redirect(url_for(".table", campaign_id=campaign_id, table=table))
 
@@ -232,7 +233,8 @@ def table(campaign_id: int, table: str):
         labels=league_export.TABLE_LABELS, filters=f, scope=_scope_label(campaign, f, table),
         contests=contests, enterprise_choices=enterprises, screen=screen, now=clock.now(),
         query_args=_query_args, page_limit=PAGE_LIMIT, row_cells=league_export.row_cells,
-        weights=league_tables.weights(campaign.id), table_note=league_export.note(table), **data,
+        weights=league_tables.weights(campaign.id), table_note=league_export.note(table), shown=league_tables.shown,
+        **data,
     )
     if screen:
         return render("league/screen.html", "league/_screen_table.html", **context)
@@ -246,23 +248,24 @@ def export(campaign_id: int, table: str):
     f = _request_filters(campaign, table)
     limit = EXPORT_LIMIT if table == "individuals" and f["enterprise"] is None else None
     if table == "departments" and f["enterprise"] is None:
-        raise QuizError("请先选择单位，再导出部门排名。")
-    label = league_export.TABLE_LABELS[table]
+        raise QuizError(_("请先选择单位，再导出部门排名。"))
+    label = str(league_export.TABLE_LABELS[table])
 
     def build() -> bytes:
         data = _table_data(campaign, table, f, limit=limit)
         title = f"{campaign.name} · {label}"
-        scope = f"范围：{_scope_label(campaign, f, table)}"
+        scope = _("范围：%(scope)s", scope=_scope_label(campaign, f, table))
         if data["truncated"]:
-            scope += f"（前 {limit} 名；按单位筛选可导出该单位全部人员）"
-        scope += f"；导出时间 {clock.to_local(clock.now()):%Y-%m-%d %H:%M}"
+            scope += _("（前 %(limit)s 名；按单位筛选可导出该单位全部人员）", limit=limit)
+        scope += _("；导出时间 %(time)s", time=f"{clock.to_local(clock.now()):%Y-%m-%d %H:%M}")
         return league_export.workbook(title, scope, data["columns"], data["rows"], data["total"],
                                       sheet_name=label, note=league_export.note(table))
 
     # The file is cached like the figures it is made of (same params, same one invalidation).
     params = (campaign.id, table, f["contest"].id if f["contest"] else None,
               f["enterprise"].id if f["enterprise"] else None, f["since"], f["until"],
-              request.args.get("sort", ""), request.args.get("dir", ""), league_tables.weights(campaign.id))
+              request.args.get("sort", ""), request.args.get("dir", ""), league_tables.weights(campaign.id),
+              str(get_locale()))  # the headers and words are in the reader's language
     body = results_cache.cached("league.export", params, build)
     return downloads.attachment(body, f"{label}-{campaign.year}.xlsx", f"league-{table}-{campaign.year}.xlsx")
 
@@ -299,7 +302,7 @@ def settings(campaign_id: int):
         campaign.weight_score = form.values["weight_score"]
         campaign.practice_identity_mode = form.practice_identity_mode.data
         db.session.commit()
-        flash("活动设置已保存。", "info")
+        flash(_("活动设置已保存。"), "info")
         return redirect(url_for(".table", campaign_id=campaign.id, table="enterprises"), 303)
     return _settings_page(campaign, form=form, status=422)
 
@@ -326,7 +329,7 @@ def certificate_settings(campaign_id: int):
             if seal is not None:
                 campaign.certificate_seal = seal
             db.session.commit()
-            flash("证书设置已保存。" + ("印章已更新。" if seal is not None else ""), "info")
+            flash(_("证书设置已保存。") + (_("印章已更新。") if seal is not None else ""), "info")
             return redirect(url_for(".settings", campaign_id=campaign.id) + "#certificate", 303)
     return _settings_page(campaign, certificate_form=form, status=422)
 
@@ -337,7 +340,7 @@ def delete_seal(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     campaign.certificate_seal = None
     db.session.commit()
-    flash("印章已删除，证书上不再加盖印章。", "info")
+    flash(_("印章已删除，证书上不再加盖印章。"), "info")
     return redirect(url_for(".settings", campaign_id=campaign.id) + "#certificate", 303)
 
 
@@ -346,7 +349,7 @@ def delete_seal(campaign_id: int):
 def seal_image(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     if not campaign.certificate_seal:
-        raise NotFound("还没有上传印章。")
+        raise NotFound(_("还没有上传印章。"))
     response = send_file(io.BytesIO(campaign.certificate_seal), mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=3600"  # the URL changes with the seal
     return response

@@ -104,14 +104,35 @@ from ..models import (
 )
 
 GROUPS = ("enterprise", "region", "industry", "department")
-EMPTY_KEY = "未填写"
+
+
+def N_(text: str) -> str:
+    """Marks a message for extraction (pybabel) without translating it: these constants are
+    stored, compared and cached in Chinese; pages and exports translate them when shown
+    (:func:`shown`)."""
+    return text
+
+
+EMPTY_KEY = N_("未填写")
 DEFAULT_WEIGHTS = (0.5, 0.5)
-HEADCOUNT_ROSTER, HEADCOUNT_TYPED, HEADCOUNT_MIXED = "名单", "填报", "名单+填报"
-OFF_ROSTER = "名单外"
-OFF_ROSTER_NOTE = ("“名单外”：所在单位有花名册，但此人未与名单匹配（名单优先的竞赛中名单外的人可以参加，"
-                   "但不计入单位参与人数）。作废的答题不计入。")
-HEADCOUNT_NOTE = ("应参与人数：有花名册的单位（来源“名单”）为名单上在册人数，只有与名单匹配的人计入参与人数，"
-                  "其他人计为“名单外”；没有花名册的单位（来源“填报”）为填报的应参与人数。作废的答题不计入。")
+HEADCOUNT_ROSTER, HEADCOUNT_TYPED, HEADCOUNT_MIXED = N_("名单"), N_("填报"), N_("名单+填报")
+OFF_ROSTER = N_("名单外")
+OFF_ROSTER_NOTE = N_("“名单外”：所在单位有花名册，但此人未与名单匹配（名单优先的竞赛中名单外的人可以参加，"
+                     "但不计入单位参与人数）。作废的答题不计入。")
+HEADCOUNT_NOTE = N_("应参与人数：有花名册的单位（来源“名单”）为名单上在册人数，只有与名单匹配的人计入参与人数，"
+                    "其他人计为“名单外”；没有花名册的单位（来源“填报”）为填报的应参与人数。作废的答题不计入。")
+# The words the code puts into the tables (never user data): translated when shown.
+WORDS = frozenset({EMPTY_KEY, HEADCOUNT_ROSTER, HEADCOUNT_TYPED, HEADCOUNT_MIXED, OFF_ROSTER})
+
+
+def shown(value):
+    """A table cell's text in the reader's language: the code's own words (未填写, 名单 …)
+    translated, anything else (names typed by people) as it is."""
+    if isinstance(value, str) and value in WORDS:
+        from flask_babel import gettext
+
+        return gettext(value)
+    return value
 
 
 @dataclass(frozen=True)

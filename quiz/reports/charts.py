@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 720, 360
@@ -76,13 +77,14 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
     for name, values in series:
         if len(values) != len(labels):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(labels)} labels")
-    empty = not labels or not series or all(v == 0 for _, values in series for v in values)
+    empty = not labels or not series or all(v == 0 for _name, values in series for v in values)
     if not description:
         if empty:
-            description = "暂无数据"
+            description = _("暂无数据")
         else:
-            description = "；".join(
-                f"{label}：" + "，".join(f"{name} {_number(values[i])}" for name, values in series)
+            description = _("；").join(
+                _("%(label)s：%(values)s", label=label,
+                  values=_("，").join(f"{name} {_number(values[i])}" for name, values in series))
                 for i, label in enumerate(labels)
             )
     parts = [
@@ -99,11 +101,11 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
     if empty:
         parts.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
                      f'fill="none" stroke="#ccc"/>')
-        parts.append(_text(width / 2, (top + bottom) / 2, "暂无数据", size=18, fill="#888"))
+        parts.append(_text(width / 2, (top + bottom) / 2, _("暂无数据"), size=18, fill="#888"))
         parts.append("</svg>")
         return Markup("".join(parts))
 
-    maximum = max(v for _, values in series for v in values)
+    maximum = max(v for _name, values in series for v in values)
     ticks = nice_ticks(maximum)
     axis_top = ticks[-1]
     plot_height = bottom - top
@@ -118,7 +120,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
                      f'stroke="{"#999" if tick == 0 else "#e5e5e5"}" stroke-width="1"/>')
         parts.append(_text(left - 6, y + 4, _number(tick), size=11, anchor="end", fill="#666"))
     if unit:
-        parts.append(_text(12, top - 10, f"（{unit}）", size=11, anchor="start", fill="#666"))
+        parts.append(_text(12, top - 10, _("（%(unit)s）", unit=unit), size=11, anchor="start", fill="#666"))
 
     # Bars.
     slot = (right - left) / len(labels)
@@ -127,6 +129,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
     value_size = 11 if bar_width >= 18 else (9 if bar_width >= 10 else 0)
     for index, label in enumerate(labels):
         x0 = left + slot * index + (slot - group_width) / 2
+        bar_titles = [_("%(label)s %(name)s：", label=label, name=name) for name, _values in series]
         for number, (name, values) in enumerate(series):
             value = values[index]
             x = x0 + bar_width * number
@@ -134,7 +137,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
             parts.append(
                 f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{max(bar_width - 1, 1):.1f}" '
                 f'height="{bottom - y:.1f}" fill="{COLOURS[number % len(COLOURS)]}" '
-                f'data-value="{_number(value)}"><title>{escape(label)} {escape(name)}：'
+                f'data-value="{_number(value)}"><title>{escape(bar_titles[number])}'
                 f'{_number(value)}</title></rect>'
             )
             if value_size and value > 0:
@@ -152,7 +155,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
     # Legend.
     if len(series) > 1:
         x = left
-        for number, (name, _) in enumerate(series):
+        for number, (name, _values) in enumerate(series):
             parts.append(f'<rect x="{x}" y="{height - 20}" width="12" height="12" '
                          f'fill="{COLOURS[number % len(COLOURS)]}"/>')
             parts.append(_text(x + 16, height - 10, name, size=12, anchor="start"))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Date, cast, func, literal, select, case
 
 from .. import clock, results_cache
@@ -77,8 +78,9 @@ class DateRange:
         first = self.first or (window[0] if window else None)
         last = self.last or (window[1] if window else None)
         if first is None and last is None:
-            return "全部时间"
-        return f"{first.isoformat() if first else '开始'} 至 {last.isoformat() if last else '现在'}"
+            return _("全部时间")
+        return _("%(first)s 至 %(last)s", first=first.isoformat() if first else _("开始"),
+                 last=last.isoformat() if last else _("现在"))
 
     def query_args(self) -> dict[str, str]:
         args = {}
@@ -94,22 +96,22 @@ def _parse_day(text: str | None, what: str) -> date | None:
     if not text:
         return None
     if not DATE_RE.match(text):
-        raise QuizError(f"{what}格式应为 年-月-日，例如 2026-06-16。")
+        raise QuizError(_("%(what)s格式应为 年-月-日，例如 2026-06-16。", what=what))
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise QuizError(f"{what}“{text}”不是有效的日期。") from None
+        raise QuizError(_("%(what)s“%(text)s”不是有效的日期。", what=what, text=text)) from None
     if not 2000 <= day.year <= 2100:  # also keeps "the day after" inside what datetime can hold
-        raise QuizError(f"{what}“{text}”不在 2000 到 2100 年之间。")
+        raise QuizError(_("%(what)s“%(text)s”不在 2000 到 2100 年之间。", what=what, text=text))
     return day
 
 
 def parse_range(since: str | None, until: str | None) -> DateRange:
     """The range typed in the report form (YYYY-MM-DD local dates), or a QuizError (400)."""
-    first = _parse_day(since, "开始日期")
-    last = _parse_day(until, "结束日期")
+    first = _parse_day(since, _("开始日期"))
+    last = _parse_day(until, _("结束日期"))
     if first and last and first > last:
-        raise QuizError("开始日期不能晚于结束日期。")
+        raise QuizError(_("开始日期不能晚于结束日期。"))
     return DateRange(first, last)
 
 

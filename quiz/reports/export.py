@@ -17,6 +17,7 @@ import io
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -25,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from ..bank.files import text_cell
 from ..downloads import cell_text
 from .item_stats import TOO_FEW, Compared, ItemStats, QuestionFigures
-from ..league.tables import HEADCOUNT_NOTE, Figures
+from ..league.tables import HEADCOUNT_NOTE, N_, Figures, shown
 from ..models import TYPE_LABELS, Question
 from .data import BAND_LABELS, DayCount
 
@@ -37,8 +38,8 @@ TOTAL_FILL = PatternFill("solid", fgColor="DBE9F7")
 PERCENT, SCORE, DECIMAL2 = "0.0%", "0.0", "0.00"
 
 # 人数来源 and 名单外 come last so the long-standing layout keeps its columns.
-STATISTICS_HEADERS = ["序号", "单位名称", "所属镇（街）", "行业", "应参与人数", "参与人数", "参与率",
-                      "参与人次", "平均分", "合格率", "人数来源", "名单外人数"]
+STATISTICS_HEADERS = [N_("序号"), N_("单位名称"), N_("所属镇（街）"), N_("行业"), N_("应参与人数"), N_("参与人数"),
+                      N_("参与率"), N_("参与人次"), N_("平均分"), N_("合格率"), N_("人数来源"), N_("名单外人数")]
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _put(sheet, row: int, column: int, value, number_format: str | None = None):
 
 def _headers(sheet, row: int, headers: Sequence[str]) -> None:
     for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=row, column=column, value=cell_text(header))
+        cell = sheet.cell(row=row, column=column, value=cell_text(_(header)))  # the reader's language
         cell.font = BOLD
 
 
@@ -84,10 +85,10 @@ def _title(sheet, text: str, columns: int) -> None:
 def _figures_row(sheet, row: int, number: int | str | None, name: str, region: str, industry: str,
                  figures: Figures, fill=None) -> None:
     values = [
-        (number, None), (name, None), (region, None), (industry, None),
+        (number, None), (name, None), (shown(region), None), (shown(industry), None),
         (figures.headcount, "0"), (figures.participants, "0"), (figures.participation_rate, PERCENT),
         (figures.attempts, "0"), (figures.average_score, SCORE), (figures.pass_rate, PERCENT),
-        (figures.headcount_source, None), (figures.off_roster, "0"),
+        (shown(figures.headcount_source), None), (figures.off_roster, "0"),
     ]
     for column, (value, number_format) in enumerate(values, start=1):
         if column <= 4 and value is None:
@@ -121,27 +122,27 @@ def statistics_workbook(title: str, range_label: str, sections: list[Section], t
     """
     book = Workbook()
     sheet = book.active
-    sheet.title = "统计表"
-    _title(sheet, f"{title}活动进展情况统计表（{range_label}）", len(STATISTICS_HEADERS))
+    sheet.title = _("统计表")
+    _title(sheet, _("%(title)s活动进展情况统计表（%(range)s）", title=title, range=range_label), len(STATISTICS_HEADERS))
     _headers(sheet, 2, STATISTICS_HEADERS)
     row, number = 3, 0
     for section in sections:
         for figures in section.rows:
             number += 1
-            _figures_row(sheet, row, number, figures.key, section.region, figures.industry or "", figures)
+            _figures_row(sheet, row, number, shown(figures.key), section.region, figures.industry or "", figures)
             row += 1
         if section.subtotal is not None:
-            _figures_row(sheet, row, None, "小计", section.region, None, section.subtotal, SUBTOTAL_FILL)
+            _figures_row(sheet, row, None, _("小计"), section.region, None, section.subtotal, SUBTOTAL_FILL)
             row += 1
     if total is not None:
-        _figures_row(sheet, row, None, "合计", None, None, total, TOTAL_FILL)
+        _figures_row(sheet, row, None, _("合计"), None, None, total, TOTAL_FILL)
         row += 1
-    text_cell(sheet.cell(row=row + 1, column=1), HEADCOUNT_NOTE)
+    text_cell(sheet.cell(row=row + 1, column=1), _(HEADCOUNT_NOTE))
     sheet.freeze_panes = "C3"
     _widths(sheet, [6, 30, 14, 16, 11, 10, 9, 10, 9, 9, 10, 10])
 
-    daily = book.create_sheet("每日参与")
-    _headers(daily, 1, ["日期", "参与人数", "参与人次"])
+    daily = book.create_sheet(_("每日参与"))
+    _headers(daily, 1, [N_("日期"), N_("参与人数"), N_("参与人次")])
     daily.freeze_panes = "A2"
     for index, day in enumerate(days, start=2):
         text_cell(daily.cell(row=index, column=1), day.day.isoformat())
@@ -149,16 +150,16 @@ def statistics_workbook(title: str, range_label: str, sections: list[Section], t
         daily.cell(row=index, column=3, value=day.attempts)
     _widths(daily, [12, 10, 10])
     if days:
-        _bar_chart(daily, "每日参与情况", "人 / 人次", (2, 3), len(days), "E2")
+        _bar_chart(daily, _("每日参与情况"), _("人 / 人次"), (2, 3), len(days), "E2")
 
-    scores = book.create_sheet("成绩分布")
-    _headers(scores, 1, ["分数段", "人数"])
+    scores = book.create_sheet(_("成绩分布"))
+    _headers(scores, 1, [N_("分数段"), N_("人数")])
     scores.freeze_panes = "A2"
     for index, (label, count) in enumerate(zip(BAND_LABELS, bands), start=2):
         text_cell(scores.cell(row=index, column=1), label)
         scores.cell(row=index, column=2, value=count)
     _widths(scores, [10, 8])
-    _bar_chart(scores, "成绩分布（百分制）", "人", (2,), len(BAND_LABELS), "D2")
+    _bar_chart(scores, _("成绩分布（百分制）"), _("人"), (2,), len(BAND_LABELS), "D2")
 
     out = io.BytesIO()
     book.save(out)
@@ -176,14 +177,21 @@ def _figures_cells(sheet, row: int, column: int, figures) -> int:
     _put(sheet, row, column + 1, figures.wrong, "0")
     _put(sheet, row, column + 2, figures.facility, PERCENT)
     if figures.too_few_answers:
-        text_cell(sheet.cell(row=row, column=column + 3), TOO_FEW)
+        text_cell(sheet.cell(row=row, column=column + 3), _(TOO_FEW))
         sheet.cell(row=row, column=column + 3).alignment = Alignment(horizontal="right")
     else:
         _put(sheet, row, column + 3, figures.discrimination, DECIMAL2)
     return column + 4
 
 
-FIGURE_HEADERS = ["作答次数", "答错次数", "答对率", "区分度"]
+def _type_label(qtype: str) -> str:
+    """单选/多选/判断 in the reader's language (the ids are in this catalogue too)."""
+    return _(TYPE_LABELS[qtype]) if qtype in TYPE_LABELS else qtype
+
+
+N_("单选题"), N_("多选题"), N_("判断题"), N_("正确"), N_("错误")
+
+FIGURE_HEADERS = [N_("作答次数"), N_("答错次数"), N_("答对率"), N_("区分度")]
 
 
 def _answer_columns(question: Question | None) -> tuple[str, str, str]:
@@ -192,7 +200,7 @@ def _answer_columns(question: Question | None) -> tuple[str, str, str]:
     if question is None:
         return "", "", ""
     if question.qtype == "judge":
-        return "", question.answer_label, question.answer_label
+        return "", _(question.answer_label), _(question.answer_label)
     letters = "ABCDEFGH"
     options = "\n".join(f"{letters[i]}. {text}" for i, text in enumerate(question.options))
     answer_text = "\n".join(f"{letter}. {question.options[letters.index(letter)]}"
@@ -207,13 +215,14 @@ def knowledge_workbook(title: str, overall: ItemStats, enterprise_name: str | No
     overall ones beside them, with the difference of the facilities (本单位 − 全部)."""
     book = Workbook()
     sheet = book.active
-    sheet.title = "分类"
+    sheet.title = _("分类")
     compare = enterprise_name is not None
-    mine_headers = [f"本单位{h}" for h in FIGURE_HEADERS] if compare else []
-    overall_headers = [f"全部{h}" for h in FIGURE_HEADERS] if compare else FIGURE_HEADERS
-    diff_header = ["答对率差（本单位−全部）"] if compare else []
-    headers = ["分类", "题数", *mine_headers, *overall_headers, *diff_header]
-    _title(sheet, f"{title}知识掌握分析" + (f"：{enterprise_name}与全部参赛者" if compare else ""), len(headers))
+    mine_headers = [_("本单位%(figure)s", figure=_(h)) for h in FIGURE_HEADERS] if compare else []
+    overall_headers = [_("全部%(figure)s", figure=_(h)) for h in FIGURE_HEADERS] if compare else FIGURE_HEADERS
+    diff_header = [N_("答对率差（本单位−全部）")] if compare else []
+    headers = [N_("分类"), N_("题数"), *mine_headers, *overall_headers, *diff_header]
+    _title(sheet, _("%(title)s知识掌握分析", title=title)
+           + (_("：%(name)s与全部参赛者", name=enterprise_name) if compare else ""), len(headers))
     _headers(sheet, 2, headers)
     rows = categories if compare else [Compared(None, c) for c in overall.categories]
     for index, item in enumerate(rows, start=3):
@@ -228,13 +237,14 @@ def knowledge_workbook(title: str, overall: ItemStats, enterprise_name: str | No
     _widths(sheet, [22, 8] + [11] * (len(headers) - 2))
     sheet.freeze_panes = "B3"
 
-    sheet = book.create_sheet("题目")
-    headers = ["题目编号", "版本", "分类", "题型", "题干", *mine_headers, *overall_headers, *diff_header]
+    sheet = book.create_sheet(_("题目"))
+    headers = [N_("题目编号"), N_("版本"), N_("分类"), N_("题型"), N_("题干"), *mine_headers, *overall_headers,
+               *diff_header]
     _headers(sheet, 1, headers)
     rows = questions if compare else [Compared(None, q) for q in overall.questions]
     for index, item in enumerate(rows, start=2):
         q = item.mine if compare else item.overall
-        for column, value in enumerate((q.uid, q.version, q.category, TYPE_LABELS.get(q.qtype, q.qtype), q.stem),
+        for column, value in enumerate((q.uid, q.version, q.category, _type_label(q.qtype), q.stem),
                                        start=1):
             text_cell(sheet.cell(row=index, column=column), value)
         column = 6
@@ -246,16 +256,16 @@ def knowledge_workbook(title: str, overall: ItemStats, enterprise_name: str | No
     _widths(sheet, [12, 6, 18, 8, 60] + [11] * (len(headers) - 5))
     sheet.freeze_panes = "A2"
 
-    sheet = book.create_sheet("高频错题")
-    headers = ["序号", "题目编号", "分类", "题型", "题干", "选项", "正确答案", "正确答案内容", "答错次数",
-               "作答次数", "答对率", "解析", "依据"]
+    sheet = book.create_sheet(_("高频错题"))
+    headers = [N_("序号"), N_("题目编号"), N_("分类"), N_("题型"), N_("题干"), N_("选项"), N_("正确答案"),
+               N_("正确答案内容"), N_("答错次数"), N_("作答次数"), N_("答对率"), N_("解析"), N_("依据")]
     _headers(sheet, 1, headers)
     wrap = Alignment(wrap_text=True, vertical="top")
     for index, q in enumerate(top, start=2):
         question = top_questions.get(q.question_id)
         sheet.cell(row=index, column=1, value=index - 1)
         options, answer, answer_text = _answer_columns(question)
-        texts = (q.uid, q.category, TYPE_LABELS.get(q.qtype, q.qtype), q.stem, options, answer, answer_text)
+        texts = (q.uid, q.category, _type_label(q.qtype), q.stem, options, answer, answer_text)
         for column, value in enumerate(texts, start=2):
             text_cell(sheet.cell(row=index, column=column), value)
         _put(sheet, index, 9, q.wrong, "0")

@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Float, and_, case, cast, func, literal, select
 
 from ..league import tables as league_tables
+from ..league.tables import N_
 from .. import results_cache
 from ..extensions import db
 from ..models import Attempt, AttemptQuestion, Category, Contest, Question
@@ -69,7 +70,7 @@ HIGHLIGHT = 0.10  # an enterprise's facility this far from the overall one is hi
 # A discrimination index from fewer answers than this is shown as 样本不足, not as a number:
 # its standard error is about 1/√n, so below 30 answers a good item can read as −0.3.
 MIN_DISCRIMINATION_ANSWERS = 30
-TOO_FEW = "样本不足"
+TOO_FEW = N_("样本不足")  # shown translated: gettext(TOO_FEW)
 
 @dataclass(frozen=True)
 class Sums:

@@ -13,6 +13,7 @@ import base64
 from functools import lru_cache
 
 from flask import Blueprint, Response, redirect, request, url_for
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
 from . import item_stats, data as report_data, export as report_export
@@ -30,6 +31,8 @@ bp = Blueprint("reports", __name__, url_prefix="/admin/reports", template_folder
 CHARTS = ("daily", "scores")
 QUESTION_ROWS = 100  # questions listed on the knowledge page; the .xlsx has all of them
 EMPTY_REGION = league_tables.EMPTY_KEY
+# The zone names of clock.ZONE_NAMES, shown in a figure caption (translated there).
+league_tables.N_("北京时间"), league_tables.N_("香港时间"), league_tables.N_("澳门时间"), league_tables.N_("台北时间")
 
 
 # ---- scope ----------------------------------------------------------------------------
@@ -43,16 +46,16 @@ def _enterprise_arg(own: int | None) -> Enterprise | None:
     if raw:
         wanted = parse_id(raw)
         if wanted is None:
-            raise QuizError("所选单位无效，请从列表中选择。")
+            raise QuizError(_("所选单位无效，请从列表中选择。"))
     if own is not None:
         if wanted is not None and wanted != own:
-            raise QuizError("您只能查看本单位的报表。", status=403)
+            raise QuizError(_("您只能查看本单位的报表。"), status=403)
         wanted = own
     if wanted is None:
         return None
     enterprise = db.session.get(Enterprise, wanted)
     if enterprise is None:
-        raise NotFound("找不到这个单位。")
+        raise NotFound(_("找不到这个单位。"))
     return enterprise
 
 
@@ -68,7 +71,7 @@ def _sections(rows: list[league_tables.Figures], weights) -> list[report_export.
     ordered = sorted(by_region, key=lambda r: (r == EMPTY_REGION, r))
     return [
         report_export.Section(region, sorted(by_region[region], key=lambda f: (f.key, f.enterprise_id or 0)),
-                              league_tables.total(by_region[region], "小计", weights))
+                              league_tables.total(by_region[region], _("小计"), weights))
         for region in ordered
     ]
 
@@ -84,7 +87,7 @@ def _statistics(campaign: Campaign, own: int | None, period: report_data.DateRan
         region = mine[0].region if mine else ""
         sections = [report_export.Section(region or EMPTY_REGION, mine, None)]
         return dict(sections=sections, total=None)
-    return dict(sections=_sections(rows, weights), total=league_tables.total(rows, "合计", weights))
+    return dict(sections=_sections(rows, weights), total=league_tables.total(rows, _("合计"), weights))
 
 
 def _charts(campaign: Campaign, own: int | None, period: report_data.DateRange) -> dict:
@@ -98,13 +101,13 @@ def _charts(campaign: Campaign, own: int | None, period: report_data.DateRange) 
 def _daily_svg(days) -> str:
     return bar_chart(
         [f"{d.day.month}/{d.day.day}" for d in days],
-        [("参与人数", [d.people for d in days]), ("参与人次", [d.attempts for d in days])],
-        "每日参与情况", unit="人 / 人次", ident="chart-daily",
+        [(_("参与人数"), [d.people for d in days]), (_("参与人次"), [d.attempts for d in days])],
+        _("每日参与情况"), unit=_("人 / 人次"), ident="chart-daily",
     )
 
 
 def _scores_svg(bands) -> str:
-    return bar_chart(report_data.BAND_LABELS, [("人数", bands)], "成绩分布（百分制）", unit="人",
+    return bar_chart(report_data.BAND_LABELS, [(_("人数"), bands)], _("成绩分布（百分制）"), unit=_("人"),
                      ident="chart-scores")
 
 
@@ -135,7 +138,7 @@ def report(campaign_id: int):
         campaign=campaign, campaigns=_campaigns(), period=period, window=window,
         range_label=period.label(window), own=own, enterprise=enterprise,
         daily_svg=_daily_svg(charts["days"]), scores_svg=_scores_svg(charts["bands"]),
-        query=period.query_args(), headcount_note=league_tables.HEADCOUNT_NOTE, **charts,
+        query=period.query_args(), headcount_note=_(league_tables.HEADCOUNT_NOTE), shown=league_tables.shown, **charts,
         **_statistics(campaign, own, period),
     )
 
@@ -162,10 +165,11 @@ def statistics_xlsx(campaign_id: int):
                                                  table["total"], charts["days"], charts["bands"])
 
     # The workbook is made from cached figures; it is kept too (writing it takes ~80 ms).
-    data = results_cache.cached("reports.statistics_xlsx", (campaign.id, campaign.name, own, period), build)
-    name, fallback = f"活动进展情况统计表-{campaign.name}", f"statistics-{campaign.year}"
+    data = results_cache.cached("reports.statistics_xlsx", (campaign.id, campaign.name, own, period, str(get_locale())),
+                                build)
+    name, fallback = _("活动进展情况统计表-%(name)s", name=campaign.name), f"statistics-{campaign.year}"
     if not period.is_whole:
-        name += "-" + "至".join(d.isoformat() if d else "" for d in (period.first, period.last))
+        name += "-" + _("至").join(d.isoformat() if d else "" for d in (period.first, period.last))
         fallback += "-" + "-to-".join(d.strftime("%Y%m%d") if d else "" for d in (period.first, period.last))
     return downloads.attachment(data, name + ".xlsx", fallback + ".xlsx")
 
@@ -174,7 +178,7 @@ def statistics_xlsx(campaign_id: int):
 @staff_required
 def chart_svg(campaign_id: int, name: str):
     if name not in CHARTS:
-        raise NotFound("没有这个图表。")
+        raise NotFound(_("没有这个图表。"))
     campaign = campaign_or_404(campaign_id)
     own = own_enterprise_id()
     period = _range()
@@ -184,7 +188,7 @@ def chart_svg(campaign_id: int, name: str):
     else:
         svg = _scores_svg(report_data.score_distribution(campaign.id, **scope))
     response = Response(str(svg), mimetype="image/svg+xml")
-    filename = {"daily": "每日参与情况", "scores": "成绩分布"}[name] + ".svg"
+    filename = {"daily": _("每日参与情况"), "scores": _("成绩分布")}[name] + ".svg"
     response.headers["Content-Disposition"] = downloads.disposition("inline", filename, f"{name}.svg")
     # Opened on its own, the image may do nothing but draw itself.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
@@ -234,7 +238,7 @@ def knowledge(campaign_id: int):
     return render(
         "reports/knowledge.html", "reports/_knowledge.html", tab="knowledge",
         campaign=campaign, campaigns=_campaigns(), own=own, enterprise=enterprise, choices=choices,
-        highlight=item_stats.HIGHLIGHT, min_answers=item_stats.MIN_DISCRIMINATION_ANSWERS,
+        highlight=item_stats.HIGHLIGHT, min_answers=item_stats.MIN_DISCRIMINATION_ANSWERS, shown=league_tables.shown,
         **_knowledge(campaign, enterprise),
     )
 
@@ -254,7 +258,8 @@ def knowledge_xlsx(campaign_id: int):
         )
 
     data = results_cache.cached("reports.knowledge_xlsx",
-                                (campaign.id, campaign.name, enterprise.id if enterprise else None), build)
-    name = f"知识掌握分析-{campaign.name}" + (f"-{enterprise.name}" if enterprise else "")
+                                (campaign.id, campaign.name, enterprise.id if enterprise else None, str(get_locale())),
+                                build)
+    name = _("知识掌握分析-%(name)s", name=campaign.name) + (f"-{enterprise.name}" if enterprise else "")
     fallback = f"knowledge-{campaign.year}" + (f"-{enterprise.code}" if enterprise else "")
     return downloads.attachment(data, name + ".xlsx", fallback + ".xlsx")
