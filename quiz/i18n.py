@@ -27,10 +27,20 @@ babel = Babel()
 bp = Blueprint("i18n", __name__)
 
 
+# When two catalogues translate the same message differently, the later one here wins
+# (Flask-Babel merges them in order): the owner of a message goes after those that borrow it.
+PRECEDENCE = ("reports", "league", "dashboard", "bank", "units", "training", "contests", "auth", "")
+
+
 def translation_directories(root: Path) -> list[str]:
-    """Every catalogue directory: the shared one, then each domain's."""
-    found = [root / "translations"] + sorted((root / "quiz").glob("*/translations"))
-    return [str(path) for path in found if path.is_dir()]
+    """Every catalogue directory: each domain's, then the shared one (see PRECEDENCE)."""
+    found = sorted((root / "quiz").glob("*/translations")) + [root / "translations"]
+
+    def rank(path: Path) -> int:
+        domain = "" if path.parent == root else path.parent.name
+        return PRECEDENCE.index(domain) if domain in PRECEDENCE else -1
+
+    return [str(path) for path in sorted(found, key=rank) if path.is_dir()]
 
 
 def compile_catalogues(root: Path) -> list[Path]:

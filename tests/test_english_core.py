@@ -77,7 +77,7 @@ def test_practice_in_english_from_sign_up_to_the_mistake_book(app, enterprises):
     refused = phone.post("/practice/", {"name": "", "identifier": "12", "enterprise": ""}, htmx=False)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "Please enter your name." in html and "Choose your unit" in html
-    assert "Mobile number or staff number" in html
+    assert "Mobile or staff number" in html
     english_only(html)
     practice_phone(phone, enterprises)
     home = phone.get("/practice/").get_data(as_text=True)
@@ -89,7 +89,7 @@ def test_practice_in_english_from_sign_up_to_the_mistake_book(app, enterprises):
     question = db.session.scalars(select(Question).where(Question.qtype == "judge")).first()
     page = phone.get(f"/practice/set/{practice.set_token([question.uid])}").get_data(as_text=True)
     assert shown_question_id(page) == question.id and "Practice set · question 1 of 1" in page
-    assert "True or false" in page and "Submit answer" in page
+    assert "True/false" in page and "Submit answer" in page
     english_only(page)
     feedback = phone.post("/practice/answer", {
         "question_id": question.id, "choice": wrong_letters(question), "mode": "set",
