@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, has_request_context, redirect, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("zh", "en")
@@ -54,6 +54,8 @@ def compile_catalogues(root: Path) -> list[Path]:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # rules called from the CLI or a test: the default language
+        return DEFAULT
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen

@@ -281,8 +281,8 @@ class Phone:
             self.token = csrf_token(self.client)
         return {**(HX if htmx else {}), "X-CSRFToken": self.token}
 
-    def get(self, path, htmx=False, **kw):
-        return self.client.get(path, headers=HX if htmx else {}, **kw)
+    def get(self, path, htmx=False, headers=None, **kw):
+        return self.client.get(path, headers={**(HX if htmx else {}), **(headers or {})}, **kw)
 
     def post(self, path, data=None, htmx=True, **kw):
         return self.client.post(path, data=data or {}, headers=self.headers(htmx), **kw)

@@ -105,6 +105,7 @@ def visible_text(body: bytes | str) -> str:
 def untranslated(body: bytes | str, data: list[str]) -> list[str]:
     text = re.sub(r"\s+", " ", html_lib.unescape(visible_text(body)))
     for value in (*data, *ALLOWED):
+        value = re.sub(r"\s+", " ", value)  # as the page's text is
         if value in text:
             text = text.replace(value, " ")
     return [f"…{text[max(0, m.start() - 20):m.end() + 20].strip()}…" for m in CJK.finditer(text)]

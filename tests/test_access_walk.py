@@ -83,6 +83,7 @@ def argument_values(name: str, world: dict) -> list[str]:
     values = {
         "contest_id": [world["contest"].id],
         "round_id": [world["round"].id],
+        "code": [world["round"].code],
         "stage_id": [world["stage"].id],
         "team_id": [world["stage_team"].id],
         "player_id": [world["player"].id],
