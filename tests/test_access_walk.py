@@ -84,6 +84,7 @@ def argument_values(name: str, world: dict) -> list[str]:
         "contest_id": [world["contest"].id],
         "code": [world["contest"].code],
         "round_id": [world["round"].id],
+        "code": [world["round"].code],
         "stage_id": [world["stage"].id],
         "team_id": [world["stage_team"].id],
         "player_id": [world["player"].id],

@@ -49,7 +49,7 @@ def browser():
 def test_the_watcher_sees_a_violation(app, server, browser):  # noqa: F811
     """The probe itself: an inline script added to a page is refused and reported."""
     violations: list[str] = []
-    context = browser.new_context()
+    context = browser.new_context(locale="zh-CN")
     context.add_init_script(REPORT_VIOLATIONS)
     page = watched(context, violations)
     page.goto(f"{server}/join")
@@ -84,7 +84,7 @@ def test_no_violation_on_the_phone_quiz_the_organiser_and_a_live_round(
     phone.get_by_text("答题情况").wait_for()
 
     # The organiser: dashboard, contests, the participants list and its confirm-before-post form.
-    desk_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    desk_context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     desk_context.add_init_script(REPORT_VIOLATIONS)
     desk = watched(desk_context, violations)
     desk.goto(f"{server}/admin/login")
@@ -105,7 +105,8 @@ def test_no_violation_on_the_phone_quiz_the_organiser_and_a_live_round(
     # the reveal's bars take their width from data-bar-width (no style attribute).
     round_ = create_round(organiser_client)
     join(app, round_, "王五", enterprises[0])
-    player_context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
+    player_context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True,
+                                         locale="zh-CN")
     player_context.add_init_script(REPORT_VIOLATIONS)
     player = watched(player_context, violations)
     player.goto(f"{server}/live/{round_.code}")

@@ -5,6 +5,7 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import clock
@@ -12,6 +13,11 @@ from . import rules as live_rules
 from ..bank.files import text_cell
 from ..extensions import db
 from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown (``_(CONSTANT)``)."""
+    return message
 
 
 def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[int],
@@ -35,7 +41,7 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[in
     return sheet
 
 
-ROSTER_MARK = {True: "名单内", False: "名单外"}
+ROSTER_MARK = {True: N_("名单内"), False: N_("名单外")}
 
 
 def workbook(round_: LiveRound) -> bytes:
@@ -46,10 +52,11 @@ def workbook(round_: LiveRound) -> bytes:
     by_roster = round_.identity_mode != "open"
     # The ranking's own order and tie-breaks (live_rules.player_standings): score, questions
     # answered, total time with an unanswered question at its full time, joining time.
-    _sheet(book, "选手", ["名次", "姓名", "单位", "部门", "得分", "答对题数", "作答题数", "总用时（秒，未答按满时）"]
-           + ["名单"] * by_roster, (
+    _sheet(book, _("选手"), [_("名次"), _("姓名"), _("单位"), _("部门"), _("得分"), _("答对题数"), _("作答题数"),
+                          _("总用时（秒，未答按满时）")]
+           + [_("名单")] * by_roster, (
         (s.rank, s.name, s.enterprise, s.department, s.score, s.correct, s.answered, round(s.time_ms / 1000, 1))
-        + (ROSTER_MARK[s.on_roster],) * by_roster
+        + (_(ROSTER_MARK[s.on_roster]),) * by_roster
         for s in standings), [6, 12, 24, 14, 8, 10, 10, 14, 8])
 
     items = db.session.scalars(select(LiveQuestion).where(LiveQuestion.round_id == round_.id)
@@ -59,12 +66,12 @@ def workbook(round_: LiveRound) -> bytes:
     for item in items:
         dist = live_rules.distribution(round_.id, item.position, len(item.question.options))
         summary.append((
-            item.position, item.question.uid, item.question.stem, item.question.type_label,
-            item.question.answer_label, "跳过" if item.skipped else ("已出题" if item.started_at else "未出题"),
+            item.position, item.question.uid, item.question.stem, _(item.question.type_label),
+            _(item.question.answer_label), _("跳过") if item.skipped else (_("已出题") if item.started_at else _("未出题")),
             dist.answered, dist.right, dist.right / players,
         ))
-    _sheet(book, "题目", ["题号", "题目编号", "题目", "题型", "正确答案", "状态", "作答人数", "答对人数",
-                        "答对率"], summary, [6, 12, 50, 8, 10, 8, 10, 10, 12], formats={9: "0.0%"})
+    _sheet(book, _("题目"), [_("题号"), _("题目编号"), _("题目"), _("题型"), _("正确答案"), _("状态"), _("作答人数"),
+                           _("答对人数"), _("答对率")], summary, [6, 12, 50, 8, 10, 8, 10, 10, 12], formats={9: "0.0%"})
 
     answers = db.session.execute(
         select(LiveAnswer.position, LivePlayer.name, Enterprise.name, LivePlayer.department,
@@ -80,13 +87,13 @@ def workbook(round_: LiveRound) -> bytes:
         by_position.setdefault(position, []).append(row)
     for item in items:
         rows = (
-            (name, enterprise, department, chosen, "对" if ok else "错", round(ms / 1000, 2), points,
-             clock.to_local(at).strftime("%H:%M:%S")) + (ROSTER_MARK[on_roster],) * by_roster
+            (name, enterprise, department, chosen, _("对") if ok else _("错"), round(ms / 1000, 2), points,
+             clock.to_local(at).strftime("%H:%M:%S")) + (_(ROSTER_MARK[on_roster]),) * by_roster
             for name, enterprise, department, on_roster, chosen, ok, ms, points, at
             in by_position.get(item.position, [])
         )
-        _sheet(book, f"第{item.position}题", ["姓名", "单位", "部门", "所选答案", "对错", "用时（秒）", "得分",
-                                             "提交时间"] + ["名单"] * by_roster, rows, [12, 24, 14, 10, 6, 10, 8, 10, 8])
+        _sheet(book, _("第%(n)s题", n=item.position), [_("姓名"), _("单位"), _("部门"), _("所选答案"), _("对错"), _("用时（秒）"),
+                                                        _("得分"), _("提交时间")] + [_("名单")] * by_roster, rows, [12, 24, 14, 10, 6, 10, 8, 10, 8])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
@@ -35,6 +36,22 @@ from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveRoun
 from ..web import db_int, htmx_redirect, managed, public_url, render, staff_required
 from ..contests.phone_forms import CHOOSE_UNIT
 from .forms import JoinForm, RoundForm
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return message
+
+
+# Labels the models keep in Chinese, translated where the templates show them (``_(label)``):
+# the question types, the identity modes and a 判断题's answers.
+MODEL_LABELS = (N_("单选题"), N_("多选题"), N_("判断题"), N_("开放"), N_("名单"), N_("名单优先"), N_("正确"), N_("错误"))
+# The sign-up form's fields and messages (quiz/contests/phone_forms.py), which the join form shows
+# through ``_()``, and the shared error page's words.
+SIGNUP_LABELS = (N_("姓名"), N_("单位"), N_("部门"), N_("手机号或工号"), N_("请选择单位"), N_("请填写姓名。"),
+                 N_("姓名不能超过 20 个字。"), N_("请填写部门。"), N_("部门不能超过 30 个字。"), N_("请选择单位。"),
+                 N_("请填写手机号或工号。"), N_("手机号格式不正确，应为 11 位数字。"),
+                 N_("手机号或工号格式不正确：手机号为 11 位数字，工号只能包含字母、数字和短横线。"), N_("出错了"), N_("返回首页"))
 
 bp = Blueprint("live", __name__, template_folder="templates")
 
@@ -143,7 +160,7 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
 def _round_by_code(code: str) -> LiveRound:
     round_ = db.session.scalar(select(LiveRound).where(LiveRound.code == code.strip()[:6]))
     if round_ is None:
-        raise NotFound("找不到这一轮现场答题，请核对 6 位数字答题码。")
+        raise NotFound(_("找不到这一轮现场答题，请核对 6 位数字答题码。"))
     return round_
 
 
@@ -245,7 +262,7 @@ def enter():
     if code:
         return redirect(url_for(".play", code=code))
     if "code" in request.args:
-        raise QuizError("请输入大屏上的 6 位数字答题码。")
+        raise QuizError(_("请输入大屏上的 6 位数字答题码。"))
     return render_template("live/enter.html")
 
 
@@ -264,12 +281,12 @@ def play(code: str):
     form = JoinForm()
     if round_.identity_mode == "open":
         del form.identifier  # identity in an open hall is the cookie alone
-    form.enterprise.choices = [CHOOSE_UNIT] + [(e.id, e.name) for e in _allowed_enterprises(round_)]
+    form.enterprise.choices = [(CHOOSE_UNIT[0], _(CHOOSE_UNIT[1]))] + [(e.id, e.name) for e in _allowed_enterprises(round_)]
     if round_.state == "final":
         return render("live/join.html", "live/_join_form.html", 410, round=round_, form=form)
     if round_.lobby_locked:
         return render("live/join.html", "live/_join_form.html", 403, round=round_, form=form,
-                      locked=live_rules.LOBBY_LOCKED)
+                      locked=_(live_rules.LOBBY_LOCKED))
     status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.validate_on_submit():
         enterprise = db.session.get(Enterprise, form.enterprise.data)
@@ -294,7 +311,7 @@ def _playing(code: str) -> tuple[LiveRound, LivePlayer]:
     round_ = _round_by_code(code)
     player = _player(round_)
     if player is None:
-        raise QuizError("请先加入本轮答题。", status=403)
+        raise QuizError(_("请先加入本轮答题。"), status=403)
     return round_, player
 
 
@@ -367,7 +384,7 @@ def _snapshot(round_: LiveRound) -> Snapshot:
 
 def hosted_round(round_id: int) -> LiveRound:
     """The round, if this user may host it (403 for another enterprise's round)."""
-    return managed(LiveRound, round_id, "找不到这一轮现场答题。", "这是其他单位的现场答题，您没有权限主持。")
+    return managed(LiveRound, round_id, _("找不到这一轮现场答题。"), _("这是其他单位的现场答题，您没有权限主持。"))
 
 
 def _fill_choices(form: RoundForm) -> None:
@@ -393,7 +410,7 @@ def rounds():
                     questions = live_rules.questions_by_uid(uids)
                 else:
                     if not form.category_ids.data:
-                        raise QuizError("请至少选择一个分类。")
+                        raise QuizError(_("请至少选择一个分类。"))
                     questions = live_rules.pick_questions(form.category_ids.data, form.count.data or 10)
                 round_ = live_rules.create_round(
                     current_user.id, form.title.data, questions, clock.now(),
@@ -531,7 +548,7 @@ def control(round_id: int):
     round_ = hosted_round(round_id)
     action = CONTROLS.get(request.form.get("action", ""))
     if action is None:
-        raise QuizError("未知的操作。")
+        raise QuizError(_("未知的操作。"))
     message, status = None, 200
     try:
         action(round_, clock.now(), _speed())
@@ -616,4 +633,5 @@ def export(round_id: int):
     round_ = hosted_round(round_id)
     body = workbook(round_)
     day = f"{clock.to_local(clock.now()):%Y%m%d}"
-    return downloads.attachment(body, f"现场答题-{round_.title}-{day}.xlsx", f"live-{round_.code}-{day}.xlsx")
+    name = _("现场答题")
+    return downloads.attachment(body, f"{name}-{round_.title}-{day}.xlsx", f"live-{round_.code}-{day}.xlsx")

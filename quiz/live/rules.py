@@ -23,12 +23,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from flask_babel import gettext as _
 
 from ..contests import participants, scoring
 from ..contests.draws import drawable
 from ..errors import Conflict, NotFound, QuizError, TooLate
 from ..extensions import db
 from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound, Question
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown (``_(CONSTANT)``)."""
+    return message
 
 MIN_SECONDS, MAX_SECONDS = 10, 60
 MAX_STREAM_DELAY = 60
@@ -90,7 +96,7 @@ def pick_questions(category_ids: list[int], count: int, rng: random.Random | Non
     """``count`` drawable questions at random from the categories, no question twice."""
     pool = list(db.session.scalars(select(Question).where(*drawable(), Question.category_id.in_(category_ids))))
     if len(pool) < count:
-        raise QuizError(f"所选分类只有 {len(pool)} 道可用题目，不够抽取 {count} 道。")
+        raise QuizError(_("所选分类只有 %(n)s 道可用题目，不够抽取 %(count)s 道。", n=len(pool), count=count))
     return (rng or random.SystemRandom()).sample(pool, count)
 
 
@@ -99,9 +105,9 @@ def questions_by_uid(uids: list[str]) -> list[Question]:
     found = {q.uid: q for q in db.session.scalars(select(Question).where(*drawable(), Question.uid.in_(uids)))}
     missing = [uid for uid in uids if uid not in found]
     if missing:
-        raise QuizError("以下题目编号不存在或已停用：" + "、".join(missing[:10]))
+        raise QuizError(_("以下题目编号不存在或已停用：") + "、".join(missing[:10]))
     if len(set(uids)) != len(uids):
-        raise QuizError("同一道题不能出现两次。")
+        raise QuizError(_("同一道题不能出现两次。"))
     return [found[uid] for uid in uids]
 
 
@@ -118,18 +124,18 @@ def create_round(
     """A new round in the lobby. ``stream_delay`` (0–60 s): an online round's stream delay.
     The accuracy-only mode gives no streak bonus and no partial credit."""
     if not questions:
-        raise QuizError("请至少选择一道题。")
+        raise QuizError(_("请至少选择一道题。"))
     if len(questions) > MAX_QUESTIONS:
-        raise QuizError(f"一轮最多 {MAX_QUESTIONS} 道题。")
+        raise QuizError(_("一轮最多 %(n)s 道题。", n=MAX_QUESTIONS))
     if not MIN_SECONDS <= question_seconds <= MAX_SECONDS:
-        raise QuizError(f"每题时间应在 {MIN_SECONDS} 到 {MAX_SECONDS} 秒之间。")
+        raise QuizError(_("每题时间应在 %(min)s 到 %(max)s 秒之间。", min=MIN_SECONDS, max=MAX_SECONDS))
     if scoring_mode not in SCORING_MODES:
-        raise QuizError("未知的计分方式。")
+        raise QuizError(_("未知的计分方式。"))
     if not 0 <= stream_delay <= MAX_STREAM_DELAY:
-        raise QuizError(f"直播延迟应在 0 到 {MAX_STREAM_DELAY} 秒之间。")
+        raise QuizError(_("直播延迟应在 0 到 %(max)s 秒之间。", max=MAX_STREAM_DELAY))
     if scoring_mode == "accuracy":
         streak = multi_partial = False
-    for _ in range(20):  # a free 6-digit code; the unique constraint has the last word
+    for _attempt in range(20):  # a free 6-digit code; the unique constraint has the last word
         code = new_join_code()
         if db.session.scalar(select(LiveRound.id).where(LiveRound.code == code)) is None:
             break
@@ -170,7 +176,7 @@ def _step(round_: LiveRound, **values) -> None:
     ).rowcount
     db.session.refresh(round_)
     if not changed:
-        raise Conflict("现场状态刚刚已被更新，请看最新画面。")
+        raise Conflict(_("现场状态刚刚已被更新，请看最新画面。"))
 
 
 def real_seconds(round_: LiveRound, speed: float) -> float:
@@ -203,14 +209,14 @@ def _finish(round_: LiveRound, now: datetime) -> None:
 
 def start(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
     if round_.state != "lobby":
-        raise Conflict("本轮已经开始。")
+        raise Conflict(_("本轮已经开始。"))
     _open_question(round_, 1, now, speed)
 
 
 def close_question(round_: LiveRound, now: datetime) -> None:
     """Time is up (or everyone answered, or the host pressed next): reveal the answer."""
     if round_.state != "question":
-        raise Conflict("当前没有进行中的题目。")
+        raise Conflict(_("当前没有进行中的题目。"))
     position = round_.position
     _step(round_, state="reveal", question_deadline=None, paused_remaining_ms=None)
     db.session.execute(update(LiveQuestion).where(
@@ -270,12 +276,12 @@ def next_step(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
         else:
             _open_question(round_, round_.position + 1, now, speed)
     else:
-        raise Conflict("本轮已经结束。")
+        raise Conflict(_("本轮已经结束。"))
 
 
 def pause(round_: LiveRound, now: datetime) -> None:
     if round_.state != "question" or round_.paused:
-        raise Conflict("只有进行中的题目可以暂停。")
+        raise Conflict(_("只有进行中的题目可以暂停。"))
     left = max(0, int((round_.question_deadline - now).total_seconds() * 1000))
     _step(round_, paused_remaining_ms=left, question_deadline=None)
 
@@ -283,7 +289,7 @@ def pause(round_: LiveRound, now: datetime) -> None:
 def resume(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
     """Continue with the time that was left; response times leave the pause out."""
     if not round_.paused:
-        raise Conflict("本题没有暂停。")
+        raise Conflict(_("本题没有暂停。"))
     deadline = now + timedelta(milliseconds=round_.paused_remaining_ms)
     _step(round_, question_deadline=deadline, paused_remaining_ms=None,
           question_started_at=deadline - timedelta(seconds=real_seconds(round_, speed)))
@@ -292,7 +298,7 @@ def resume(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
 def skip(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
     """Drop the current question (its answers count for nothing) and go on."""
     if round_.state not in ("question", "reveal", "leaderboard"):
-        raise Conflict("当前没有可以跳过的题目。")
+        raise Conflict(_("当前没有可以跳过的题目。"))
     position = round_.position
     if position >= question_count(round_):
         _finish(round_, now)
@@ -306,7 +312,7 @@ def skip(round_: LiveRound, now: datetime, speed: float = 1.0) -> None:
 
 def end(round_: LiveRound, now: datetime) -> None:
     if round_.state == "final":
-        raise Conflict("本轮已经结束。")
+        raise Conflict(_("本轮已经结束。"))
     _finish(round_, now)
 
 
@@ -338,8 +344,8 @@ def active_players(round_id: int) -> int:
         LivePlayer.round_id == round_id, LivePlayer.removed.is_(False))) or 0
 
 
-LOBBY_LOCKED = "主持人已锁定入场，本轮不再接受新的加入。如需参加，请联系现场工作人员。"
-JOINED_ELSEWHERE = "你已在另一部手机上加入本轮答题，请用那部手机继续作答；如有疑问请联系主持人。"
+LOBBY_LOCKED = N_("主持人已锁定入场，本轮不再接受新的加入。如需参加，请联系现场工作人员。")
+JOINED_ELSEWHERE = N_("你已在另一部手机上加入本轮答题，请用那部手机继续作答；如有疑问请联系主持人。")
 
 
 def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, now: datetime,
@@ -349,11 +355,11 @@ def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, 
     the roster's name and 部门. One roster person joins a round once: a second phone with their
     identity is refused (the first phone keeps its place through its cookie)."""
     if round_.state == "final":
-        raise QuizError("本轮现场答题已经结束。", status=410)
+        raise QuizError(_("本轮现场答题已经结束。"), status=410)
     if round_.lobby_locked:
-        raise QuizError(LOBBY_LOCKED, status=403)
+        raise QuizError(_(LOBBY_LOCKED), status=403)
     if round_.enterprise_id is not None and enterprise.id != round_.enterprise_id:
-        raise QuizError("本轮是单位内部答题，您的单位不在参加范围内。", status=403)
+        raise QuizError(_("本轮是单位内部答题，您的单位不在参加范围内。"), status=403)
     person = None
     if round_.identity_mode != "open":
         person = participants.admit(enterprise, identifier, name, round_.identity_mode)
@@ -367,14 +373,14 @@ def join(round_: LiveRound, enterprise: Enterprise, name: str, department: str, 
         with db.session.begin_nested():  # the unique (round, roster person) settles a race
             db.session.add(player)
     except IntegrityError:
-        raise Conflict(JOINED_ELSEWHERE) from None
+        raise Conflict(_(JOINED_ELSEWHERE)) from None
     return player
 
 
 def remove_player(round_: LiveRound, player_id: int) -> LivePlayer:
     player = db.session.get(LivePlayer, player_id)
     if player is None or player.round_id != round_.id:
-        raise NotFound("找不到这位选手。")
+        raise NotFound(_("找不到这位选手。"))
     player.removed = True
     db.session.flush()
     _step(round_)  # standings change: every screen must hear of it
@@ -386,7 +392,7 @@ def remove_players(round_: LiveRound, player_ids: list[int]) -> int:
     players are ignored. Returns how many were removed."""
     ids = sorted({int(i) for i in player_ids})
     if not ids:
-        raise QuizError("请先勾选要移出的选手。")
+        raise QuizError(_("请先勾选要移出的选手。"))
     removed = db.session.execute(
         update(LivePlayer)
         .where(LivePlayer.round_id == round_.id, LivePlayer.id.in_(ids), LivePlayer.removed.is_(False))
@@ -405,7 +411,7 @@ def change_setting(round_: LiveRound, name: str, value: bool) -> None:
     """One of the presenter's settings (lobby lock, names hidden, sound): a change of state, so
     every screen hears of it."""
     if name not in SETTINGS:
-        raise QuizError("未知的设置。")
+        raise QuizError(_("未知的设置。"))
     _step(round_, **{name: bool(value)})
 
 
@@ -431,24 +437,24 @@ def record_answer(
     time is taken even when the question has closed meanwhile, provided it arrived before the
     close and within the question's time plus the grace."""
     if player.removed:
-        raise QuizError("您已被主持人移出本轮。", status=403)
+        raise QuizError(_("您已被主持人移出本轮。"), status=403)
     if round_.state == "question" and position == round_.position:
         if round_.paused:
-            raise Conflict("主持人已暂停，请稍候再答。")
+            raise Conflict(_("主持人已暂停，请稍候再答。"))
         started, deadline = round_.question_started_at, round_.question_deadline
     else:
         item = live_question(round_, position) if position else None
         if (item is None or item.skipped or item.started_at is None or item.closed_at is None
                 or now >= item.closed_at):
-            raise TooLate("本题已结束，答案未被接受。")
+            raise TooLate(_("本题已结束，答案未被接受。"))
         # the current position keeps its start as a resume moved it; an earlier one, as opened
         started = (round_.question_started_at if position == round_.position
                    else item.started_at + stream_delay(round_, speed))  # the phones' opening
         deadline = started + timedelta(seconds=real_seconds(round_, speed))
     if now > deadline + timedelta(seconds=grace_seconds):
-        raise TooLate("时间已到，答案未被接受。")
+        raise TooLate(_("时间已到，答案未被接受。"))
     if now < started:  # the stream has not shown the question to the phones yet
-        raise Conflict("题目还未在直播画面中出现，请稍候再答。")
+        raise Conflict(_("题目还未在直播画面中出现，请稍候再答。"))
     item = live_question(round_, position)
     question = item.question
     chosen = scoring.check_choice(question.qtype, letters, len(question.options))
@@ -463,11 +469,11 @@ def record_answer(
         with db.session.begin_nested():
             db.session.add(answer)
     except IntegrityError:
-        raise Conflict(ANSWERED_ALREADY) from None
+        raise Conflict(_(ANSWERED_ALREADY)) from None
     return answer
 
 
-ANSWERED_ALREADY = "本题您已作答，答案以第一次提交为准。"
+ANSWERED_ALREADY = N_("本题您已作答，答案以第一次提交为准。")
 
 
 def same_answer_stored(player_id: int, position: int, letters: list[str]) -> LiveAnswer | None:

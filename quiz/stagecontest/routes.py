@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,16 @@ from ..models import (
 )
 from ..web import db_int, managed, public_url, staff_required
 from . import push, rules
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return message
+
+
+# The segments (SEGMENT_LABELS, kept in Chinese in the model), translated where shown.
+SEGMENT_IDS = (N_("必答题"), N_("抢答题"), N_("风险题"), N_("观众题"))
+
 
 bp = Blueprint("stage", __name__, template_folder="templates")
 
@@ -68,9 +79,9 @@ def _team_by_token(token: str) -> tuple[StageContest, StageTeam]:
         contest_id, team_id = _signer().loads(token)
         team = db.session.get(StageTeam, int(team_id))
     except (BadSignature, ValueError, TypeError):
-        raise NotFound("抢答器链接无效，请重新扫描主持人给出的二维码。")
+        raise NotFound(_("抢答器链接无效，请重新扫描主持人给出的二维码。"))
     if team is None or team.contest_id != contest_id:
-        raise NotFound("抢答器链接无效，请重新扫描主持人给出的二维码。")
+        raise NotFound(_("抢答器链接无效，请重新扫描主持人给出的二维码。"))
     return db.session.get(StageContest, contest_id), team
 
 
@@ -90,7 +101,7 @@ def _bound(token: str) -> tuple[StageContest, StageTeam]:
     contest, team = _team_by_token(token)
     device = _device(team)
     if not device or team.device is None or not secrets.compare_digest(device, team.device):
-        raise QuizError("这部手机不是该队的抢答器。", status=403)
+        raise QuizError(_("这部手机不是该队的抢答器。"), status=403)
     return contest, team
 
 
@@ -121,7 +132,7 @@ def buzzer(token: str):
             _remember(team, device)
             return redirect(url_for(".buzzer", token=token), 303)
         return render_template("stage/claim.html", contest=contest, team=team, message=None), 409
-    html, _ = buzzer_fragment(contest, team, clock.now())
+    html, _until = buzzer_fragment(contest, team, clock.now())
     if htmx:
         return html
     return render_template("stage/buzzer.html", contest=contest, team=team, stage=html, token=token)
@@ -138,11 +149,11 @@ def press(token: str):
         push.publish(contest.id)
     except IntegrityError:  # the same phone, twice at once: the unique constraint decides
         db.session.rollback()
-        message, status = "本题已经按过抢答器。", 409
+        message, status = _("本题已经按过抢答器。"), 409
     except QuizError as refused:
         db.session.rollback()
         message, status = refused.message, refused.status
-    html, _ = buzzer_fragment(contest, team, clock.now(), message)
+    html, _until = buzzer_fragment(contest, team, clock.now(), message)
     return html, status
 
 
@@ -172,7 +183,7 @@ def buzzer_poll(token: str):
 
 
 def hosted(stage_id: int) -> StageContest:
-    return managed(StageContest, stage_id, "找不到这场现场赛。", "这是其他单位的现场赛，您没有权限主持。")
+    return managed(StageContest, stage_id, _("找不到这场现场赛。"), _("这是其他单位的现场赛，您没有权限主持。"))
 
 
 def _int(name: str, default: int | None = None) -> int | None:
@@ -236,7 +247,7 @@ def console_panel(contest: StageContest, now: datetime, message: str | None = No
 @staff_required
 def console(stage_id: int):
     contest = hosted(stage_id)
-    panel, _ = console_panel(contest, clock.now())
+    panel, _until = console_panel(contest, clock.now())
     if htmx:
         return panel
     teams = rules.teams(contest)
@@ -317,14 +328,14 @@ def _question_to_ask(contest: StageContest) -> Question:
     if uid:
         found = db.session.scalar(select(Question).where(*drawable(), Question.uid == uid))
         if found is None:
-            raise QuizError(f"题目编号 {uid} 不存在或已停用。")
+            raise QuizError(_("题目编号 %(uid)s 不存在或已停用。", uid=uid))
         return found
     query = select(Question.id).where(*drawable())
     if (category := _int("category_id")) is not None:
         query = query.where(Question.category_id == category)
     pool = sorted(set(db.session.scalars(query)) - _used_question_ids(contest))
     if not pool:
-        raise QuizError("所选分类已没有未出过的题目。")
+        raise QuizError(_("所选分类已没有未出过的题目。"))
     return db.session.get(Question, random.SystemRandom().choice(pool))
 
 
@@ -354,7 +365,7 @@ def control(stage_id: int):
     }
     action = actions.get(request.form.get("action", ""))
     if action is None:
-        raise QuizError("未知的操作。")
+        raise QuizError(_("未知的操作。"))
     return _panel_answer(contest, *_act(contest, action))
 
 
@@ -376,7 +387,7 @@ def correct(stage_id: int):
     if request.form.get("judgement_id"):
         points = _int("points")
         if points is None:
-            return _panel_answer(contest, "请填写更正后的分数。", 422)
+            return _panel_answer(contest, _("请填写更正后的分数。"), 422)
         action = lambda: rules.correct_judgement(  # noqa: E731
             contest, _int("judgement_id", 0), points > 0, points, current_user.id, reason, clock.now())
     else:
@@ -394,9 +405,9 @@ def audience(stage_id: int):
 
     def action():
         if not category_ids:
-            raise QuizError("请至少选择一个分类。")
+            raise QuizError(_("请至少选择一个分类。"))
         round_ = live_rules.create_round(
-            current_user.id, f"{contest.title} · 观众题", live_rules.pick_questions(category_ids, _int("count", 5) or 5),
+            current_user.id, contest.title + " · " + _("观众题"), live_rules.pick_questions(category_ids, _int("count", 5) or 5),
             clock.now(), enterprise_id=contest.enterprise_id)
         rules.link_audience(contest, round_)
 
@@ -451,6 +462,7 @@ def export(stage_id: int):
 
     contest = hosted(stage_id)
     day = f"{clock.to_local(clock.now()):%Y%m%d}"
-    return downloads.attachment(workbook(contest), f"现场赛-{contest.title}-{day}.xlsx", f"stage-{contest.id}-{day}.xlsx")
+    name = _("现场赛")
+    return downloads.attachment(workbook(contest), f"{name}-{contest.title}-{day}.xlsx", f"stage-{contest.id}-{day}.xlsx")
 
 

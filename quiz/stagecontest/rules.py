@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from flask_babel import gettext as _
 
 from ..errors import Conflict, NotFound, QuizError
 from ..extensions import db
@@ -58,11 +59,11 @@ def create_contest(host_id: int, title: str, now: datetime, *, enterprise_id: in
                    foul_penalty: int = 5, buzz_window_ms: int = 300) -> StageContest:
     title = (title or "").strip()
     if not title:
-        raise QuizError("请填写名称。")
+        raise QuizError(_("请填写名称。"))
     if not 0 <= buzz_window_ms <= MAX_WINDOW_MS:
-        raise QuizError(f"抢答揭晓窗口应在 0 到 {MAX_WINDOW_MS} 毫秒之间。")
+        raise QuizError(_("抢答揭晓窗口应在 0 到 %(max)s 毫秒之间。", max=MAX_WINDOW_MS))
     if min(points_required, points_buzz, buzz_wrong_penalty, foul_penalty) < 0:
-        raise QuizError("分值和扣分不能为负数。")
+        raise QuizError(_("分值和扣分不能为负数。"))
     contest = StageContest(
         title=title[:120], host_id=host_id, enterprise_id=enterprise_id, points_required=points_required,
         points_buzz=points_buzz, buzz_wrong_penalty=buzz_wrong_penalty, foul_penalty=foul_penalty,
@@ -85,15 +86,15 @@ def add_team(contest: StageContest, name: str, unit: str = "", members: str = ""
              enterprise_id: int | None = None) -> StageTeam:
     name = (name or "").strip()
     if not name:
-        raise QuizError("请填写队名。")
+        raise QuizError(_("请填写队名。"))
     people = members_of(members)
     if people and not 2 <= len(people) <= 4:
-        raise QuizError("每队 2 至 4 名队员（用顿号或逗号分隔）。")
+        raise QuizError(_("每队 2 至 4 名队员（用顿号或逗号分隔）。"))
     existing = teams(contest)
     if len(existing) >= MAX_TEAMS:
-        raise QuizError(f"最多 {MAX_TEAMS} 支代表队。")
+        raise QuizError(_("最多 %(n)s 支代表队。", n=MAX_TEAMS))
     if any(t.name == name for t in existing):
-        raise Conflict(f"已有名为“{name}”的代表队。")
+        raise Conflict(_("已有名为“%(name)s”的代表队。", name=name))
     team = StageTeam(contest_id=contest.id, position=len(existing) + 1, name=name[:60], unit=(unit or "").strip()[:120],
                      members="、".join(people)[:200], enterprise_id=enterprise_id, takeover_code=_code())
     db.session.add(team)
@@ -111,7 +112,7 @@ def teams_from_enterprises(contest: StageContest, enterprises: list[Enterprise])
 def team_of(contest: StageContest, team_id: int) -> StageTeam:
     team = db.session.get(StageTeam, team_id)
     if team is None or team.contest_id != contest.id:
-        raise NotFound("找不到这支代表队。")
+        raise NotFound(_("找不到这支代表队。"))
     return team
 
 
@@ -124,7 +125,7 @@ def bind_buzzer(contest: StageContest, team: StageTeam, device: str | None, code
     if team.device and team.device == device:
         return device
     if team.device and not (code and secrets.compare_digest(code.strip(), team.takeover_code)):
-        raise Conflict("该队已有一部抢答手机。如需换手机，请输入主持人给出的接管码，或请主持人在控制台解除绑定。",
+        raise Conflict(_("该队已有一部抢答手机。如需换手机，请输入主持人给出的接管码，或请主持人在控制台解除绑定。"),
                        status=409)
     token = secrets.token_hex(16)
     team.device = token
@@ -150,7 +151,7 @@ def current_item(contest: StageContest) -> StageItem | None:
 def _open(contest: StageContest) -> StageItem:
     item = current_item(contest)
     if item is None or item.closed_at is not None:
-        raise Conflict("现在没有进行中的题目。")
+        raise Conflict(_("现在没有进行中的题目。"))
     return item
 
 
@@ -159,18 +160,18 @@ def ask(contest: StageContest, segment: str, question: Question, now: datetime, 
     """Put a question on stage. 必答 and 风险题 name their team; 风险题 its stake, chosen
     before the question is seen (it cannot change once the question is shown)."""
     if contest.ended_at is not None:
-        raise Conflict("本场比赛已结束。")
+        raise Conflict(_("本场比赛已结束。"))
     if (item := current_item(contest)) is not None and item.closed_at is None:
-        raise Conflict("请先结束当前题目，再出下一题。")
+        raise Conflict(_("请先结束当前题目，再出下一题。"))
     if segment not in ("required", "buzz", "risk"):
-        raise QuizError("未知的环节。")
+        raise QuizError(_("未知的环节。"))
     if segment in ("required", "risk") and team is None:
-        raise QuizError(f"{SEGMENT_LABELS[segment]}请选择作答的代表队。")
+        raise QuizError(_("%(segment)s请选择作答的代表队。", segment=_(SEGMENT_LABELS[segment])))
     if segment == "buzz":
         team = None
     if segment == "risk":
         if stake not in RISK_STAKES:
-            raise QuizError("风险题请先选择分值：10、20 或 30 分。")
+            raise QuizError(_("风险题请先选择分值：10、20 或 30 分。"))
         points = stake
     else:
         stake = None
@@ -188,9 +189,9 @@ def ask(contest: StageContest, segment: str, question: Question, now: datetime, 
 def unlock(contest: StageContest, now: datetime) -> StageItem:
     item = _open(contest)
     if item.segment != "buzz":
-        raise QuizError("只有抢答题需要解锁抢答器。")
+        raise QuizError(_("只有抢答题需要解锁抢答器。"))
     if item.unlocked_at is not None:
-        raise Conflict("抢答器已经解锁。")
+        raise Conflict(_("抢答器已经解锁。"))
     item.unlocked_at = now
     bump(contest)
     return item
@@ -201,9 +202,9 @@ def press(contest: StageContest, team: StageTeam, received_at: datetime) -> Stag
     foul: the penalty is taken off at once and the team is out of this question."""
     item = current_item(contest)
     if item is None or item.closed_at is not None or item.segment != "buzz":
-        raise Conflict("现在不是抢答时间。")
+        raise Conflict(_("现在不是抢答时间。"))
     if db.session.scalar(select(StagePress.id).where(StagePress.item_id == item.id, StagePress.team_id == team.id)):
-        raise Conflict("本题已经按过抢答器。")
+        raise Conflict(_("本题已经按过抢答器。"))
     foul = item.unlocked_at is None or received_at < item.unlocked_at
     found = StagePress(item_id=item.id, team_id=team.id, received_at=received_at, foul=foul)
     db.session.add(found)
@@ -270,8 +271,8 @@ def judge(contest: StageContest, team_id: int, correct: bool, user_id: int, now:
     必答/风险题 too; wrong on a 抢答 passes it to the next buzzer."""
     item = _open(contest)
     if answering_team_id(contest, item, now) != team_id:
-        raise Conflict("现在不是这支代表队作答。" if item.segment != "buzz" or buzz_order(item)
-                       else "还没有代表队抢答。")
+        raise Conflict(_("现在不是这支代表队作答。") if item.segment != "buzz" or buzz_order(item)
+                       else _("还没有代表队抢答。"))
     if correct:
         points = item.points
     elif item.segment == "risk":
@@ -293,10 +294,10 @@ def pass_on(contest: StageContest, user_id: int, now: datetime) -> StageJudgemen
     """抢答: the answering team gives up (no points either way); the next buzzer answers."""
     item = _open(contest)
     if item.segment != "buzz":
-        raise QuizError("只有抢答题可以交给下一位抢答者。")
+        raise QuizError(_("只有抢答题可以交给下一位抢答者。"))
     team_id = answering_team_id(contest, item, now)
     if team_id is None:
-        raise Conflict("没有正在作答的代表队。")
+        raise Conflict(_("没有正在作答的代表队。"))
     judgement = StageJudgement(contest_id=contest.id, item_id=item.id, team_id=team_id, kind="pass",
                                correct=False, points=0, judged_by=user_id, judged_at=now)
     db.session.add(judgement)
@@ -347,7 +348,7 @@ def correct_judgement(contest: StageContest, judgement_id: int, correct: bool, p
     score before and after."""
     judgement = db.session.get(StageJudgement, judgement_id)
     if judgement is None or judgement.contest_id != contest.id:
-        raise NotFound("找不到这条判定。")
+        raise NotFound(_("找不到这条判定。"))
     before = team_score(contest, judgement.team_id)
     delta = points - judgement.points
     judgement.correct = correct
@@ -365,9 +366,9 @@ def adjust(contest: StageContest, team_id: int, delta: int, user_id: int, reason
     """A judge adds to or takes from a team's score (e.g. a ruling after the question)."""
     team = team_of(contest, team_id)
     if delta == 0:
-        raise QuizError("调整分数不能为 0。")
+        raise QuizError(_("调整分数不能为 0。"))
     if not (reason or "").strip():
-        raise QuizError("请填写更正原因。")
+        raise QuizError(_("请填写更正原因。"))
     before = team_score(contest, team.id)
     entry = StageCorrection(contest_id=contest.id, team_id=team.id, judgement_id=None, delta=delta,
                             score_before=before, score_after=before + delta, reason=reason.strip()[:200],
