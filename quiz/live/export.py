@@ -5,7 +5,7 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from sqlalchemy import select
 
 from .. import clock
@@ -70,7 +70,7 @@ def workbook(round_: LiveRound) -> bytes:
             _(item.question.answer_label), _("跳过") if item.skipped else (_("已出题") if item.started_at else _("未出题")),
             dist.answered, dist.right, dist.right / players,
         ))
-    _sheet(book, _("题目"), [_("题号"), _("题目编号"), _("题目"), _("题型"), _("正确答案"), _("状态"), _("作答人数"),
+    _sheet(book, pgettext("sheet", "题目"), [_("题号"), _("题目编号"), _("题目"), _("题型"), _("正确答案"), _("状态"), _("作答人数"),
                            _("答对人数"), _("答对率")], summary, [6, 12, 50, 8, 10, 8, 10, 10, 12], formats={9: "0.0%"})
 
     answers = db.session.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from flask_babel import gettext as _
+from flask_babel import gettext as _, pgettext
 from sqlalchemy import select
 
 from .. import clock
@@ -38,7 +38,7 @@ def workbook(contest: StageContest) -> bytes:
     _sheet(book, _("代表队得分"), [_("名次"), _("代表队"), _("单位"), _("队员"), _("得分")], (
         [s.rank, s.name, s.unit, teams[s.team_id].members, s.score] for s in rules.team_scores(contest)),
         [8, 24, 30, 30, 10])
-    _sheet(book, _("题目"), [_("序号"), _("环节"), _("题目编号"), _("题干"), _("作答代表队"), _("风险分值"), _("分值"),
+    _sheet(book, pgettext("sheet", "题目"), [_("序号"), _("环节"), _("题目编号"), _("题干"), _("作答代表队"), _("风险分值"), _("分值"),
                            _("出题时间"), _("解锁时间"), _("结束时间")], (
         [i.seq, _(SEGMENT_LABELS[i.segment]), i.question.uid, i.question.stem,
          teams[i.team_id].name if i.team_id else "", i.stake, i.points, _ms(i.shown_at),
