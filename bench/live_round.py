@@ -6,6 +6,7 @@
         --database-url postgresql://postgres@127.0.0.1:5432/safequiz_bench \
         --redis-url redis://127.0.0.1:6379/0
     .venv/bin/python bench/live_round.py --find-max
+    .venv/bin/python bench/live_round.py --stage     # the 现场赛 buzzers (bench/stage_buzzers.py)
 
 1. prepares a fresh database like bench/contest_load.py (a new SQLite file in a temporary
    bench directory, or the given PostgreSQL database after DROP/CREATE SCHEMA public),
@@ -872,6 +873,12 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--stage" in argv:  # the 现场赛 buzzers: bench/stage_buzzers.py, with the other options
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import stage_buzzers
+
+        return stage_buzzers.main([a for a in argv if a != "--stage"])
     args = parse_args(argv)
     if not 10 <= args.question_seconds <= 60:
         log("--question-seconds must be between 10 and 60")
