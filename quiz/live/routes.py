@@ -542,16 +542,11 @@ CONTROLS = {
 }
 
 
-@bp.post("/admin/live/<int:round_id>/control")
-@staff_required
-def control(round_id: int):
-    round_ = hosted_round(round_id)
-    action = CONTROLS.get(request.form.get("action", ""))
-    if action is None:
-        raise QuizError(_("未知的操作。"))
+def _console_change(round_: LiveRound, change):
+    """Apply one of the host's changes; the console again, with the refusal if there was one."""
     message, status = None, 200
     try:
-        action(round_, clock.now(), _speed())
+        change()
         _after_change(round_)
     except QuizError as error:
         db.session.rollback()
@@ -560,6 +555,16 @@ def control(round_id: int):
     if not htmx:
         return redirect(url_for(".host", round_id=round_.id), 303)
     return host_stage(round_, message=message), status
+
+
+@bp.post("/admin/live/<int:round_id>/control")
+@staff_required
+def control(round_id: int):
+    round_ = hosted_round(round_id)
+    action = CONTROLS.get(request.form.get("action", ""))
+    if action is None:
+        raise QuizError(_("未知的操作。"))
+    return _console_change(round_, lambda: action(round_, clock.now(), _speed()))
 
 
 @bp.post("/admin/live/<int:round_id>/players/<int:player_id>/remove")
@@ -578,17 +583,7 @@ def remove_player(round_id: int, player_id: int):
 def remove_players(round_id: int):
     """Remove the ticked players (checkboxes ``player_id``) in one request."""
     round_ = hosted_round(round_id)
-    message, status = None, 200
-    try:
-        live_rules.remove_players(round_, request.form.getlist("player_id", type=db_int))
-        _after_change(round_)
-    except QuizError as error:
-        db.session.rollback()
-        db.session.refresh(round_)
-        message, status = error.message, error.status
-    if not htmx:
-        return redirect(url_for(".host", round_id=round_.id), 303)
-    return host_stage(round_, message=message), status
+    return _console_change(round_, lambda: live_rules.remove_players(round_, request.form.getlist("player_id", type=db_int)))
 
 
 @bp.post("/admin/live/<int:round_id>/settings")
@@ -596,17 +591,7 @@ def remove_players(round_id: int):
 def settings(round_id: int):
     """The lobby lock, names hidden on the stage, the stage's sound: ``name`` and ``value`` (1/0)."""
     round_ = hosted_round(round_id)
-    message, status = None, 200
-    try:
-        live_rules.change_setting(round_, request.form.get("name", ""), request.form.get("value") == "1")
-        _after_change(round_)
-    except QuizError as error:
-        db.session.rollback()
-        db.session.refresh(round_)
-        message, status = error.message, error.status
-    if not htmx:
-        return redirect(url_for(".host", round_id=round_.id), 303)
-    return host_stage(round_, message=message), status
+    return _console_change(round_, lambda: live_rules.change_setting(round_, request.form.get("name", ""), request.form.get("value") == "1"))
 
 
 @bp.get("/admin/live/<int:round_id>/host-qr.svg")
