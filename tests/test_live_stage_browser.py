@@ -168,7 +168,7 @@ def test_sound_is_off_by_default_and_plays_after_a_click_when_on(app, server, or
 
 @pytest.mark.parametrize("width,height", [(1280, 720), (1024, 768)])
 def test_the_longest_questions_fit_without_clipping(app, server, organiser_client, enterprises, width, height):
-    from sqlalchemy import func, select
+    from sqlalchemy import String, cast, func, select
 
     from quiz.models import Question
 
@@ -177,7 +177,7 @@ def test_the_longest_questions_fit_without_clipping(app, server, organiser_clien
         .order_by(func.length(Question.stem).desc()).limit(1)).all()
     widest = db.session.scalars(
         select(Question).where(Question.current.is_(True), Question.active.is_(True), Question.qtype != "judge")
-        .order_by(func.length(Question.options).desc()).limit(1)).all()
+        .order_by(func.length(cast(Question.options, String)).desc()).limit(1)).all()
     uids = list(dict.fromkeys(q.uid for q in longest + widest))
     round_ = create_round(organiser_client, uids="\n".join(uids))
     join(app, round_, "张三", enterprises[0])
