@@ -30,14 +30,10 @@ from ..forms import clean_line
 from .queries import EDITABLE, answered_ids, category_by_name, revise
 from ..extensions import db
 from ..models import Category, Question
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
 if TYPE_CHECKING:
     from question_bank.importers import ImportedQuestion
-
-def N_(message: str) -> str:
-    """Marks a message id for extraction; translated with ``_()`` where it is shown."""
-    return message
-
 
 TYPE_NAMES = {"single": "单选", "multi": "多选", "judge": "判断"}  # shown as type_name(qtype)
 EXPORT_HEADERS = ["编号", "分类", "题型", "题干", *[f"选项{c}" for c in LETTERS], "答案", "解析", "难度", "标签", "依据"]

@@ -11,6 +11,7 @@ from wtforms.validators import Length
 
 from ..forms import Form, strip
 from ..models import IDENTITY_LABELS
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
 MAX_WEIGHT = Decimal("100")
 
@@ -33,10 +34,6 @@ def parse_weight(raw: str | None) -> tuple[float | None, str | None]:
     if value != value.quantize(Decimal("0.01")):
         return None, _("权重最多保留两位小数。")
     return float(value), None
-
-
-def N_(text: str) -> str:
-    return text
 
 
 # IDENTITY_LABELS (quiz/models) in this catalogue too: the choices below show them.

@@ -102,15 +102,9 @@ from ..models import (
     RosterPerson,
     contest_enterprise,
 )
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
 GROUPS = ("enterprise", "region", "industry", "department")
-
-
-def N_(text: str) -> str:
-    """Marks a message for extraction (pybabel) without translating it: these constants are
-    stored, compared and cached in Chinese; pages and exports translate them when shown
-    (:func:`shown`)."""
-    return text
 
 
 EMPTY_KEY = N_("未填写")

@@ -13,11 +13,7 @@ from . import rules as live_rules
 from ..bank.files import text_cell
 from ..extensions import db
 from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; translated where it is shown (``_(CONSTANT)``)."""
-    return message
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
 
 def _sheet(book: Workbook, title: str, headers: list[str], rows, widths: list[int],

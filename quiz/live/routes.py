@@ -36,11 +36,7 @@ from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveRoun
 from ..web import db_int, htmx_redirect, managed, public_url, render, staff_required
 from ..contests.phone_forms import CHOOSE_UNIT
 from .forms import JoinForm, RoundForm
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; translated where it is shown."""
-    return message
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
 
 # Labels the models keep in Chinese, translated where the templates show them (``_(label)``):

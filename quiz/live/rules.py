@@ -30,11 +30,8 @@ from ..contests.draws import drawable
 from ..errors import Conflict, NotFound, QuizError, TooLate
 from ..extensions import db
 from ..models import Enterprise, LiveAnswer, LivePlayer, LiveQuestion, LiveRound, Question
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; translated where it is shown (``_(CONSTANT)``)."""
-    return message
 
 MIN_SECONDS, MAX_SECONDS = 10, 60
 MAX_STREAM_DELAY = 60

@@ -13,11 +13,8 @@ from ..extensions import db
 from ..live.export import _sheet
 from ..models import SEGMENT_LABELS, StageContest, StageItem, StagePress, User
 from . import rules
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; translated where it is shown (``_(CONSTANT)``)."""
-    return message
 
 KIND_LABELS = {"answer": N_("判定"), "pass": N_("放弃（交下一位）"), "foul": N_("抢跑犯规")}
 

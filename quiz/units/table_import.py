@@ -26,13 +26,8 @@ from openpyxl.styles import Font
 
 from ..bank.files import text_cell
 from ..errors import NotFound
+from ..i18n import N_  # marks a message for extraction; translated where shown
 
-
-
-def N_(message: str) -> str:
-    """Marks a message id for extraction (``pybabel extract`` knows ``N_``); the text stays
-    Chinese where it is compared or stored and is translated with ``_()`` where it is shown."""
-    return message
 
 
 ONLY_XLSX = N_("只支持 Excel（.xlsx）文件")
