@@ -65,6 +65,9 @@ class Config:
     # Redis pub/sub; without it each process watches the rounds' state in the database.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "0.25"))
+    # Whether each worker stores the answers waiting at a moment in one transaction ("auto":
+    # in gunicorn's gevent workers; "on", "off"; quiz/live/writer.py).
+    LIVE_ANSWER_BATCHING = os.environ.get("LIVE_ANSWER_BATCHING", "auto")
     # Stage contests (现场赛): how often each buzzer/stage stream reads its contest's version
     # (changes made in another worker process arrive within this; docs/stage-contest.md).
     STAGE_POLL_SECONDS = 0.1

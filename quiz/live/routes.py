@@ -29,9 +29,10 @@ from question_bank.laws import article_text
 
 from .. import clock, downloads, limits, qr
 from . import rules as live_rules
-from ..errors import NotFound, QuizError
+from ..errors import Conflict, NotFound, QuizError
 from ..extensions import db, htmx
 from .push import Snapshot, hub, take_snapshot
+from .writer import writer as answer_writer
 from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveRound
 from ..web import db_int, htmx_redirect, managed, public_url, render, staff_required
 from ..contests.phone_forms import CHOOSE_UNIT
@@ -345,8 +346,10 @@ def answer(code: str):
     position = request.form.get("position", type=db_int) or 0
     letters = request.form.getlist("choice")
     try:
-        saved = live_rules.record_answer(round_, player, position, letters, received, _grace(), _speed())
-        db.session.commit()
+        saved = live_rules.judge_answer(round_, player, position, letters, received, _grace(), _speed())
+        db.session.commit()  # only reads so far: the connection goes back while the writer works
+        if not answer_writer().store(saved):
+            raise Conflict(_(live_rules.ANSWERED_ALREADY))
     except QuizError as error:
         db.session.rollback()
         saved = live_rules.same_answer_stored(player.id, position, letters)
@@ -354,13 +357,6 @@ def answer(code: str):
             return player_stage(_snapshot(round_), player.id, _current_answer(round_, player),
                                 error.message), error.status
         # a retry of an answer already stored: the same success as the first time
-    else:
-        if round_.state == "question" and position == round_.position and live_rules.everyone_answered(round_):
-            try:
-                live_rules.close_question(round_, clock.now())
-                _after_change(round_)
-            except QuizError:
-                db.session.rollback()  # the host or another phone closed it first
     snap = _snapshot(round_)
     if snap.state == "question":
         return player_stage(snap, player.id, saved.chosen if snap.position == position else None)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, and_, bindparam, case, cast, exists, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from flask_babel import gettext as _
 
@@ -427,7 +429,19 @@ def record_answer(
     round_: LiveRound, player: LivePlayer, position: int, letters: list[str], now: datetime,
     grace_seconds: float, speed: float = 1.0,
 ) -> LiveAnswer:
-    """Store a player's one answer to a question; a second one is refused.
+    """Store a player's one answer to a question; a second one is refused (``judge_answer``,
+    then ``store_answers`` for this one answer)."""
+    answer = judge_answer(round_, player, position, letters, now, grace_seconds, speed)
+    if not store_answers([answer])[0]:
+        raise Conflict(_(ANSWERED_ALREADY))
+    return answer
+
+
+def judge_answer(
+    round_: LiveRound, player: LivePlayer, position: int, letters: list[str], now: datetime,
+    grace_seconds: float, speed: float = 1.0,
+) -> LiveAnswer:
+    """A player's answer to a question, checked and scored, not yet stored.
 
     ``now`` is when the server **received** the answer (``clock.received()``), not when it got
     round to it: in a big hall answers queue in the server for seconds, and one that arrived in
@@ -462,12 +476,31 @@ def record_answer(
         is_correct=chosen == question.answer, response_ms=response_ms,
         points=answer_points(round_, question, chosen, response_ms), bonus=0, answered_at=now,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(answer)
-    except IntegrityError:
-        raise Conflict(_(ANSWERED_ALREADY)) from None
     return answer
+
+
+def store_answers(answers: list[LiveAnswer]) -> list[bool]:
+    """Insert judged answers in one statement; for each, whether it was stored. An answer is
+    not stored when its player already has one for that question (the unique constraint, or
+    an earlier answer in the same list): one row per player and question, ever, and the
+    first one stands. Flushes, never commits."""
+    first: dict[tuple[int, int], int] = {}
+    for i, answer in enumerate(answers):
+        first.setdefault((answer.player_id, answer.position), i)
+    rows = [dict(round_id=a.round_id, player_id=a.player_id, position=a.position, chosen=a.chosen,
+                 is_correct=a.is_correct, response_ms=a.response_ms, points=a.points, bonus=a.bonus,
+                 answered_at=a.answered_at) for i, a in enumerate(answers)
+            if first[(a.player_id, a.position)] == i]
+    if not rows:
+        return [False] * len(answers)
+    dialect = db.session.get_bind().dialect.name
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    inserted = {tuple(row) for row in db.session.execute(
+        insert_(LiveAnswer).values(rows)
+        .on_conflict_do_nothing(index_elements=[LiveAnswer.player_id, LiveAnswer.position])
+        .returning(LiveAnswer.player_id, LiveAnswer.position))}
+    return [first[key] == i and key in inserted
+            for i, key in enumerate((a.player_id, a.position) for a in answers)]
 
 
 ANSWERED_ALREADY = N_("本题您已作答，答案以第一次提交为准。")
