@@ -384,3 +384,41 @@ def test_every_phone_that_has_not_answered_sees_the_same_question_but_its_token(
     # a phone's own result is never shared
     snap = take_snapshot(round_)
     assert snap.state == "question" and not snap.answers
+
+
+def test_after_a_question_each_phone_gets_its_own_result_in_the_shared_page(app, organiser_client, units):
+    """After a question the page around a phone's result and place is rendered once for the
+    hall and each phone's own two lines are put in: what each phone gets must be exactly what
+    rendering the page for that phone alone gives, and never another phone's result."""
+    from quiz.live import routes as live_routes
+    from quiz.live.push import take_snapshot
+
+    round_ = create_round(organiser_client)
+    phones = {name: join(app, round_, name, units[i % len(units)])
+              for i, name in enumerate(("张三", "李四", "王五"))}
+    control(organiser_client, round_, "start")
+    db.session.refresh(round_)
+    right = right_letter(round_)
+    assert answer(phones["张三"], round_, right).status_code == 200
+    assert answer(phones["李四"], round_, "A" if right != "A" else "B").status_code == 200
+    control(organiser_client, round_, "next")  # 王五 never answered: the host closes it
+    db.session.refresh(round_)
+    for state in ("reveal", "leaderboard"):
+        assert round_.state == state
+        app.extensions.pop(live_routes.SHARED, None)
+        shared = {name: phone.get(f"/live/{round_.code}", headers={"HX-Request": "true"}).get_data(as_text=True)
+                  for name, phone in phones.items()}
+        assert len(app.extensions[live_routes.SHARED][round_.id][1]) == 1  # one render for all three
+        snap = take_snapshot(round_)
+        ids = dict(db.session.execute(select(LivePlayer.name, LivePlayer.id)
+                                      .where(LivePlayer.round_id == round_.id)).all())
+        with app.test_request_context(f"/live/{round_.code}"):
+            alone = {name: live_routes._render_stage(snap, ids[name], None, 0, False, snap.answers.get(ids[name]),
+                                                     snap.standings.get(ids[name]))
+                     for name in phones}
+        assert shared == alone
+        assert "回答正确" in shared["张三"] and "第 <b>1</b> 名" in shared["张三"]
+        assert "回答错误" in shared["李四"] and "本题未作答" in shared["王五"]
+        assert live_routes.RESULT_SLOT not in shared["王五"] and live_routes.RANK_SLOT not in shared["王五"]
+        control(organiser_client, round_, "next")
+        db.session.refresh(round_)

@@ -180,12 +180,12 @@ def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
                  message: str | None = None, own=None) -> str:
     """A phone's view of one version of the round (never the whole leaderboard).
 
-    During a question every phone that has not answered sees the same stage but for its own
-    CSRF token; with 5 000 phones in a hall each push rendered it 5 000 times (≈ 0.2–0.3 ms
-    each). Such a shared view is rendered once per process, round version and second of the
-    countdown, and each phone gets it with its own token put in (``_shared_stage``). A view
-    with anything of the player's own (result, standing, a message) is rendered for it alone.
-    tests/test_live_pages.py checks that the shared view really is the same for every phone.
+    With 5 000 phones in a hall each push rendered this page 5 000 times (≈ 0.15–0.3 ms each).
+    So the page is rendered once per process, round version, second of the countdown and
+    language (``_shared_stage``), and each phone gets that copy with its own pieces put in:
+    during a question its CSRF token; after it, its result and its place, two small partials
+    (``_personal``). Only a page with a message for this phone alone is rendered for it.
+    tests/test_live_pages.py checks that the copy is what rendering for the phone would give.
     ``own``: this player's answer to the snapshot's question as (chosen, right, points), when
     it was stored after the snapshot was read (an answer taken late). In an online round,
     before the stream shows the question, a page without it (no question, no options)."""
@@ -194,19 +194,34 @@ def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
     removed = player_id in snap.removed
     mine, standing = own or snap.answers.get(player_id), snap.standings.get(player_id)
     seconds_left = _seconds_left(snap)
-    if mine is None and standing is None and message is None:
-        # The language is part of the key: an English phone never gets a Chinese render.
-        return _shared_stage(snap, (snap.round_id, snap.version, seconds_left, removed, answered,
-                                    str(get_locale())),
-                             player_id, answered, seconds_left, removed)
-    return _render_stage(snap, player_id, answered, seconds_left, removed, mine, standing, message)
+    if message is not None:
+        return _render_stage(snap, player_id, answered, seconds_left, removed, mine, standing, message)
+    slots = snap.state != "question" and not removed
+    # The language is part of the key: an English phone never gets a Chinese render.
+    key = (snap.round_id, snap.version, seconds_left, removed, answered, str(get_locale()))
+    page = _shared_stage(snap, key, player_id, answered, seconds_left, removed, slots)
+    if slots:
+        page = (page.replace(RESULT_SLOT, _personal("live/_player_result.html", mine=mine), 1)
+                .replace(RANK_SLOT, _personal("live/_player_rank.html", standing=standing, snap=snap), 1))
+    return page
 
 
-def _render_stage(snap, player_id, answered, seconds_left, removed, mine=None, standing=None, message=None):
+RESULT_SLOT, RANK_SLOT = "<!--result-->", "<!--rank-->"
+
+
+def _render_stage(snap, player_id, answered, seconds_left, removed, mine=None, standing=None, message=None,
+                  slots=False):
     return render_template(
         "live/_player_stage.html", snap=snap, player_id=player_id, answered=answered,
         seconds_left=seconds_left, removed=removed, mine=mine, standing=standing, message=message,
+        slots=slots,
     )
+
+
+def _personal(template: str, **values) -> str:
+    """A phone's own piece of a shared page: a partial of a few lines that needs nothing of the
+    request (so not ``render_template``, whose context processors cost more than the partial)."""
+    return current_app.jinja_env.get_template(template).render(**values)
 
 
 def _waiting(snap: Snapshot) -> bool:
@@ -218,8 +233,9 @@ def _waiting(snap: Snapshot) -> bool:
 SHARED = "safequiz.live_shared"  # app.extensions: round → (version, {key: (html, the token in it)})
 
 
-def _shared_stage(snap: Snapshot, key: tuple, player_id: int, answered, seconds_left, removed) -> str:
-    token = generate_csrf()
+def _shared_stage(snap: Snapshot, key: tuple, player_id: int, answered, seconds_left, removed, slots) -> str:
+    # Only the question's form carries a token (and signing one costs more than the swap).
+    token = generate_csrf() if snap.state == "question" and not removed else ""
     shared = current_app.extensions.setdefault(SHARED, {})
     version, renders = shared.get(snap.round_id, (None, None))
     if version != snap.version:
@@ -227,7 +243,7 @@ def _shared_stage(snap: Snapshot, key: tuple, player_id: int, answered, seconds_
         shared[snap.round_id] = (snap.version, renders)
     found = renders.get(key)
     if found is None:
-        html = _render_stage(snap, player_id, answered, seconds_left, removed)
+        html = _render_stage(snap, player_id, answered, seconds_left, removed, slots=slots)
         renders[key] = (html, token)
         return html
     html, its_token = found
