@@ -23,7 +23,8 @@ from flask_login import current_user
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import lazyload
 
 from question_bank.laws import article_text
 
@@ -154,10 +155,13 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
 # ====================================================================== phones
 
 
+ROUND_NOT_FOUND = N_("找不到这一轮现场答题，请核对 6 位数字答题码。")
+
+
 def _round_by_code(code: str) -> LiveRound:
     round_ = db.session.scalar(select(LiveRound).where(LiveRound.code == code.strip()[:6]))
     if round_ is None:
-        raise NotFound(_("找不到这一轮现场答题，请核对 6 位数字答题码。"))
+        raise NotFound(_(ROUND_NOT_FOUND))
     return round_
 
 
@@ -201,8 +205,12 @@ def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
     key = (snap.round_id, snap.version, seconds_left, removed, answered, str(get_locale()))
     page = _shared_stage(snap, key, player_id, answered, seconds_left, removed, slots)
     if slots:
-        page = (page.replace(RESULT_SLOT, _personal("live/_player_result.html", mine=mine), 1)
-                .replace(RANK_SLOT, _personal("live/_player_rank.html", standing=standing, snap=snap), 1))
+        result = (_personal(snap, "live/_player_result.html", (mine is not None, mine and mine[1]), mine[2:3],
+                            mine=(None, mine[1], STAND_INS[0])) if mine is not None
+                  else _personal(snap, "live/_player_result.html", (False,), (), mine=None))
+        rank = (_personal(snap, "live/_player_rank.html", (True,), standing[:2], standing=STAND_INS, snap=snap)
+                if standing is not None else "")
+        page = page.replace(RESULT_SLOT, result, 1).replace(RANK_SLOT, rank, 1)
     return page
 
 
@@ -218,10 +226,22 @@ def _render_stage(snap, player_id, answered, seconds_left, removed, mine=None, s
     )
 
 
-def _personal(template: str, **values) -> str:
-    """A phone's own piece of a shared page: a partial of a few lines that needs nothing of the
-    request (so not ``render_template``, whose context processors cost more than the partial)."""
-    return current_app.jinja_env.get_template(template).render(**values)
+# Stand-ins for a phone's own numbers (points; rank and score) in a shared partial.
+STAND_INS = ("\x011\x01", "\x012\x01")
+
+
+def _personal(shown: Snapshot, template: str, kind: tuple, numbers: tuple, **values) -> str:
+    """A phone's own piece of a shared page (its result, its place). Phones differ there only
+    in ``numbers`` (integers), so the partial is rendered once per process, version, language
+    and ``kind`` with ``STAND_INS`` in their places, and each phone's numbers replace them."""
+    renders = current_app.extensions[SHARED][shown.round_id][1]  # this version's, made just before
+    key = (template, kind, str(get_locale()))
+    html = renders.get(key)
+    if html is None:
+        html = renders[key] = render_template(template, **values)
+    for stand_in, number in zip(STAND_INS, numbers):
+        html = html.replace(stand_in, str(int(number)))
+    return html
 
 
 def _waiting(snap: Snapshot) -> bool:
@@ -321,8 +341,18 @@ def play(code: str):
 
 
 def _playing(code: str) -> tuple[LiveRound, LivePlayer]:
-    round_ = _round_by_code(code)
-    player = _player(round_)
+    """The round and this phone's player, in one query (every answer of a hall asks)."""
+    tokens = [token for token in session.get(PLAYERS_KEY, {}).values() if isinstance(token, str)]
+    found = db.session.execute(
+        select(LiveRound, LivePlayer)
+        .outerjoin(LivePlayer, and_(LivePlayer.round_id == LiveRound.id, LivePlayer.token.in_(tokens)))
+        .options(lazyload(LivePlayer.enterprise))  # not needed to play
+        .where(LiveRound.code == code.strip()[:6])).all()
+    if not found:
+        raise NotFound(_(ROUND_NOT_FOUND))
+    round_ = found[0][0]
+    mine = session.get(PLAYERS_KEY, {}).get(str(round_.id))
+    player = next((p for _r, p in found if p is not None and p.token == mine), None)
     if player is None:
         raise QuizError(_("请先加入本轮答题。"), status=403)
     return round_, player

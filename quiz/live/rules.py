@@ -63,7 +63,7 @@ def streak_bonus(run: int) -> int:
     return min(STREAK_STEP * max(run - 1, 0), STREAK_CAP)
 
 
-def share_right(question: Question, chosen: str, partial: bool) -> float:
+def share_right(question: Question | AnswerKey, chosen: str, partial: bool) -> float:
     """1 for a right answer; for 多选 with partial credit the share of right options chosen,
     0 as soon as a wrong one is chosen (the contests' rule)."""
     if chosen == question.answer:
@@ -76,7 +76,7 @@ def share_right(question: Question, chosen: str, partial: bool) -> float:
     return len(chosen_set) / len(right)
 
 
-def answer_points(round_: LiveRound, question: Question, chosen: str, response_ms: int) -> int:
+def answer_points(round_: LiveRound, question: Question | AnswerKey, chosen: str, response_ms: int) -> int:
     """Speed: 500–1000 by time; count: 100 (× the share with partial credit); accuracy: 100 for
     a fully right answer, else 0 (time only breaks ties in the standings)."""
     if round_.scoring == "accuracy":
@@ -155,6 +155,28 @@ def create_round(
 
 def question_count(round_: LiveRound) -> int:
     return db.session.scalar(select(func.count()).where(LiveQuestion.round_id == round_.id)) or 0
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """What judging an answer needs of a round's question: one row of columns, no objects
+    (the hall's busiest request reads it for every answer)."""
+
+    started_at: datetime | None
+    closed_at: datetime | None
+    skipped: bool
+    qtype: str
+    answer: str
+    options: list
+
+
+def answer_key(round_id: int, position: int) -> AnswerKey | None:
+    row = db.session.execute(
+        select(LiveQuestion.started_at, LiveQuestion.closed_at, LiveQuestion.skipped,
+               Question.qtype, Question.answer, Question.options)
+        .join(Question, Question.id == LiveQuestion.question_id)
+        .where(LiveQuestion.round_id == round_id, LiveQuestion.position == position)).first()
+    return AnswerKey(*row) if row else None
 
 
 def live_question(round_: LiveRound, position: int | None = None) -> LiveQuestion | None:
@@ -449,12 +471,12 @@ def judge_answer(
     close and within the question's time plus the grace."""
     if player.removed:
         raise QuizError(_("您已被主持人移出本轮。"), status=403)
+    item = answer_key(round_.id, position) if position else None
     if round_.state == "question" and position == round_.position:
         if round_.paused:
             raise Conflict(_("主持人已暂停，请稍候再答。"))
         started, deadline = round_.question_started_at, round_.question_deadline
     else:
-        item = live_question(round_, position) if position else None
         if (item is None or item.skipped or item.started_at is None or item.closed_at is None
                 or now >= item.closed_at):
             raise TooLate(_("本题已结束，答案未被接受。"))
@@ -466,8 +488,7 @@ def judge_answer(
         raise TooLate(_("时间已到，答案未被接受。"))
     if now < started:  # the stream has not shown the question to the phones yet
         raise Conflict(_("题目还未在直播画面中出现，请稍候再答。"))
-    item = live_question(round_, position)
-    question = item.question
+    question = item
     chosen = scoring.check_choice(question.qtype, letters, len(question.options))
     response_ms = int((now - started).total_seconds() * 1000 * speed)
     response_ms = min(max(response_ms, 0), round_.question_seconds * 1000)
