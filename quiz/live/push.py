@@ -99,23 +99,6 @@ def take_snapshot(round_: LiveRound) -> Snapshot:
     return snap
 
 
-PUSH_FIRST_SECONDS = 1.0  # the longest an answer waits for this process's pushes
-
-
-def _cooperative() -> bool:
-    """In a gevent worker (the standard library patched), where greenlets take turns."""
-    from gevent import monkey
-
-    return monkey.is_module_patched("threading")
-
-
-@dataclass
-class _Unsent:
-    version: int
-    left: int  # streams of this process that have not yet sent it
-    done: threading.Event
-
-
 class Hub:
     def __init__(self, app: Flask):
         self.app = app
@@ -133,10 +116,6 @@ class Hub:
         self._watchers: dict[int, int] = {}  # round → streams waiting in this process
         self._snapshots: dict[int, Snapshot] = {}
         self._building: dict[int, threading.Lock] = {}
-        # Pushes first (gevent workers): round → its newest version and how many of this
-        # process's streams have yet to send it; answers wait until that reaches 0.
-        self.pushes_first = _cooperative()
-        self._unsent: dict[int, _Unsent] = {}
         self._pid = None
         self._redis = None
 
@@ -147,18 +126,13 @@ class Hub:
         with self._lock:
             self._watchers[round_id] = self._watchers.get(round_id, 0) + 1
 
-    def unwatch(self, round_id: int, sent_version: int = 0) -> None:
-        """A stream ends; ``sent_version``: the last version it sent (if not the newest, the
-        push no longer waits for it)."""
+    def unwatch(self, round_id: int) -> None:
         with self._lock:
             left = self._watchers.get(round_id, 1) - 1
             if left <= 0:
                 self._watchers.pop(round_id, None)
             else:
                 self._watchers[round_id] = left
-        unsent = self._unsent.get(round_id)
-        if unsent is not None and unsent.version != sent_version:
-            self.sent(round_id, unsent.version)
 
     def wait(self, round_id: int, seen_version: int, timeout: float) -> bool:
         """Block until the round is newer than ``seen_version`` (True) or the timeout (False)."""
@@ -167,34 +141,6 @@ class Hub:
                 return True
             event = self._events.setdefault(round_id, threading.Event())
         return event.wait(timeout)
-
-    def sent(self, round_id: int, version: int) -> None:
-        """A stream of this process has sent ``version`` of the round (or found nothing new)."""
-        with self._lock:
-            unsent = self._unsent.get(round_id)
-            if unsent is None or unsent.version != version:
-                return
-            unsent.left -= 1
-            if unsent.left > 0:
-                return
-            del self._unsent[round_id]
-        unsent.done.set()
-
-    def let_pushes_finish(self, timeout: float = PUSH_FIRST_SECONDS) -> None:
-        """Wait (at most ``timeout``) until this process's streams have sent the newest version
-        of every round. A gevent worker runs its greenlets in turn, so when a question opens
-        and the hall starts answering at once, each answer taken before a phone's push delays
-        that push. Answers are judged by their arrival time, stamped before this wait, so
-        letting them wait changes no score, and every phone sees the question sooner."""
-        if not self.pushes_first:
-            return
-        give_up = time.monotonic() + timeout
-        while (left := give_up - time.monotonic()) > 0:
-            with self._lock:
-                unsent = next(iter(self._unsent.values()), None)
-            if unsent is None:
-                return
-            unsent.done.wait(left)
 
     def snapshot(self, round_id: int) -> Snapshot | None:
         """The latest version of the round, read once per process and version."""
@@ -246,11 +192,6 @@ class Hub:
                 return
             self._versions[round_id] = version
             event = self._events.pop(round_id, None)
-            streams = self._watchers.get(round_id, 0)
-            if self.pushes_first and streams:
-                previous = self._unsent.get(round_id)
-                self._unsent[round_id] = _Unsent(version, streams,
-                                                 previous.done if previous else threading.Event())
         if event is not None:
             event.set()
 

@@ -116,7 +116,7 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
         push.watch(round_id)
         try:
             yield "retry: 1000\n\n"
-            last_html, seen, sent = None, 0, 0
+            last_html, seen = None, 0
             while True:
                 with app.app_context():
                     snap = push.snapshot(round_id)
@@ -135,8 +135,6 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
                 if same != last_html:
                     yield _sse("stage", html)
                     last_html = same
-                push.sent(round_id, seen)
-                sent = seen
                 if snap.state == "final" and refresh_seconds is None:
                     return  # nothing more will happen; the page keeps what it shows
                 timeout = refresh_seconds or heartbeat
@@ -146,7 +144,7 @@ def _event_stream(round_id: int, render_stage, *, refresh_seconds: float | None 
                 if not woke and refresh_seconds is None and timeout >= heartbeat:
                     yield ": keep-alive\n\n"  # (not when it only woke for the phones' opening)
         finally:
-            push.unwatch(round_id, sent)
+            push.unwatch(round_id)
 
     response = Response(stream_with_context(generate()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
@@ -390,7 +388,6 @@ def player_poll(code: str):
 @bp.post("/live/<code>/answer")
 def answer(code: str):
     received = clock.received()  # the deadline is judged by arrival, not by our queue
-    hub().let_pushes_finish()  # a question reaches every phone before answers are handled
     round_, player = _playing(code)
     position = request.form.get("position", type=db_int) or 0
     letters = request.form.getlist("choice")
