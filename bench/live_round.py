@@ -316,6 +316,7 @@ class Run:
         self.lags: list[float] = []
         self.host_events = 0
         self.rss_max = 0.0  # MB, gunicorn master + workers
+        self.worker_of: dict[int, int] = {}  # client port of a phone's event stream → worker pid
 
     def error(self, what: str) -> None:
         self.errors[what[:160]] += 1
@@ -330,6 +331,7 @@ class Phone:
         self.token = ""
         self.conn = Conn(run.port)
         self.seen: dict[tuple[str, int], float] = {}  # (state, position) → first receipt
+        self.stream_port = 0  # the client side of its event stream (to find the worker serving it)
         self.versions: list[int] = []
         self.connected = asyncio.Event()
         self.done = False
@@ -377,6 +379,7 @@ class Phone:
             conn = Conn(run.port)
             try:
                 await conn.connect()
+                self.stream_port = conn.writer.get_extra_info("sockname")[1]
                 conn.writer.write((
                     f"GET /live/{run.code}/events HTTP/1.1\r\nHost: 127.0.0.1:{run.port}\r\n"
                     f"User-Agent: {UA}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n"
@@ -645,6 +648,12 @@ async def drive(args, n: int, port: int, uids: list[str], enterprises: list[int]
         log(f"  join retry x{count}: {what}")
     log(f"  cpu (sign-up): {CpuMeter.describe(before, meter.read())}; "
         f"gunicorn resident {rss_mb([meter.master, *meter.workers]):.0f} MB")
+    run.worker_of = stream_workers(port)
+    spread = Counter(run.worker_of.get(p.stream_port) for p in run.phones)
+    log("  event streams per worker: " + ", ".join(f"{pid}: {k}" for pid, k in sorted(spread.items(), key=str)))
+    posts = Counter(run.worker_of.get(p.conn.writer.get_extra_info("sockname")[1]) if p.conn.usable else None
+                    for p in run.phones)
+    log("  answer connections per worker: " + ", ".join(f"{pid}: {k}" for pid, k in sorted(posts.items(), key=str)))
     if connected < n * args.min_connected:
         raise RuntimeError(f"only {connected}/{n} phones could join")
     await asyncio.sleep(1.0)  # the last streams settle, the host screen catches up
@@ -706,12 +715,38 @@ def push_times(run: Run, state: str, position: int, since: float) -> tuple[list[
     return values, missing
 
 
+def stream_workers(port: int) -> dict[int, int]:
+    """Client port of each open connection to the server → pid of the worker holding it
+    (``ss``), so that push times can be told apart by worker. Empty when ss is missing."""
+    try:
+        out = subprocess.run(["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    found = {}
+    for line in out.splitlines():
+        peer = re.search(r"127\.0\.0\.1:\d+\s+127\.0\.0\.1:(\d+)", line)
+        pid = re.search(r"pid=(\d+)", line)
+        if peer and pid:
+            found[int(peer.group(1))] = int(pid.group(1))
+    return found
+
+
 def report_question(run: Run, p: int, lags_from: int) -> None:
     values, missing = push_times(run, "question", p, run.opened[p])
     lags = sorted(run.lags[lags_from:])
     log(f"  q{p:<2d} push {ms_summary(values)} missing={missing}; answers sent={run.sent[p]} "
         f"acked={run.acked[p]}; errors so far={sum(run.errors.values())}; "
         f"client loop lag max={1000 * (lags[-1] if lags else 0):.0f}ms; gunicorn resident max {run.rss_max:.0f} MB")
+    by_worker: dict[int, list[float]] = {}
+    for phone in run.phones:
+        got = phone.seen.get(("question", p))
+        if got is not None and phone.stream_port in run.worker_of:
+            by_worker.setdefault(run.worker_of[phone.stream_port], []).append(got - run.opened[p])
+    if by_worker:
+        log("      by worker: " + "; ".join(
+            f"{pid} p50={1000 * percentile(sorted(v), 50):.0f}ms p99={1000 * percentile(sorted(v), 99):.0f}ms"
+            for pid, v in sorted(by_worker.items())))
 
 
 # ---------------------------------------------------------------- one run

@@ -24,7 +24,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import and_, select
-from sqlalchemy.orm import lazyload
 
 from question_bank.laws import article_text
 
@@ -281,7 +280,7 @@ def _seconds_left(snap: Snapshot, behind: float = 0.0) -> int:
     return max(0, int(left + 0.999))
 
 
-def _current_answer(round_: LiveRound, player: LivePlayer) -> str | None:
+def _current_answer(round_: LiveRound | live_rules.RoundNow, player: LivePlayer | live_rules.PlayerNow) -> str | None:
     if round_.state != "question":
         return None
     answer = live_rules.player_answer(player.id, round_.position)
@@ -340,22 +339,23 @@ def play(code: str):
     return render("live/join.html", "live/_join_form.html", status, round=round_, form=form)
 
 
-def _playing(code: str) -> tuple[LiveRound, LivePlayer]:
-    """The round and this phone's player, in one query (every answer of a hall asks)."""
+def _playing(code: str) -> tuple[live_rules.RoundNow, live_rules.PlayerNow]:
+    """The round and this phone's player as columns, in one query: every answer of a hall asks."""
     tokens = [token for token in session.get(PLAYERS_KEY, {}).values() if isinstance(token, str)]
-    found = db.session.execute(
-        select(LiveRound, LivePlayer)
+    rows = db.session.execute(
+        select(*live_rules.RoundNow.columns(), LivePlayer.id, LivePlayer.removed, LivePlayer.token)
         .outerjoin(LivePlayer, and_(LivePlayer.round_id == LiveRound.id, LivePlayer.token.in_(tokens)))
-        .options(lazyload(LivePlayer.enterprise))  # not needed to play
         .where(LiveRound.code == code.strip()[:6])).all()
-    if not found:
+    if not rows:
         raise NotFound(_(ROUND_NOT_FOUND))
-    round_ = found[0][0]
+    width = len(live_rules.RoundNow.__dataclass_fields__)
+    round_ = live_rules.RoundNow(*rows[0][:width])
     mine = session.get(PLAYERS_KEY, {}).get(str(round_.id))
-    player = next((p for _r, p in found if p is not None and p.token == mine), None)
-    if player is None:
-        raise QuizError(_("请先加入本轮答题。"), status=403)
-    return round_, player
+    for row in rows:
+        player_id, removed, token = row[width:]
+        if player_id is not None and token == mine:
+            return round_, live_rules.PlayerNow(player_id, removed)
+    raise QuizError(_("请先加入本轮答题。"), status=403)
 
 
 @bp.get("/live/<code>/events")
@@ -376,7 +376,8 @@ def player_events(code: str):
 def player_poll(code: str):
     """Where the event stream cannot get through (a proxy, an old WebView): polling.
     ``v`` is the version the phone shows; nothing changed → 204 and no body."""
-    round_, player = _playing(code)
+    playing, player = _playing(code)
+    round_ = db.session.get(LiveRound, playing.id)  # the state may move on here: the session's object
     now = clock.now()
     if live_rules.advance_if_due(round_, now, _grace()):
         _after_change(round_)
@@ -410,11 +411,11 @@ def answer(code: str):
     return player_stage(snap, player.id, own=own)
 
 
-def _snapshot(round_: LiveRound) -> Snapshot:
+def _snapshot(round_: live_rules.RoundNow) -> Snapshot:
     """The copy of this version that the process's event streams use, if it has one (no
     queries). When the host closes a question while a thousand answers still wait their turn,
     each of them would otherwise read the round and compute everyone's standings again."""
-    return hub().cached(round_.id, round_.version) or take_snapshot(round_)
+    return hub().cached(round_.id, round_.version) or take_snapshot(db.session.get(LiveRound, round_.id))
 
 
 # ====================================================================== the host
