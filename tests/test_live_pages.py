@@ -271,11 +271,11 @@ def delay_processing(monkeypatch, clock, seconds, also=None):
 
     real = live_routes._playing
 
-    def late(code):
+    def late(code, *position):
         clock.advance(seconds=seconds)
         if also is not None:
             also()
-        return real(code)
+        return real(code, *position)
 
     monkeypatch.setattr(live_routes, "_playing", late)
 

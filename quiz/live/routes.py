@@ -33,7 +33,7 @@ from ..errors import Conflict, NotFound, QuizError
 from ..extensions import db, htmx
 from .push import Snapshot, hub, take_snapshot
 from .writer import writer as answer_writer
-from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveRound
+from ..models import IDENTITY_LABELS, Category, Enterprise, LivePlayer, LiveQuestion, LiveRound, Question
 from ..web import db_int, htmx_redirect, managed, public_url, render, staff_required
 from ..contests.phone_forms import CHOOSE_UNIT
 from .forms import JoinForm, RoundForm
@@ -339,22 +339,33 @@ def play(code: str):
     return render("live/join.html", "live/_join_form.html", status, round=round_, form=form)
 
 
-def _playing(code: str) -> tuple[live_rules.RoundNow, live_rules.PlayerNow]:
-    """The round and this phone's player as columns, in one query: every answer of a hall asks."""
+def _playing(code: str, position: int = 0):
+    """The round and this phone's player as columns, in one query: every answer of a hall asks.
+    With ``position``, also the key of that question (None when there is none): (round,
+    player, key)."""
     tokens = [token for token in session.get(PLAYERS_KEY, {}).values() if isinstance(token, str)]
-    rows = db.session.execute(
-        select(*live_rules.RoundNow.columns(), LivePlayer.id, LivePlayer.removed, LivePlayer.token)
-        .outerjoin(LivePlayer, and_(LivePlayer.round_id == LiveRound.id, LivePlayer.token.in_(tokens)))
-        .where(LiveRound.code == code.strip()[:6])).all()
+    query = (select(*live_rules.RoundNow.columns(), LivePlayer.id, LivePlayer.removed, LivePlayer.token)
+             .outerjoin(LivePlayer, and_(LivePlayer.round_id == LiveRound.id, LivePlayer.token.in_(tokens)))
+             .where(LiveRound.code == code.strip()[:6]))
+    if position:
+        query = (query.add_columns(LiveQuestion.id, *live_rules.ANSWER_KEY_COLUMNS)
+                 .outerjoin(LiveQuestion, and_(LiveQuestion.round_id == LiveRound.id,
+                                               LiveQuestion.position == position))
+                 .outerjoin(Question, Question.id == LiveQuestion.question_id))
+    rows = db.session.execute(query).all()
     if not rows:
         raise NotFound(_(ROUND_NOT_FOUND))
     width = len(live_rules.RoundNow.__dataclass_fields__)
     round_ = live_rules.RoundNow(*rows[0][:width])
     mine = session.get(PLAYERS_KEY, {}).get(str(round_.id))
     for row in rows:
-        player_id, removed, token = row[width:]
+        player_id, removed, token = row[width:width + 3]
         if player_id is not None and token == mine:
-            return round_, live_rules.PlayerNow(player_id, removed)
+            player = live_rules.PlayerNow(player_id, removed)
+            if not position:
+                return round_, player
+            found, *key = row[width + 3:]
+            return round_, player, (live_rules.AnswerKey(*key) if found is not None else None)
     raise QuizError(_("请先加入本轮答题。"), status=403)
 
 
@@ -389,11 +400,11 @@ def player_poll(code: str):
 @bp.post("/live/<code>/answer")
 def answer(code: str):
     received = clock.received()  # the deadline is judged by arrival, not by our queue
-    round_, player = _playing(code)
-    position = request.form.get("position", type=db_int) or 0
+    position = max(request.form.get("position", type=db_int) or 0, 0)
+    round_, player, key = _playing(code, position) if position else (*_playing(code), None)
     letters = request.form.getlist("choice")
     try:
-        saved = live_rules.judge_answer(round_, player, position, letters, received, _grace(), _speed())
+        saved = live_rules.judge_with_key(round_, player, position, key, letters, received, _grace(), _speed())
         db.session.commit()  # only reads so far: the connection goes back while the writer works
         if not answer_writer().store(saved):
             raise Conflict(_(live_rules.ANSWERED_ALREADY))

@@ -206,11 +206,13 @@ class AnswerKey:
     options: list
 
 
+ANSWER_KEY_COLUMNS = (LiveQuestion.started_at, LiveQuestion.closed_at, LiveQuestion.skipped,
+                      Question.qtype, Question.answer, Question.options)
+
+
 def answer_key(round_id: int, position: int) -> AnswerKey | None:
     row = db.session.execute(
-        select(LiveQuestion.started_at, LiveQuestion.closed_at, LiveQuestion.skipped,
-               Question.qtype, Question.answer, Question.options)
-        .join(Question, Question.id == LiveQuestion.question_id)
+        select(*ANSWER_KEY_COLUMNS).join(Question, Question.id == LiveQuestion.question_id)
         .where(LiveQuestion.round_id == round_id, LiveQuestion.position == position)).first()
     return AnswerKey(*row) if row else None
 
@@ -505,9 +507,18 @@ def judge_answer(
     round to it: in a big hall answers queue in the server for seconds, and one that arrived in
     time is taken even when the question has closed meanwhile, provided it arrived before the
     close and within the question's time plus the grace."""
+    item = answer_key(round_.id, position) if position else None
+    return judge_with_key(round_, player, position, item, letters, now, grace_seconds, speed)
+
+
+def judge_with_key(
+    round_: LiveRound | RoundNow, player: LivePlayer | PlayerNow, position: int, item: AnswerKey | None,
+    letters: list[str], now: datetime, grace_seconds: float, speed: float = 1.0,
+) -> LiveAnswer:
+    """``judge_answer`` with the question's key already read (``item``: None when the round
+    has no question at ``position``), as the answer view reads it with the round."""
     if player.removed:
         raise QuizError(_("您已被主持人移出本轮。"), status=403)
-    item = answer_key(round_.id, position) if position else None
     if round_.state == "question" and position == round_.position:
         if round_.paused:
             raise Conflict(_("主持人已暂停，请稍候再答。"))
