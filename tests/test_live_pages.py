@@ -423,3 +423,31 @@ def test_after_a_question_each_phone_gets_its_own_result_in_the_shared_page(app,
         assert live_routes.RESULT_SLOT not in shared["王五"] and live_routes.RANK_SLOT not in shared["王五"]
         control(organiser_client, round_, "next")
         db.session.refresh(round_)
+
+
+def test_answers_handled_after_the_close_compute_the_standings_once(app, organiser_client, units, monkeypatch):
+    """When a question closes while answers still wait their turn, every one of them is
+    answered with the new version of the round, which carries everyone's standings (at 5 000
+    players a tenth of a second to compute). The process computes it once for all of them: in
+    the benchmark, a worker doing it per answer fell minutes behind and never caught up."""
+    from quiz.live import push
+    from quiz.live import routes as live_routes
+
+    round_ = create_round(organiser_client)
+    phones = [join(app, round_, name, units[i % len(units)]) for i, name in enumerate(("甲", "乙", "丙", "丁"))]
+    control(organiser_client, round_, "start")
+    db.session.refresh(round_)
+    right = right_letter(round_)
+    assert answer(phones[0], round_, right).status_code == 200
+    control(organiser_client, round_, "next")  # closed: the others' answers come too late
+    db.session.refresh(round_)
+    assert round_.state == "reveal"
+    reads = []
+    real = push.take_snapshot
+    counting = lambda r: reads.append(r.version) or real(r)  # noqa: E731
+    monkeypatch.setattr(push, "take_snapshot", counting)
+    monkeypatch.setattr(live_routes, "take_snapshot", counting)
+    replies = [answer(phone, round_, right, position=1) for phone in phones]  # (each reloads the page first)
+    assert [r.status_code for r in replies] == [200, 409, 409, 409]
+    assert all("正确答案" in r.get_data(as_text=True) for r in replies)  # the reveal, with the key
+    assert reads == [round_.version]

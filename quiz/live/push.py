@@ -142,8 +142,13 @@ class Hub:
             event = self._events.setdefault(round_id, threading.Event())
         return event.wait(timeout)
 
-    def snapshot(self, round_id: int) -> Snapshot | None:
-        """The latest version of the round, read once per process and version."""
+    def snapshot(self, round_id: int, at_least: int = 0) -> Snapshot | None:
+        """The latest version of the round, read once per process and version (the streams and
+        requests that want it meanwhile wait for that one read). ``at_least``: a version the
+        caller has seen in the database, which this process may not have heard of yet. Ends
+        the caller's database session (the connection goes back to the pool)."""
+        if at_least:
+            self._seen(round_id, at_least, with_deadline=False)
         known = self._versions.get(round_id)
         cached = self._snapshots.get(round_id)
         if cached is not None and known is not None and cached.version >= known:
@@ -165,11 +170,6 @@ class Hub:
             self._snapshots[round_id] = snap
             self._seen(round_id, snap.version, snap.deadline)
             return snap
-
-    def cached(self, round_id: int, version: int) -> Snapshot | None:
-        """This process's snapshot of exactly that version, if it has read it (no query)."""
-        snap = self._snapshots.get(round_id)
-        return snap if snap is not None and snap.version == version else None
 
     # -------------------------------------------------------------- changes
 

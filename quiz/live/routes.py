@@ -306,7 +306,9 @@ def play(code: str):
     if player is not None:
         if request.method == "POST":
             return htmx_redirect(url_for(".play", code=round_.code))
-        stage = player_stage(take_snapshot(round_), player.id, _current_answer(round_, player))
+        answered = _current_answer(round_, player)
+        # A hall reloading at once (the Wi-Fi came back) reads the round once per process.
+        stage = player_stage(hub().snapshot(round_.id, at_least=round_.version), player.id, answered)
         if htmx:
             return stage
         return render_template("live/play.html", round=round_, player=player, stage=stage)
@@ -394,7 +396,8 @@ def player_poll(code: str):
         _after_change(round_)
     if request.args.get("v", type=db_int) == round_.version:
         return "", 204
-    return player_stage(take_snapshot(round_), player.id, _current_answer(round_, player))
+    answered = _current_answer(round_, player)
+    return player_stage(hub().snapshot(round_.id, at_least=round_.version), player.id, answered)
 
 
 @bp.post("/live/<code>/answer")
@@ -423,10 +426,12 @@ def answer(code: str):
 
 
 def _snapshot(round_: live_rules.RoundNow) -> Snapshot:
-    """The copy of this version that the process's event streams use, if it has one (no
-    queries). When the host closes a question while a thousand answers still wait their turn,
-    each of them would otherwise read the round and compute everyone's standings again."""
-    return hub().cached(round_.id, round_.version) or take_snapshot(db.session.get(LiveRound, round_.id))
+    """The process's copy of this version of the round (or a newer one), read once for the
+    process's streams and requests together. When a question closes while a thousand answers
+    still wait their turn, each of them read the round and computed everyone's standings (at
+    5 000 players a tenth of a second each): the worker fell minutes behind and never caught up
+    (bench/README.md)."""
+    return hub().snapshot(round_.id, at_least=round_.version)
 
 
 # ====================================================================== the host
