@@ -64,7 +64,9 @@ class Config:
     # Live rounds. With REDIS_URL, state changes fan out to every worker process through
     # Redis pub/sub; without it each process watches the rounds' state in the database.
     REDIS_URL = os.environ.get("REDIS_URL", "")
-    LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "0.25"))
+    # One small query per worker each time; 0.25 s left two workers in three up to a quarter
+    # of a second behind the host's in pushing a question (bench/live_round.py, 5 000 phones).
+    LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "0.1"))
     # Whether each worker stores the answers waiting at a moment in one transaction ("auto":
     # in gunicorn's gevent workers; "on", "off"; quiz/live/writer.py).
     LIVE_ANSWER_BATCHING = os.environ.get("LIVE_ANSWER_BATCHING", "auto")
