@@ -231,6 +231,7 @@ def main(argv=None) -> int:
                DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'safequiz.db'}")
     env.pop("REDIS_URL", None)
     python, port, proc = sys.executable, free_port(), None
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"  # required to serve (quiz/hosts.py)
     gunicorn_log = workdir / "gunicorn.log"
     try:
         if args.database_url:

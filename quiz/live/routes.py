@@ -204,13 +204,25 @@ def player_stage(snap: Snapshot, player_id: int, answered: str | None = None,
     key = (snap.round_id, snap.version, seconds_left, removed, answered, str(get_locale()))
     page = _shared_stage(snap, key, player_id, answered, seconds_left, removed, slots)
     if slots:
-        result = (_personal(snap, "live/_player_result.html", (mine is not None, mine and mine[1]), mine[2:3],
-                            mine=(None, mine[1], STAND_INS[0])) if mine is not None
-                  else _personal(snap, "live/_player_result.html", (False,), (), mine=None))
-        rank = (_personal(snap, "live/_player_rank.html", (True,), standing[:2], standing=STAND_INS, snap=snap)
-                if standing is not None else "")
-        page = page.replace(RESULT_SLOT, result, 1).replace(RANK_SLOT, rank, 1)
+        page = (page.replace(RESULT_SLOT, _result_line(snap, mine), 1)
+                .replace(RANK_SLOT, _rank_line(snap, standing), 1))
     return page
+
+
+def _result_line(snap: Snapshot, mine) -> str:
+    """This phone's result on the question just closed; ``mine``: (chosen, right, points)."""
+    if mine is None:
+        return _personal(snap, "live/_player_result.html", ("unanswered",), (), mine=None)
+    _chosen, right, points = mine
+    return _personal(snap, "live/_player_result.html", ("right" if right else "wrong",), (points,),
+                     mine=(None, right, STAND_INS[0]))
+
+
+def _rank_line(snap: Snapshot, standing) -> str:
+    """This phone's place; ``standing``: (rank, score)."""
+    if standing is None:
+        return ""
+    return _personal(snap, "live/_player_rank.html", ("ranked",), standing[:2], standing=STAND_INS, snap=snap)
 
 
 RESULT_SLOT, RANK_SLOT = "<!--result-->", "<!--rank-->"
