@@ -173,6 +173,12 @@ class Hub:
 
     # -------------------------------------------------------------- changes
 
+    def announce(self, round_: LiveRound) -> None:
+        """Commit a change of state and push it: the one place a round's change is announced
+        (the host's and the phones' requests, the answer writer, the timer)."""
+        db.session.commit()
+        self.publish(round_)
+
     def publish(self, round_: LiveRound) -> None:
         """After a commit that changed the round: wake this process, then all others."""
         self._seen(round_.id, round_.version, round_.question_deadline)
@@ -264,8 +270,7 @@ class Hub:
                 continue
             round_ = db.session.get(LiveRound, round_id, populate_existing=True)
             if round_ is not None and live_rules.advance_if_due(round_, now, self.grace):
-                db.session.commit()
-                self.publish(round_)
+                self.announce(round_)
             elif round_ is not None:
                 self._seen(round_id, round_.version, round_.question_deadline)
                 with self._lock:

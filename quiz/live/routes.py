@@ -86,12 +86,6 @@ def brief(text: str | None, limit: int = BRIEF_CHARS) -> str:
 bp.add_app_template_filter(brief, "brief")
 
 
-def _after_change(round_: LiveRound) -> None:
-    """Commit a change of state and push it: the one place a round's change is announced."""
-    db.session.commit()
-    hub().publish(round_)
-
-
 def _sse(event: str, html: str) -> str:
     lines = [line for line in html.splitlines() if line.strip()] or [""]
     return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
@@ -320,7 +314,7 @@ def play(code: str):
             return htmx_redirect(url_for(".play", code=round_.code))
         answered = _current_answer(round_, player)
         # A hall reloading at once (the Wi-Fi came back) reads the round once per process.
-        stage = player_stage(hub().snapshot(round_.id, at_least=round_.version), player.id, answered)
+        stage = player_stage(_snapshot(round_), player.id, answered)
         if htmx:
             return stage
         return render_template("live/play.html", round=round_, player=player, stage=stage)
@@ -353,10 +347,10 @@ def play(code: str):
     return render("live/join.html", "live/_join_form.html", status, round=round_, form=form)
 
 
-def _playing(code: str, position: int = 0):
-    """The round and this phone's player as columns, in one query: every answer of a hall asks.
-    With ``position``, also the key of that question (None when there is none): (round,
-    player, key)."""
+def _playing(code: str, position: int = 0) -> tuple[live_rules.RoundNow, live_rules.PlayerNow,
+                                                    live_rules.AnswerKey | None]:
+    """The round, this phone's player and, with ``position``, the key of that question (None
+    without, or when there is none), as columns in one query: every answer of a hall asks."""
     tokens = [token for token in session.get(PLAYERS_KEY, {}).values() if isinstance(token, str)]
     query = (select(*live_rules.RoundNow.columns(), LivePlayer.id, LivePlayer.removed, LivePlayer.token)
              .outerjoin(LivePlayer, and_(LivePlayer.round_id == LiveRound.id, LivePlayer.token.in_(tokens)))
@@ -375,17 +369,15 @@ def _playing(code: str, position: int = 0):
     for row in rows:
         player_id, removed, token = row[width:width + 3]
         if player_id is not None and token == mine:
-            player = live_rules.PlayerNow(player_id, removed)
-            if not position:
-                return round_, player
-            found, *key = row[width + 3:]
-            return round_, player, (live_rules.AnswerKey(*key) if found is not None else None)
+            found, *key = row[width + 3:] or (None,)
+            return (round_, live_rules.PlayerNow(player_id, removed),
+                    live_rules.AnswerKey(*key) if found is not None else None)
     raise QuizError(_("请先加入本轮答题。"), status=403)
 
 
 @bp.get("/live/<code>/events")
 def player_events(code: str):
-    round_, player = _playing(code)
+    round_, player, _key = _playing(code)
     player_id = player.id
     # The first event must know whether this phone already answered (a reconnect).
     answered = {round_.version: _current_answer(round_, player)}
@@ -401,22 +393,22 @@ def player_events(code: str):
 def player_poll(code: str):
     """Where the event stream cannot get through (a proxy, an old WebView): polling.
     ``v`` is the version the phone shows; nothing changed → 204 and no body."""
-    playing, player = _playing(code)
+    playing, player, _key = _playing(code)
     round_ = db.session.get(LiveRound, playing.id)  # the state may move on here: the session's object
     now = clock.now()
     if live_rules.advance_if_due(round_, now, _grace()):
-        _after_change(round_)
+        hub().announce(round_)
     if request.args.get("v", type=db_int) == round_.version:
         return "", 204
     answered = _current_answer(round_, player)
-    return player_stage(hub().snapshot(round_.id, at_least=round_.version), player.id, answered)
+    return player_stage(_snapshot(round_), player.id, answered)
 
 
 @bp.post("/live/<code>/answer")
 def answer(code: str):
     received = clock.received()  # the deadline is judged by arrival, not by our queue
     position = max(request.form.get("position", type=db_int) or 0, 0)
-    round_, player, key = _playing(code, position) if position else (*_playing(code), None)
+    round_, player, key = _playing(code, position)
     letters = request.form.getlist("choice")
     try:
         saved = live_rules.judge_with_key(round_, player, position, key, letters, received, _grace(), _speed())
@@ -437,7 +429,7 @@ def answer(code: str):
     return player_stage(snap, player.id, own=own)
 
 
-def _snapshot(round_: live_rules.RoundNow) -> Snapshot:
+def _snapshot(round_: LiveRound | live_rules.RoundNow) -> Snapshot:
     """The process's copy of this version of the round (or a newer one), read once for the
     process's streams and requests together. When a question closes while a thousand answers
     still wait their turn, each of them read the round and computed everyone's standings (at
@@ -552,7 +544,7 @@ def host_stage(round_: LiveRound, snap: Snapshot | None = None, message: str | N
 def host(round_id: int):
     round_ = hosted_round(round_id)
     if live_rules.advance_if_due(round_, clock.now(), _grace()):
-        _after_change(round_)
+        hub().announce(round_)
     stage = host_stage(round_)
     if htmx:
         return stage
@@ -567,7 +559,7 @@ def stage(round_id: int):
     cannot get through: 204 when nothing changed."""
     round_ = hosted_round(round_id)
     if live_rules.advance_if_due(round_, clock.now(), _grace()):
-        _after_change(round_)
+        hub().announce(round_)
     html = stage_html(round_)
     if htmx:
         return html
@@ -614,7 +606,7 @@ def _console_change(round_: LiveRound, change):
     message, status = None, 200
     try:
         change()
-        _after_change(round_)
+        hub().announce(round_)
     except QuizError as error:
         db.session.rollback()
         db.session.refresh(round_)
@@ -639,7 +631,7 @@ def control(round_id: int):
 def remove_player(round_id: int, player_id: int):
     round_ = hosted_round(round_id)
     live_rules.remove_player(round_, player_id)
-    _after_change(round_)
+    hub().announce(round_)
     if not htmx:
         return redirect(url_for(".host", round_id=round_.id), 303)
     return host_stage(round_)

@@ -57,11 +57,10 @@ def save_batch(answers: list[LiveAnswer]) -> list[bool]:
             continue
         try:
             live_rules.close_question(round_, clock.now())
-            db.session.commit()
         except QuizError:
             db.session.rollback()  # the host, the timer or another worker closed it first
             continue
-        hub().publish(round_)
+        hub().announce(round_)
     return stored
 
 
